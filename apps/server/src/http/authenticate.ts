@@ -1,0 +1,80 @@
+import type { RequestHandler, Response } from "express";
+import { parsePublishableKey, publicPartOf, publishableKeyMatches } from "../auth/credentials.js";
+import { verifyMachineToken } from "../auth/machineToken.js";
+import type { Principal } from "../auth/principal.js";
+import type { SecretBox } from "../auth/secretBox.js";
+import type { Db } from "../db/database.js";
+import { findActiveAccessKey } from "../organizations/accessKeys.repository.js";
+import { type OpenApiSpec, securityByRoute } from "../spec/openApiSpec.js";
+import { findActivePublishableKey } from "../workspaces/publishableKeys.repository.js";
+import { UnauthorizedError } from "./errors.js";
+
+export interface AuthenticateDeps {
+  readonly db: Db;
+  readonly spec: OpenApiSpec;
+  readonly secretBox: SecretBox;
+  readonly jwtClockSkewSeconds: number;
+}
+
+/**
+ * Authenticates each documented route with the security schemes the spec gives it, before the body is
+ * validated (an unauthenticated caller learns nothing about its input). Undocumented routes pass through
+ * to the validator, which answers 404.
+ */
+export function authenticate(deps: AuthenticateDeps): RequestHandler {
+  const routes = securityByRoute(deps.spec);
+  const findKey = async (accessKey: string) => {
+    const row = await findActiveAccessKey(deps.db, accessKey);
+    return row && { organizationId: row.organization_id, secretKey: deps.secretBox.open(row.secret_ciphertext) };
+  };
+
+  return async (req, res, next) => {
+    const route = routes.find((r) => r.method === req.method && r.pattern.test(req.path));
+    if (route === undefined || route.schemes.size === 0) return next();
+
+    const authorization = req.get("authorization");
+    const publishableKey = req.get("x-meshes-publishable-key");
+    if (authorization !== undefined && route.schemes.has("machineJwt")) {
+      const [scheme, token] = authorization.split(" ");
+      if (scheme?.toLowerCase() !== "bearer" || !token) throw new UnauthorizedError("The Authorization header must be 'Bearer <jwt>'.");
+      const verified = await verifyMachineToken(token, { findKey, clockSkewSeconds: deps.jwtClockSkewSeconds });
+      return authenticated(res, next, { kind: "machine", ...verified });
+    }
+    if (publishableKey !== undefined && route.schemes.has("publishableKey")) {
+      const parsed = parsePublishableKey(publishableKey);
+      if (parsed === undefined) throw new UnauthorizedError("The publishable key is malformed.");
+      const row = await findActivePublishableKey(deps.db, parsed.keyId);
+      if (row === undefined || row.workspace_id !== parsed.workspaceId || !publishableKeyMatches(publishableKey, row.key_hash)) {
+        throw new UnauthorizedError("The publishable key is unknown or revoked.");
+      }
+      const principal = {
+        kind: "publishableKey",
+        workspaceId: row.workspace_id,
+        publicKey: publicPartOf(row.workspace_id, parsed.keyId),
+      } as const;
+      return authenticated(res, next, principal);
+    }
+    if (publishableKey !== undefined)
+      throw new UnauthorizedError("This endpoint requires a machine token; publishable keys may only emit events.");
+    throw new UnauthorizedError(
+      "Credentials are required: a machine token (Authorization: Bearer) or a publishable key (X-Meshes-Publishable-Key).",
+    );
+  };
+}
+
+function authenticated(res: Response, next: () => void, principal: Principal): void {
+  res.locals.principal = principal;
+  next();
+}
+
+export function principalOf(res: Response): Principal {
+  const principal = res.locals.principal as Principal | undefined;
+  if (principal === undefined) throw new UnauthorizedError("Credentials are required.");
+  return principal;
+}
+
+export function machinePrincipalOf(res: Response): Extract<Principal, { kind: "machine" }> {
+  const principal = principalOf(res);
+  if (principal.kind !== "machine") throw new UnauthorizedError("This endpoint requires a machine token.");
+  return principal;
+}

@@ -1,0 +1,2 @@
+export { type AppDeps, createApp } from "./app.js";
+export { type Config, parseConfig } from "./config.js";

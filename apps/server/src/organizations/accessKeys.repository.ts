@@ -1,0 +1,39 @@
+import type { ColumnType } from "kysely";
+import type { Db } from "../db/database.js";
+
+export interface AccessKeysTable {
+  /** The access key itself, `mk_…`: the JWT `kid`. */
+  id: string;
+  organization_id: string;
+  name: string;
+  secret_ciphertext: string;
+  created_at: ColumnType<Date, never, never>;
+  revoked_at: ColumnType<Date | null, never, Date>;
+}
+
+export async function insertAccessKey(
+  db: Db,
+  row: { id: string; organization_id: string; name: string; secret_ciphertext: string },
+): Promise<{ id: string; created_at: Date }> {
+  return db.insertInto("access_keys").values(row).returning(["id", "created_at"]).executeTakeFirstOrThrow();
+}
+
+/** The key's organization and sealed secret, or undefined when the key is unknown or revoked. */
+export async function findActiveAccessKey(db: Db, id: string): Promise<{ organization_id: string; secret_ciphertext: string } | undefined> {
+  return db
+    .selectFrom("access_keys")
+    .select(["organization_id", "secret_ciphertext"])
+    .where("id", "=", id)
+    .where("revoked_at", "is", null)
+    .executeTakeFirst();
+}
+
+export async function revokeAccessKey(db: Db, id: string): Promise<boolean> {
+  const result = await db
+    .updateTable("access_keys")
+    .set({ revoked_at: new Date() })
+    .where("id", "=", id)
+    .where("revoked_at", "is", null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}

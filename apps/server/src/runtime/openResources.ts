@@ -1,0 +1,64 @@
+import { loadOrCreateKeyFile } from "../auth/encryptionKey.js";
+import { createSecretBox, type SecretBox } from "../auth/secretBox.js";
+import type { Config } from "../config.js";
+import { type Db, openDatabase } from "../db/database.js";
+import { findRunningEmbeddedPostgres, startEmbeddedPostgres } from "../db/embeddedPostgres.js";
+import { migrateToLatest } from "../db/migrate.js";
+import type { Logger } from "../logger.js";
+
+export interface Resources {
+  readonly db: Db;
+  readonly secretBox: SecretBox;
+  /** Closes everything opened, in reverse order of opening. */
+  readonly close: () => Promise<void>;
+}
+
+/**
+ * Opens what a process needs: the database (`DATABASE_URL`, or the embedded PostgreSQL, started here
+ * unless `reuseRunningEmbedded` finds one another process runs), migrated to the latest schema, and the
+ * secret box. On failure, whatever was already opened is closed again.
+ */
+export async function openResources(config: Config, log: Logger, options: { reuseRunningEmbedded: boolean }): Promise<Resources> {
+  const closers: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const closeOne of closers.reverse()) await closeOne();
+  };
+  try {
+    let databaseUrl = config.databaseUrl;
+    if (databaseUrl === undefined && options.reuseRunningEmbedded) {
+      databaseUrl = await findRunningEmbeddedPostgres(config.dataDir, config.embeddedPgPort);
+    }
+    if (databaseUrl === undefined) {
+      const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort });
+      closers.push(embedded.stop);
+      databaseUrl = embedded.connectionString;
+      log.info({ dataDir: config.dataDir, port: config.embeddedPgPort }, "embedded PostgreSQL started");
+    }
+
+    let key = config.encryptionKey;
+    if (key === undefined) {
+      const file = await loadOrCreateKeyFile(config.dataDir);
+      key = file.key;
+      if (file.created && config.databaseUrl !== undefined) {
+        log.warn(
+          { dataDir: config.dataDir },
+          "created an encryption key file; set SWITCHYARD_ENCRYPTION_KEY when several instances share the database",
+        );
+      }
+    }
+
+    const database = openDatabase({
+      connectionString: databaseUrl,
+      timeoutMs: config.dbTimeoutMs,
+      poolSize: config.dbPoolSize,
+      onIdleError: (error) => log.warn({ err: error }, "idle database connection failed"),
+    });
+    closers.push(database.close);
+    const applied = await migrateToLatest(database.db);
+    if (applied.length > 0) log.info({ migrations: applied }, "database migrated");
+    return { db: database.db, secretBox: createSecretBox(key), close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

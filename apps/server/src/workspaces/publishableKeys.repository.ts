@@ -1,0 +1,58 @@
+import type { ColumnType } from "kysely";
+import type { Db } from "../db/database.js";
+
+export interface PublishableKeysTable {
+  /** The key id: the second part of `mesh_pub_<workspace>_<key id>_<secret>`. */
+  id: string;
+  workspace_id: string;
+  name: string;
+  key_hash: Buffer;
+  created_at: ColumnType<Date, never, never>;
+  revoked_at: ColumnType<Date | null, never, Date>;
+}
+
+export interface PublishableKeyRow {
+  id: string;
+  workspace_id: string;
+  name: string;
+  created_at: Date;
+}
+
+export async function insertPublishableKey(
+  trx: Db,
+  row: { id: string; workspace_id: string; name: string; key_hash: Buffer },
+): Promise<PublishableKeyRow> {
+  return trx.insertInto("publishable_keys").values(row).returning(["id", "workspace_id", "name", "created_at"]).executeTakeFirstOrThrow();
+}
+
+/** Revokes the workspace's active key and returns its name, if it had one. Call inside the rotating transaction. */
+export async function revokeActivePublishableKey(trx: Db, workspaceId: string): Promise<string | undefined> {
+  const row = await trx
+    .updateTable("publishable_keys")
+    .set({ revoked_at: new Date() })
+    .where("workspace_id", "=", workspaceId)
+    .where("revoked_at", "is", null)
+    .returning("name")
+    .executeTakeFirst();
+  return row?.name;
+}
+
+/** The active key with this id, with its hash for comparison; undefined when unknown or revoked. */
+export async function findActivePublishableKey(db: Db, id: string): Promise<{ workspace_id: string; key_hash: Buffer } | undefined> {
+  return db
+    .selectFrom("publishable_keys")
+    .select(["workspace_id", "key_hash"])
+    .where("id", "=", id)
+    .where("revoked_at", "is", null)
+    .executeTakeFirst();
+}
+
+export async function findWorkspaceActivePublishableKeys(db: Db, workspaceIds: readonly string[]): Promise<PublishableKeyRow[]> {
+  if (workspaceIds.length === 0) return [];
+  return db
+    .selectFrom("publishable_keys")
+    .select(["id", "workspace_id", "name", "created_at"])
+    .where("workspace_id", "in", [...workspaceIds])
+    .where("revoked_at", "is", null)
+    .execute();
+}

@@ -1,0 +1,104 @@
+import type { PublishableKey, PublishableKeyCreated, Workspace, WorkspaceCreated, WorkspaceList } from "@switchyard/client";
+import { generatePublishableKey, publicPartOf } from "../auth/credentials.js";
+import type { Db } from "../db/database.js";
+import { inTransaction } from "../db/inTransaction.js";
+import { BadRequestError, NotFoundError } from "../http/errors.js";
+import { uuidv7 } from "../ids.js";
+import {
+  findWorkspaceActivePublishableKeys,
+  insertPublishableKey,
+  type PublishableKeyRow,
+  revokeActivePublishableKey,
+} from "./publishableKeys.repository.js";
+import { findWorkspace, insertWorkspace, listWorkspaces, renameWorkspace, type WorkspaceRow } from "./workspaces.repository.js";
+
+const defaultKeyName = "default";
+
+/** Creates a workspace with its first publishable key, in one transaction; the full key is returned once. */
+export async function createWorkspace(db: Db, organizationId: string, name: string): Promise<WorkspaceCreated> {
+  return inTransaction(db, async (trx) => {
+    const row = await insertWorkspace(trx, { id: uuidv7(), organization_id: organizationId, name });
+    const key = await issuePublishableKey(trx, row.id, defaultKeyName);
+    const { key: _fullKey, ...publicPart } = key;
+    return { workspace: toWorkspace(row, publicPart), publishable_key: key };
+  });
+}
+
+/** Issues a new publishable key and revokes the previous one in the same transaction. */
+export async function rotatePublishableKey(db: Db, organizationId: string, workspaceId: string): Promise<PublishableKeyCreated> {
+  return inTransaction(db, async (trx) => {
+    // Lock the workspace row so that concurrent rotations serialize instead of racing the one-active-key index.
+    const workspace = await trx
+      .selectFrom("workspaces")
+      .select("id")
+      .where("organization_id", "=", organizationId)
+      .where("id", "=", workspaceId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (workspace === undefined) throw new NotFoundError("Workspace not found.");
+    const previousName = await revokeActivePublishableKey(trx, workspaceId);
+    return issuePublishableKey(trx, workspaceId, previousName ?? defaultKeyName);
+  });
+}
+
+export async function getWorkspace(db: Db, organizationId: string, id: string): Promise<Workspace> {
+  const row = await findWorkspace(db, organizationId, id);
+  if (row === undefined) throw new NotFoundError("Workspace not found.");
+  const [key] = await findWorkspaceActivePublishableKeys(db, [row.id]);
+  return toWorkspace(row, key === undefined ? null : toPublishableKey(key));
+}
+
+export async function updateWorkspace(db: Db, organizationId: string, id: string, name: string): Promise<Workspace> {
+  const row = await renameWorkspace(db, organizationId, id, name);
+  if (row === undefined) throw new NotFoundError("Workspace not found.");
+  const [key] = await findWorkspaceActivePublishableKeys(db, [row.id]);
+  return toWorkspace(row, key === undefined ? null : toPublishableKey(key));
+}
+
+export async function listWorkspacePage(
+  db: Db,
+  organizationId: string,
+  page: { limit: number; cursor?: string | undefined },
+): Promise<WorkspaceList> {
+  const afterId = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
+  const rows = await listWorkspaces(db, organizationId, { limit: page.limit, afterId });
+  const records = rows.slice(0, page.limit).map((row) => toWorkspace(row));
+  const last = records.at(-1);
+  const nextCursor = rows.length > page.limit && last !== undefined ? encodeCursor(last.id) : null;
+  return { count: records.length, limit: page.limit, next_cursor: nextCursor, records };
+}
+
+async function issuePublishableKey(trx: Db, workspaceId: string, name: string): Promise<PublishableKeyCreated> {
+  const key = generatePublishableKey(workspaceId);
+  const row = await insertPublishableKey(trx, { id: key.id, workspace_id: workspaceId, name, key_hash: key.hash });
+  return { ...toPublishableKey(row), key: key.key };
+}
+
+function toPublishableKey(row: PublishableKeyRow): PublishableKey {
+  return { public_key: publicPartOf(row.workspace_id, row.id), name: row.name, created_at: row.created_at.toISOString() };
+}
+
+function toWorkspace(row: WorkspaceRow, publishableKey?: PublishableKey | null): Workspace {
+  return {
+    id: row.id,
+    type: "workspace",
+    organization: row.organization_id,
+    name: row.name,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+    ...(publishableKey === undefined ? {} : { publishable_key: publishableKey }),
+  };
+}
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function encodeCursor(lastId: string): string {
+  return Buffer.from(lastId, "utf8").toString("base64url");
+}
+
+function decodeCursor(cursor: string): string {
+  const id = Buffer.from(cursor, "base64url").toString("utf8");
+  if (!uuidPattern.test(id))
+    throw new BadRequestError("The cursor is invalid.", [{ param: "cursor", msg: "is not a cursor this API returned" }]);
+  return id;
+}

@@ -1,0 +1,62 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Kysely, PostgresDialect } from "kysely";
+import pg from "pg";
+import type { TestProject } from "vitest/node";
+import { startEmbeddedPostgres } from "../../src/db/embeddedPostgres.js";
+import { migrateToLatest } from "../../src/db/migrate.js";
+import { databaseUrl, freePort } from "./net.js";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** A superuser URL on the test PostgreSQL server, for creating and dropping databases. */
+    adminUrl: string;
+    /** A migrated database that every test file clones its own database from. */
+    templateDatabase: string;
+  }
+}
+
+/**
+ * One PostgreSQL for the run: `DATABASE_URL`'s server when set, otherwise an embedded one started here.
+ * A migrated template database is made once; each test file clones its own from it (see testDatabase.ts).
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const cleanups: Array<() => Promise<void>> = [];
+  let adminUrl = process.env.DATABASE_URL;
+  if (adminUrl === undefined || adminUrl === "") {
+    const dataDir = await mkdtemp(join(tmpdir(), "switchyard-test-pg-"));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const embedded = await startEmbeddedPostgres({
+      dataDir,
+      port: await freePort(),
+      // Durability is not under test here (the data is thrown away): trade it for speed.
+      postgresFlags: ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=300"],
+    });
+    cleanups.push(embedded.stop);
+    adminUrl = embedded.adminConnectionString;
+  }
+
+  const templateDatabase = `switchyard_test_${process.pid}_${Date.now().toString(36)}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${templateDatabase}`);
+  const db = new Kysely<unknown>({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl(adminUrl, templateDatabase), max: 1 }) }),
+  });
+  await migrateToLatest(db);
+  await db.destroy();
+
+  project.provide("adminUrl", adminUrl);
+  project.provide("templateDatabase", templateDatabase);
+
+  return async () => {
+    // Drop the template and every clone a test file left behind (a crashed file cannot drop its own).
+    const { rows } = await admin.query<{ datname: string }>("select datname from pg_database where datname like $1", [
+      `${templateDatabase}%`,
+    ]);
+    for (const { datname } of rows) await admin.query(`drop database if exists ${datname} with (force)`);
+    await admin.end();
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  };
+}

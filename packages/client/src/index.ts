@@ -1,0 +1,4 @@
+export { type EmitBatchResult, EventsClient, type EventsClientOptions, maxEventsPerRequest, SwitchyardApiError } from "./eventsClient.js";
+export { type Client, createClient, createConfig } from "./gen/client/index.js";
+export * from "./gen/index.js";
+export { type MachineCredentials, machineTokenLifetimeSeconds, mintMachineToken } from "./machineToken.js";

@@ -1,0 +1,9 @@
+export { assembleBulkResult, type BulkErrorRecord, type BulkRecord, type BulkResult, type ItemOutcome } from "./assembleBulkResult.js";
+export {
+  createEventInputValidator,
+  type ItemVerdict,
+  type ValidateEventInput,
+  type ValidEventInput,
+} from "./createEventInputValidator.js";
+export { type ErrorDetail, type ItemError, reasonPhrases, validationError } from "./itemError.js";
+export { defaultIngestLimits, type IngestLimits } from "./limits.js";
