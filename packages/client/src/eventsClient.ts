@@ -30,6 +30,8 @@ export class SwitchyardApiError extends globalThis.Error {
     readonly status: number | undefined,
     /** The error envelope's `error`, or a synthesized one for a network failure. */
     readonly error: ErrorEnvelope["error"],
+    /** The envelope's `message` (the HTTP reason phrase), or "Network Error" when nothing answered. */
+    readonly reason: string = status === undefined ? "Network Error" : "Error",
   ) {
     super(`${status ?? "network error"}: ${error.name}: ${error.message}`);
   }
@@ -94,7 +96,7 @@ export class EventsClient {
         ({
           type: "error",
           index: offset + i,
-          message: failure.status === undefined ? "Network Error" : failure.message,
+          message: failure.reason,
           error: failure.error,
         }) satisfies BulkErrorRecord,
     );
@@ -112,7 +114,7 @@ export class EventsClient {
 }
 
 function toApiError(status: number | undefined, error: unknown): SwitchyardApiError {
-  if (isEnvelope(error)) return new SwitchyardApiError(status, error.error);
+  if (isEnvelope(error)) return new SwitchyardApiError(status, error.error, error.message);
   const message = error instanceof globalThis.Error ? error.message : String(error);
   return new SwitchyardApiError(status, { name: status === undefined ? "NetworkError" : "UnexpectedResponse", message });
 }
