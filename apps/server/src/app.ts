@@ -1,14 +1,26 @@
-import { createEventInputValidator } from "@switchyard/event-intake";
+import { parseAddressPolicy } from "@switchyard/destinations";
+import { createEventInputValidator, uuidPattern } from "@switchyard/event-intake";
+import type { SecretBox } from "@switchyard/secret-box";
 import express, { type Express } from "express";
 import * as OpenApiValidator from "express-openapi-validator";
-import type { SecretBox } from "./auth/secretBox.js";
 import type { Config } from "./config.js";
+import { connectionsRouter } from "./connections/connections.routes.js";
 import type { Db } from "./db/database.js";
 import { eventsRouter } from "./events/events.routes.js";
+import { historyRouter } from "./history/history.routes.js";
+import { accessLog } from "./http/accessLog.js";
 import { authenticate } from "./http/authenticate.js";
+import { cors } from "./http/cors.js";
 import { deadline } from "./http/deadline.js";
 import { errorHandler, notFoundHandler } from "./http/errorHandler.js";
+import { requestId } from "./http/requestId.js";
+import { integrationsRouter } from "./integrations/integrations.routes.js";
 import type { Logger } from "./logger.js";
+import { docsRouter } from "./operations/docs.routes.js";
+import { createMetrics, type Metrics } from "./operations/metrics.js";
+import { operationsRouter } from "./operations/operations.routes.js";
+import { unlimited, type WorkspaceRateLimiter } from "./rateLimit/workspaceRateLimiter.js";
+import { rulesRouter } from "./rules/rules.routes.js";
 import { eventInputSchema, type OpenApiSpec, specForRequestValidation } from "./spec/openApiSpec.js";
 import { workspacesRouter } from "./workspaces/workspaces.routes.js";
 
@@ -16,8 +28,23 @@ export interface AppDeps {
   readonly db: Db;
   readonly spec: OpenApiSpec;
   readonly secretBox: SecretBox;
-  readonly config: Pick<Config, "maxBodyBytes" | "limits" | "jwtClockSkewSeconds" | "dbTimeoutMs">;
+  readonly config: Pick<
+    Config,
+    | "maxBodyBytes"
+    | "limits"
+    | "jwtClockSkewSeconds"
+    | "dbTimeoutMs"
+    | "idempotencyTtlSeconds"
+    | "corsOrigins"
+    | "trustProxy"
+    | "destinationAllowList"
+    | "signingSecretGraceMs"
+  >;
   readonly log: Logger;
+  /** Where requests and ingested events are counted (`createMetrics`), served at `/metrics`. Default: a registry of its own. */
+  readonly metrics?: Metrics;
+  /** The per-workspace ingestion limit (`createWorkspaceRateLimiter`). Default: unlimited. */
+  readonly rateLimiter?: WorkspaceRateLimiter;
   /** Validate every response against the spec too (tests turn this on; a mismatch becomes a 500). Default false. */
   readonly validateResponses?: boolean;
 }
@@ -28,7 +55,18 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("query parser", "simple");
+  app.set("trust proxy", config.trustProxy);
+  const metrics = deps.metrics ?? createMetrics();
 
+  // Before everything else, so that every answer (preflights and errors too) carries an id and is logged.
+  app.use(requestId());
+  app.use(accessLog({ log: deps.log, metrics, spec }));
+  // Outside /api: unauthenticated, not in the spec, answered before any body parsing.
+  app.use(operationsRouter({ db, dbTimeoutMs: config.dbTimeoutMs, metrics, log: deps.log }));
+  app.use(docsRouter());
+
+  // First of the API middleware: preflights are answered before authentication and validation, and errors carry CORS headers.
+  app.use(cors({ spec, origins: config.corsOrigins }));
   app.use(express.json({ limit: config.maxBodyBytes }));
   app.use(authenticate({ db, spec, secretBox: deps.secretBox, jwtClockSkewSeconds: config.jwtClockSkewSeconds }));
   app.use(
@@ -38,14 +76,35 @@ export function createApp(deps: AppDeps): Express {
       validateRequests: { allowUnknownQueryParameters: false },
       validateResponses: deps.validateResponses ?? false,
       validateSecurity: false,
+      // PostgreSQL's reading of a uuid (the validator's default also takes `urn:uuid:…`, which PostgreSQL refuses).
+      formats: { uuid: uuidPattern },
       ignorePaths: (path: string) => !path.startsWith("/api/"),
     }),
   );
   app.use(deadline(config.dbTimeoutMs));
 
   const validateEventInput = createEventInputValidator(eventInputSchema(spec), config.limits);
-  app.use(eventsRouter({ db, validateEventInput }));
+  app.use(
+    eventsRouter({
+      db,
+      validateEventInput,
+      idempotencyTtlSeconds: config.idempotencyTtlSeconds,
+      rateLimiter: deps.rateLimiter ?? unlimited,
+      metrics,
+    }),
+  );
   app.use(workspacesRouter({ db }));
+  app.use(
+    connectionsRouter({
+      db,
+      secretBox: deps.secretBox,
+      addressPolicy: parseAddressPolicy(config.destinationAllowList),
+      signingSecretGraceMs: config.signingSecretGraceMs,
+    }),
+  );
+  app.use(rulesRouter({ db }));
+  app.use(integrationsRouter());
+  app.use(historyRouter({ db }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(deps.log));

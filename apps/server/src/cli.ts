@@ -1,10 +1,15 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
-import { ConfigError, parseConfig } from "./config.js";
+import { mintMachineToken } from "@switchyard/client";
+import { parseAddressPolicy } from "@switchyard/destinations";
+import { type Config, ConfigError, parseConfig } from "./config.js";
+import { createConnection } from "./connections/connections.service.js";
+import { getEventDetail, listAttempts } from "./history/history.service.js";
 import { silentLogger } from "./logger.js";
 import { revokeAccessKey } from "./organizations/accessKeys.repository.js";
 import { listOrganizations } from "./organizations/organizations.repository.js";
 import { createAccessKey, createOrganization } from "./organizations/organizations.service.js";
+import { createRule } from "./rules/rules.service.js";
 import { openResources, type Resources } from "./runtime/openResources.js";
 import { createWorkspace, listWorkspacePage, rotatePublishableKey } from "./workspaces/workspaces.service.js";
 
@@ -20,9 +25,18 @@ for the command). Secrets are printed once; they cannot be read back later.
   access-key revoke <access key>                      revoke an access key
   workspace create --org <id> --name <name>           create a workspace and its publishable key
   workspace list --org <id>                           list an organization's workspaces
-  publishable-key rotate --org <id> --workspace <id>  replace a workspace's publishable key`;
+  publishable-key rotate --org <id> --workspace <id>  replace a workspace's publishable key
+  connection create --org <id> --workspace <id> --url <url> [--name <name>]
+                                                      create a webhook connection (prints its signing secret once)
+  rule create --org <id> --connection <id> --event <name> [--action send]
+                                                      send events of that name to the connection
+  event show --org <id> --event-id <id>               an event with its deliveries and every attempt
+  token --org <id> --access-key <key> --secret <secret>
+                                                      a machine JWT (30 s) for curl: Authorization: Bearer …
 
-type Command = (resources: Resources, values: Record<string, string | undefined>, rest: string[]) => Promise<unknown>;
+Uses SWITCHYARD_DESTINATION_ALLOWLIST like the server (local receivers need e.g. 127.0.0.1/32).`;
+
+type Command = (resources: Resources, values: Record<string, string | undefined>, rest: string[], config: Config) => Promise<unknown>;
 
 const commands: Record<string, Command> = {
   migrate: async () => ({ migrated: true }),
@@ -37,6 +51,40 @@ const commands: Record<string, Command> = {
   "workspace create": async ({ db }, v) => createWorkspace(db, required(v, "org"), required(v, "name")),
   "workspace list": async ({ db }, v) => listWorkspacePage(db, required(v, "org"), { limit: 200 }),
   "publishable-key rotate": async ({ db }, v) => rotatePublishableKey(db, required(v, "org"), required(v, "workspace")),
+  "connection create": async ({ db, secretBox }, v, _rest, config) =>
+    createConnection(
+      { db, secretBox, addressPolicy: parseAddressPolicy(config.destinationAllowList), signingSecretGraceMs: config.signingSecretGraceMs },
+      required(v, "org"),
+      {
+        workspace: required(v, "workspace"),
+        integration_type: "webhook",
+        name: v.name ?? required(v, "url"),
+        metadata: { url: required(v, "url") },
+      },
+    ),
+  "rule create": async ({ db }, v) =>
+    createRule(db, required(v, "org"), {
+      connection: required(v, "connection"),
+      event: required(v, "event"),
+      metadata: { action: v.action ?? "send" },
+    }),
+  "event show": async ({ db }, v) => {
+    const organizationId = required(v, "org");
+    const event = await getEventDetail(db, organizationId, required(v, "event-id"));
+    const attempts = await Promise.all(event.rule_events.map((r) => listAttempts(db, organizationId, event.id, r.rule)));
+    return { ...event, rule_events: event.rule_events.map((r, i) => ({ ...r, attempts: attempts[i]?.records ?? [] })) };
+  },
+};
+
+/** Commands that need no database. */
+const offline: Record<string, (values: Record<string, string | undefined>) => Promise<unknown>> = {
+  token: async (v) => ({
+    token: await mintMachineToken({
+      accessKey: required(v, "access-key"),
+      secretKey: required(v, "secret"),
+      organizationId: required(v, "org"),
+    }),
+  }),
 };
 
 class UsageError extends Error {}
@@ -51,20 +99,38 @@ async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { name: { type: "string" }, org: { type: "string" }, workspace: { type: "string" }, help: { type: "boolean", short: "h" } },
+    options: {
+      name: { type: "string" },
+      org: { type: "string" },
+      workspace: { type: "string" },
+      url: { type: "string" },
+      connection: { type: "string" },
+      event: { type: "string" },
+      action: { type: "string" },
+      "event-id": { type: "string" },
+      "access-key": { type: "string" },
+      secret: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
   });
   const [first, second, ...rest] = positionals;
   const twoWord = `${first} ${second}`;
   const name = first !== undefined && commands[first] ? first : twoWord;
   const command = commands[name];
+  const local = first === undefined ? undefined : offline[first];
+  if (local !== undefined && !values.help) {
+    process.stdout.write(`${JSON.stringify(await local(values as Record<string, string | undefined>), null, 2)}\n`);
+    return 0;
+  }
   if (values.help || command === undefined) {
     process.stdout.write(`${usage}\n`);
     return values.help ? 0 : 2;
   }
-  const resources = await openResources(parseConfig(), silentLogger, { reuseRunningEmbedded: true });
+  const config = parseConfig();
+  const resources = await openResources(config, silentLogger, { reuseRunningEmbedded: true });
   try {
     const args = name === first ? [second, ...rest].filter((a): a is string => a !== undefined) : rest;
-    const result = await command(resources, values as Record<string, string | undefined>, args);
+    const result = await command(resources, values as Record<string, string | undefined>, args, config);
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return 0;
   } finally {

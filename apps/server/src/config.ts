@@ -1,4 +1,6 @@
+import { isIP, isIPv4 } from "node:net";
 import { resolve } from "node:path";
+import { parseAddressPolicy } from "@switchyard/destinations";
 import { defaultIngestLimits, type IngestLimits } from "@switchyard/event-intake";
 
 /** The server's configuration, parsed once at start from the environment. */
@@ -24,6 +26,20 @@ export interface Config {
   readonly dbTimeoutMs: number;
   /** `SWITCHYARD_DB_POOL_SIZE`, default 10. */
   readonly dbPoolSize: number;
+  /** Longest time a client may take to send a whole request. `SWITCHYARD_REQUEST_TIMEOUT_MS`, default 30000. */
+  readonly requestTimeoutMs: number;
+  /**
+   * Longest wait, after a shutdown signal, for in-flight requests to finish before their connections are
+   * closed. `SWITCHYARD_SHUTDOWN_GRACE_MS`, default 10000.
+   */
+  readonly shutdownGraceMs: number;
+  /**
+   * Which proxies to believe about the client's address and protocol (`X-Forwarded-*`), with Express's
+   * `trust proxy` semantics. `SWITCHYARD_TRUST_PROXY`: `false` (the default; trust none), `true` (trust
+   * all: only when every request comes through a proxy), a hop count such as `1`, or a comma-separated
+   * list of addresses and subnets such as `10.0.0.0/8,loopback`.
+   */
+  readonly trustProxy: boolean | number | readonly string[];
   /** Largest request body in bytes (413 above it). `SWITCHYARD_MAX_BODY_BYTES`, default 1048576. */
   readonly maxBodyBytes: number;
   /** `SWITCHYARD_MAX_PAYLOAD_BYTES`, `SWITCHYARD_MAX_PAYLOAD_DEPTH`, `SWITCHYARD_MAX_EVENT_NAME_LENGTH`, `SWITCHYARD_MAX_BATCH_ITEMS`. */
@@ -32,6 +48,45 @@ export interface Config {
   readonly jwtClockSkewSeconds: number;
   /** Create a default organization, workspace and keys when the database has none. `SWITCHYARD_BOOTSTRAP`, default true. */
   readonly bootstrap: boolean;
+  /** How long an idempotency key is remembered per workspace, in seconds. `SWITCHYARD_IDEMPOTENCY_TTL_HOURS`, default 24. */
+  readonly idempotencyTtlSeconds: number;
+  /**
+   * Non-public destination addresses that connections may name anyway: CIDRs and exact host names,
+   * comma-separated (e.g. `127.0.0.1/32,::1/128` for local development). `SWITCHYARD_DESTINATION_ALLOWLIST`, default none.
+   */
+  readonly destinationAllowList: string;
+  /** How long a rotated-out webhook signing secret keeps signing. `SWITCHYARD_SIGNING_SECRET_GRACE_HOURS`, default 24. */
+  readonly signingSecretGraceMs: number;
+  /** Run the delivery worker inside this process (the single-machine default). `SWITCHYARD_RUN_WORKER`, default true. */
+  readonly runWorker: boolean;
+  /**
+   * Browser origins the ingestion endpoints answer CORS for (management endpoints never do).
+   * `SWITCHYARD_CORS_ORIGINS`: unset or `*` (the default) = any origin; else a comma-separated list of exact
+   * origins such as `https://app.example.com`.
+   */
+  readonly corsOrigins: "*" | readonly string[];
+  /** Per-workspace ingestion limit; see `RateLimitConfig`. */
+  readonly rateLimit: RateLimitConfig;
+}
+
+/**
+ * Each workspace may store `burst` events per window of ceil(burst / eventsPerSecond) seconds (a fixed
+ * window), so neither the configured rate nor the burst is ever exceeded within a window. Events are
+ * counted (a bulk request of 100 takes 100), not requests; rejected items are not counted.
+ */
+export interface RateLimitConfig {
+  /** Sustained events per second per workspace; 0 turns limiting off. `SWITCHYARD_RATE_LIMIT_EVENTS_PER_SECOND`, default 0. */
+  readonly eventsPerSecond: number;
+  /**
+   * Most events a workspace may send at once. `SWITCHYARD_RATE_LIMIT_BURST`, default the larger of the rate
+   * and `SWITCHYARD_MAX_BATCH_ITEMS`; it may not be smaller than either (a full bulk request must be able to pass).
+   */
+  readonly burst: number;
+  /**
+   * Where the counters live. `SWITCHYARD_RATE_LIMIT_STORE`: `memory` (default; per instance, so N instances
+   * allow N times the limit) or `postgres` (the `rate_limits` table, shared by every instance on the database).
+   */
+  readonly store: "memory" | "postgres";
 }
 
 export class ConfigError extends Error {
@@ -48,6 +103,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 export function parseConfig(env: Env = process.env): Config {
   const port = integer(env, "PORT", 3000, 0, 65535);
+  const maxBatchItems = integer(env, "SWITCHYARD_MAX_BATCH_ITEMS", defaultIngestLimits.maxBatchItems, 1, 10_000);
   const databaseUrl = optional(env, "DATABASE_URL");
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError("DATABASE_URL", "must be a postgres:// or postgresql:// URL");
@@ -62,15 +118,24 @@ export function parseConfig(env: Env = process.env): Config {
     encryptionKey: encryptionKey(env),
     dbTimeoutMs: integer(env, "SWITCHYARD_DB_TIMEOUT_MS", 5000, 100, 600_000),
     dbPoolSize: integer(env, "SWITCHYARD_DB_POOL_SIZE", 10, 1, 1000),
+    requestTimeoutMs: integer(env, "SWITCHYARD_REQUEST_TIMEOUT_MS", 30_000, 1000, 3_600_000),
+    shutdownGraceMs: integer(env, "SWITCHYARD_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+    trustProxy: trustProxy(env),
     maxBodyBytes: integer(env, "SWITCHYARD_MAX_BODY_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
     limits: Object.freeze({
       maxPayloadBytes: integer(env, "SWITCHYARD_MAX_PAYLOAD_BYTES", defaultIngestLimits.maxPayloadBytes, 1, 16 * 1024 * 1024),
       maxPayloadDepth: integer(env, "SWITCHYARD_MAX_PAYLOAD_DEPTH", defaultIngestLimits.maxPayloadDepth, 1, 1000),
       maxEventNameLength: integer(env, "SWITCHYARD_MAX_EVENT_NAME_LENGTH", defaultIngestLimits.maxEventNameLength, 1, 10_000),
-      maxBatchItems: integer(env, "SWITCHYARD_MAX_BATCH_ITEMS", defaultIngestLimits.maxBatchItems, 1, 10_000),
+      maxBatchItems,
     }),
     jwtClockSkewSeconds: integer(env, "SWITCHYARD_JWT_CLOCK_SKEW_SECONDS", 5, 0, 300),
     bootstrap: boolean(env, "SWITCHYARD_BOOTSTRAP", true),
+    idempotencyTtlSeconds: integer(env, "SWITCHYARD_IDEMPOTENCY_TTL_HOURS", 24, 1, 24 * 365) * 3600,
+    destinationAllowList: allowList(env),
+    signingSecretGraceMs: integer(env, "SWITCHYARD_SIGNING_SECRET_GRACE_HOURS", 24, 0, 24 * 30) * 3_600_000,
+    runWorker: boolean(env, "SWITCHYARD_RUN_WORKER", true),
+    corsOrigins: corsOrigins(env),
+    rateLimit: rateLimit(env, maxBatchItems),
   });
 }
 
@@ -97,10 +162,90 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `must be true or false, got "${raw}"`);
 }
 
+function oneOf<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
+  const raw = optional(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  const choice = choices.find((c) => c === raw);
+  if (choice === undefined) throw new ConfigError(name, `must be one of ${choices.join(", ")}, got "${raw}"`);
+  return choice;
+}
+
+function corsOrigins(env: Env): "*" | readonly string[] {
+  const name = "SWITCHYARD_CORS_ORIGINS";
+  const raw = optional(env, name);
+  if (raw === undefined || raw === "*") return "*";
+  const origins = raw
+    .split(",")
+    .map((o) => o.trim())
+    .filter((o) => o !== "");
+  for (const origin of origins) {
+    // Browsers send the serialized origin (lowercase host, no default port, no path), compared exactly.
+    if (!URL.canParse(origin) || new URL(origin).origin !== origin || !/^https?:/.test(origin)) {
+      throw new ConfigError(name, `"${origin}" is not an exact origin like https://app.example.com (no path, no default port)`);
+    }
+  }
+  if (origins.length === 0) throw new ConfigError(name, "must be * or a comma-separated list of origins");
+  return Object.freeze(origins);
+}
+
+function rateLimit(env: Env, maxBatchItems: number): RateLimitConfig {
+  const eventsPerSecond = integer(env, "SWITCHYARD_RATE_LIMIT_EVENTS_PER_SECOND", 0, 0, 10_000_000);
+  const minimumBurst = Math.max(eventsPerSecond, maxBatchItems);
+  const burst = integer(env, "SWITCHYARD_RATE_LIMIT_BURST", minimumBurst, 1, 1_000_000_000);
+  if (eventsPerSecond > 0 && burst < minimumBurst) {
+    throw new ConfigError(
+      "SWITCHYARD_RATE_LIMIT_BURST",
+      `must be at least SWITCHYARD_RATE_LIMIT_EVENTS_PER_SECOND and SWITCHYARD_MAX_BATCH_ITEMS (${minimumBurst}), got ${burst}`,
+    );
+  }
+  const store = oneOf(env, "SWITCHYARD_RATE_LIMIT_STORE", ["memory", "postgres"] as const, "memory");
+  return Object.freeze({ eventsPerSecond, burst, store });
+}
+
+function allowList(env: Env): string {
+  const raw = optional(env, "SWITCHYARD_DESTINATION_ALLOWLIST") ?? "";
+  try {
+    parseAddressPolicy(raw);
+  } catch (error) {
+    throw new ConfigError("SWITCHYARD_DESTINATION_ALLOWLIST", error instanceof Error ? error.message : String(error));
+  }
+  return raw;
+}
+
 function encryptionKey(env: Env): Buffer | undefined {
   const raw = optional(env, "SWITCHYARD_ENCRYPTION_KEY");
   if (raw === undefined) return undefined;
   const key = Buffer.from(raw, "base64");
   if (key.length !== 32) throw new ConfigError("SWITCHYARD_ENCRYPTION_KEY", "must be 32 bytes, base64-encoded");
   return key;
+}
+
+function trustProxy(env: Env): boolean | number | readonly string[] {
+  const name = "SWITCHYARD_TRUST_PROXY";
+  const raw = optional(env, name);
+  if (raw === undefined || raw.toLowerCase() === "false") return false;
+  if (raw.toLowerCase() === "true") return true;
+  if (/^\d+$/.test(raw)) return integer(env, name, 0, 0, 100);
+  const entries = raw
+    .split(",")
+    .map((e) => e.trim())
+    .filter((e) => e !== "");
+  for (const entry of entries) {
+    if (!isProxyAddress(entry)) {
+      throw new ConfigError(name, `"${entry}" is not true, false, a hop count, an address, a subnet, loopback, linklocal or uniquelocal`);
+    }
+  }
+  if (entries.length === 0) throw new ConfigError(name, "must be true, false, a hop count or a comma-separated list of addresses");
+  return Object.freeze(entries);
+}
+
+/** What Express's `trust proxy` (proxy-addr) accepts in a list: an address, address/prefix, address/mask, or a named range. */
+function isProxyAddress(entry: string): boolean {
+  if (["loopback", "linklocal", "uniquelocal"].includes(entry)) return true;
+  const [address = "", range, ...extra] = entry.split("/");
+  const family = isIP(address);
+  if (family === 0 || extra.length > 0) return false;
+  if (range === undefined) return true;
+  if (/^\d+$/.test(range)) return Number(range) <= (family === 4 ? 32 : 128);
+  return family === 4 && isIPv4(range);
 }

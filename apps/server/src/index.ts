@@ -1,2 +1,4 @@
 export { type AppDeps, createApp } from "./app.js";
 export { type Config, parseConfig } from "./config.js";
+export { createLogger, type Logger } from "./logger.js";
+export { createMetrics, type Metrics } from "./operations/metrics.js";

@@ -1,20 +1,35 @@
-/** The logging surface the server needs; structured fields first, then a message. */
+import { type DestinationStream, pino } from "pino";
+
+/**
+ * The logging surface the server needs; structured fields first, then a message. A pino logger is one;
+ * so is any object with these three methods (tests capture lines with one).
+ */
 export interface Logger {
   info(fields: object, message: string): void;
   warn(fields: object, message: string): void;
   error(fields: object, message: string): void;
 }
 
-/** One JSON line per entry on stdout/stderr. */
-export const jsonLogger: Logger = {
-  info: (fields, message) => process.stdout.write(`${line("info", fields, message)}\n`),
-  warn: (fields, message) => process.stderr.write(`${line("warn", fields, message)}\n`),
-  error: (fields, message) => process.stderr.write(`${line("error", fields, message)}\n`),
-};
+export interface LoggerOptions {
+  /** Lowest level written. Default `info`. */
+  readonly level?: "debug" | "info" | "warn" | "error";
+  /** Where the JSON lines go. Default stdout, written synchronously (nothing is lost on `process.exit`). */
+  readonly destination?: DestinationStream;
+}
 
-function line(level: string, fields: object, message: string): string {
-  return JSON.stringify({ level, time: new Date().toISOString(), msg: message, ...fields }, (_key, value: unknown) =>
-    value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value,
+/**
+ * One JSON line per entry: `{"level":"info","time":"<ISO 8601>","pid":…,"hostname":…,"msg":…,…fields}`;
+ * an `err` field is serialized with its type, message and stack. Callers pass only the fields they mean
+ * to log: never a request's headers or a secret (log `encryptionKeyConfigured: true` instead).
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  return pino(
+    {
+      level: options.level ?? "info",
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    options.destination ?? pino.destination({ dest: 1, sync: true }),
   );
 }
 

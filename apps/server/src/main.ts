@@ -1,10 +1,46 @@
 import type { AddressInfo } from "node:net";
+import { DeliveryConfigError, parseDeliveryWorkerConfig, startDeliveryWorker } from "@switchyard/delivery";
+import type { SecretBox } from "@switchyard/secret-box";
+import pg from "pg";
 import { createApp } from "./app.js";
 import { bootstrapFirstRun, firstRunMessage } from "./bootstrap/firstRun.js";
 import { ConfigError, parseConfig } from "./config.js";
-import { jsonLogger as log } from "./logger.js";
+import { startIdempotencyKeyPurger } from "./events/idempotencyKeyPurger.js";
+import { hardenServer } from "./http/hardenServer.js";
+import { createLogger } from "./logger.js";
+import { createMetrics } from "./operations/metrics.js";
+import { createWorkspaceRateLimiter } from "./rateLimit/workspaceRateLimiter.js";
+import { closeServer } from "./runtime/closeServer.js";
 import { openResources } from "./runtime/openResources.js";
 import { loadSpec } from "./spec/openApiSpec.js";
+
+const log = createLogger();
+
+/**
+ * The delivery worker inside the server process, the single-machine default (`SWITCHYARD_RUN_WORKER`); its
+ * own pool, since graphile-worker holds a connection for LISTEN and one per running job.
+ */
+async function startWorkerInProcess(databaseUrl: string, secretBox: SecretBox): Promise<{ stop: () => Promise<void> }> {
+  const workerConfig = parseDeliveryWorkerConfig();
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: workerConfig.concurrency + 2,
+    application_name: "switchyard-worker",
+    keepAlive: true,
+  });
+  pool.on("error", (error) => log.warn({ err: error }, "idle worker database connection failed"));
+  const worker = await startDeliveryWorker({ pool, secretBox, config: workerConfig, log });
+  log.info(
+    { concurrency: workerConfig.concurrency, deliveryTimeoutMs: workerConfig.deliveryTimeoutMs },
+    "delivery worker running in-process",
+  );
+  return {
+    stop: async () => {
+      await worker.stop();
+      await pool.end();
+    },
+  };
+}
 
 async function main(): Promise<void> {
   const config = parseConfig();
@@ -12,19 +48,27 @@ async function main(): Promise<void> {
   const resources = await openResources(config, log, { reuseRunningEmbedded: false });
 
   const firstRun = config.bootstrap ? await bootstrapFirstRun(resources.db, resources.secretBox) : undefined;
-  const app = createApp({ db: resources.db, spec, secretBox: resources.secretBox, config, log });
+  const rateLimiter = createWorkspaceRateLimiter(config.rateLimit, { pool: resources.pool, log });
+  const metrics = createMetrics({ pool: resources.pool });
+  const worker = config.runWorker ? await startWorkerInProcess(resources.databaseUrl, resources.secretBox) : undefined;
+  const app = createApp({ db: resources.db, spec, secretBox: resources.secretBox, config, log, rateLimiter, metrics });
   const server = app.listen(config.port, config.host);
+  hardenServer(server, { requestTimeoutMs: config.requestTimeoutMs });
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
     server.once("error", reject);
   });
   const { port } = server.address() as AddressInfo;
+  const stopPurger = startIdempotencyKeyPurger(resources.db, log, 10 * 60 * 1000);
   log.info(
     {
       host: config.host,
       port,
       embeddedDatabase: config.databaseUrl === undefined,
       encryptionKeyConfigured: config.encryptionKey !== undefined,
+      trustProxy: config.trustProxy,
+      corsOrigins: config.corsOrigins,
+      rateLimit: config.rateLimit,
     },
     "switchyard listening",
   );
@@ -36,8 +80,14 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, "shutting down");
-    // Stop accepting, let in-flight requests finish, then close resources in reverse order of opening.
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    stopPurger();
+    // Stop accepting, let in-flight requests finish (for up to the grace period), then close resources in
+    // reverse order of opening.
+    await closeServer(server, config.shutdownGraceMs, () =>
+      log.warn({ shutdownGraceMs: config.shutdownGraceMs }, "closing connections still busy after the shutdown grace period"),
+    );
+    // Running attempts finish and are recorded before the database goes away.
+    await worker?.stop();
     await resources.close();
     log.info({}, "stopped");
   };
@@ -60,6 +110,8 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   if (error instanceof ConfigError) {
     log.error({ variable: error.variable }, error.message);
+  } else if (error instanceof DeliveryConfigError) {
+    log.error({}, error.message);
   } else {
     log.error({ err: error }, "switchyard failed to start");
   }

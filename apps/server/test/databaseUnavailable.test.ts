@@ -7,6 +7,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../src/db/database.js";
 import { type RunningEmbeddedPostgres, startEmbeddedPostgres } from "../src/db/embeddedPostgres.js";
+import { installJobQueue } from "../src/db/installJobQueue.js";
 import { migrateToLatest } from "../src/db/migrate.js";
 import { createTenant, storedEvents } from "./support/fixtures.js";
 import { freePort } from "./support/net.js";
@@ -34,6 +35,7 @@ describe("when PostgreSQL is stopped and started again (a PostgreSQL this test o
     embedded = await startEmbeddedPostgres({ dataDir, port, postgresFlags: ["-c", "fsync=off"] });
     const setup = openDatabase({ connectionString: embedded.connectionString, timeoutMs: 5000, poolSize: 1, onIdleError: () => {} });
     await migrateToLatest(setup.db);
+    await installJobQueue(setup.pool);
     await setup.close();
   });
 

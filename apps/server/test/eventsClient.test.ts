@@ -97,7 +97,11 @@ describe("EventsClient", () => {
   });
 
   it("when the server cannot be reached, then emitBatch answers every item with a NetworkError record instead of throwing", async () => {
-    const client = new EventsClient({ baseUrl: `http://127.0.0.1:${await freePort()}`, publishableKey: tenant.publishableKey });
+    const client = new EventsClient({
+      baseUrl: `http://127.0.0.1:${await freePort()}`,
+      publishableKey: tenant.publishableKey,
+      retry: { attempts: 2, baseDelayMs: 10 },
+    });
     const result = await client.emitBatch(events(2));
     expect(result.records).toEqual([
       expect.objectContaining({

@@ -71,7 +71,8 @@ describe("first run on the embedded database", () => {
     const printed = first.output();
     expect(printed).toContain("Switchyard first run");
     const publishableKey = /Publishable key: +(\S+)/.exec(printed)?.[1] ?? "";
-    const curl = printed.slice(printed.indexOf("  curl -i")).trim();
+    const curlStart = printed.indexOf("  curl -i");
+    const curl = printed.slice(curlStart, printed.indexOf("\n", printed.indexOf(" -d '", curlStart))).trim();
 
     // The curl, exactly as printed.
     const { stdout } = await run("bash", ["-c", curl]);

@@ -33,7 +33,8 @@ describe("POST /api/v1/events", () => {
       event: "contact.created",
       resource: "contact",
       resource_id: "c_1",
-      status: "pending",
+      // No rule matches it: nothing to deliver.
+      status: "completed",
     });
     expect(data?.event.created_by).toMatch(/^mesh_pub_/);
     const stored = await storedEvents(server.db, tenant.workspaceId);
@@ -93,6 +94,16 @@ describe("POST /api/v1/events", () => {
     const { error, response } = await createEvent({ client: server.client, headers: await bearer(tenant.machine), body: event(5) });
     expect(response?.status).toBe(400);
     expect(error?.error.data).toEqual([{ param: "workspace", msg: "is required with a machine token" }]);
+  });
+
+  it("when the workspace is named in upper case, then it is the same workspace", async () => {
+    const { data, response } = await createEvent({
+      client: server.client,
+      headers: await bearer(tenant.machine),
+      body: { ...event(9), workspace: tenant.workspaceId.toUpperCase() },
+    });
+    expect(response?.status).toBe(201);
+    expect(data?.event.workspace).toBe(tenant.workspaceId);
   });
 
   it("when a publishable key names another workspace, then it answers 403", async () => {
@@ -271,5 +282,69 @@ describe("routes", () => {
     const response = await fetch(`${server.baseUrl}/api/v1/nope`, { headers: pub() });
     expect(response?.status).toBe(404);
     expect(await response.json()).toMatchObject({ message: "Not Found", error: { name: "NotFound" } });
+  });
+});
+
+// Each case here was found by hostileInput.test.ts (the property-based suite); see it for the general rule.
+describe("hostile input that once failed", () => {
+  it("when a payload number overflows a double (1e400), then it answers 400 naming payload instead of storing null", async () => {
+    const before = (await storedEvents(server.db, tenant.workspaceId)).length;
+    const { error, response } = await createEvent({
+      client: server.client,
+      headers: pub(),
+      body: event(40),
+      bodySerializer: () => '{"event":"overflow","payload":{"n":1e400}}',
+    });
+    expect(response?.status).toBe(400);
+    expect(error?.error.data?.map((d) => d.param)).toEqual(["payload"]);
+    expect(await storedEvents(server.db, tenant.workspaceId)).toHaveLength(before);
+  });
+
+  it.each([
+    ["gzip", Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0]), Buffer.from("{}")])],
+    ["deflate", Buffer.from([0x78, 0xff, 1, 2, 3])],
+    ["br", Buffer.from([0xff, 0xff, 0xff, 1])],
+  ])("when a %s body does not inflate, then it answers 400 in the envelope, not 500", async (encoding, body) => {
+    const response = await fetch(`${server.baseUrl}/api/v1/events`, {
+      method: "POST",
+      headers: { ...pub(), "Content-Type": "application/json", "Content-Encoding": encoding },
+      body,
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      message: "Bad Request",
+      error: { name: "BadRequest", message: "The request body could not be read." },
+    });
+  });
+
+  it("when a publishable key names its own workspace in upper case, then the event is accepted", async () => {
+    const { data, response } = await createEvent({
+      client: server.client,
+      headers: pub(),
+      body: { ...event(41), workspace: tenant.workspaceId.toUpperCase() },
+    });
+    expect(response?.status).toBe(201);
+    expect(data?.event.workspace).toBe(tenant.workspaceId);
+  });
+
+  it.each([
+    ["a machine token names its workspace as urn:uuid:…", async () => bearer(tenant.machine), { workspace: "urn:uuid:" }, "workspace"],
+    ["an idempotency key holds U+0000", async () => pub(), { idempotency_key: "k\u0000" }, "idempotency_key"],
+    ["an idempotency key holds a lone surrogate", async () => pub(), { idempotency_key: "k\ud800" }, "idempotency_key"],
+  ])("when %s, then only that item is rejected (naming %s) and the rest of the batch is stored", async (_case, headers, odd, param) => {
+    const before = (await storedEvents(server.db, tenant.workspaceId)).length;
+    const ws = { workspace: tenant.workspaceId };
+    const strange = "workspace" in odd ? { workspace: `urn:uuid:${tenant.workspaceId}` } : { ...odd, ...ws };
+    const body = [
+      { ...event(42), ...ws },
+      { ...event(43), ...strange },
+      { ...event(44), ...ws },
+    ] as EventInput[];
+    const { data, response } = await createEventsBulk({ client: server.client, headers: await headers(), body });
+    expect(response?.status).toBe(207);
+    expect(data?.records.map((r) => r.type)).toEqual(["event", "error", "event"]);
+    const rejected = data?.records[1] as BulkErrorRecord;
+    expect(rejected.error.data?.map((d) => d.param)).toEqual([param]);
+    expect(await storedEvents(server.db, tenant.workspaceId)).toHaveLength(before + 2);
   });
 });

@@ -16,6 +16,22 @@ interface CommonOptions {
   readonly workspace?: string;
   /** The fetch to use. Default: the global `fetch`. */
   readonly fetch?: typeof fetch;
+  /** When and how often a failed request is sent again; see `RetryOptions`. */
+  readonly retry?: RetryOptions;
+}
+
+/**
+ * Retries cover network errors, 429 and 5xx; other answers are final. Every event carries an idempotency
+ * key (one is assigned when it has none), so a retry of a request that did reach the server returns the
+ * original events marked `duplicate` instead of storing them twice.
+ */
+export interface RetryOptions {
+  /** Attempts in all, the first included. Default 5; 1 turns retrying off. */
+  readonly attempts?: number;
+  /** Base of the exponential backoff, in ms: attempt n waits a random time up to base × 2^n. Default 250. */
+  readonly baseDelayMs?: number;
+  /** Longest wait between attempts, in ms, `Retry-After` included. Default 30000. */
+  readonly maxDelayMs?: number;
 }
 
 export type EventsClientOptions =
@@ -51,19 +67,18 @@ export interface EmitBatchResult {
 export class EventsClient {
   readonly #client: Client;
   readonly #options: EventsClientOptions;
+  readonly #retry: Required<RetryOptions>;
 
   constructor(options: EventsClientOptions) {
     this.#options = options;
+    this.#retry = { attempts: 5, baseDelayMs: 250, maxDelayMs: 30_000, ...options.retry };
     this.#client = createClient(createConfig({ baseUrl: options.baseUrl, ...(options.fetch ? { fetch: options.fetch } : {}) }));
   }
 
   /** Emits one event; resolves to the stored event, rejects with `SwitchyardApiError`. */
   async emit(event: EventInput): Promise<Event> {
-    const result = await createEvent({
-      client: this.#client,
-      body: this.#withWorkspace(event),
-      headers: await this.#authHeaders(),
-    });
+    const body = this.#prepare(event);
+    const result = await this.#withRetries(async () => createEvent({ client: this.#client, body, headers: await this.#authHeaders() }));
     if (result.data) return result.data.event;
     throw toApiError(result.response?.status, result.error);
   }
@@ -75,7 +90,7 @@ export class EventsClient {
   async emitBatch(events: readonly EventInput[]): Promise<EmitBatchResult> {
     const records: BulkRecord[] = [];
     for (let start = 0; start < events.length; start += maxEventsPerRequest) {
-      const chunk = events.slice(start, start + maxEventsPerRequest).map((e) => this.#withWorkspace(e));
+      const chunk = events.slice(start, start + maxEventsPerRequest).map((e) => this.#prepare(e));
       records.push(...(await this.#sendChunk(chunk, start)));
     }
     const errorCount = records.filter((r) => r.type === "error").length;
@@ -85,7 +100,9 @@ export class EventsClient {
   async #sendChunk(chunk: EventInput[], offset: number): Promise<BulkRecord[]> {
     let failure: SwitchyardApiError;
     try {
-      const result = await createEventsBulk({ client: this.#client, body: chunk, headers: await this.#authHeaders() });
+      const result = await this.#withRetries(async () =>
+        createEventsBulk({ client: this.#client, body: chunk, headers: await this.#authHeaders() }),
+      );
       if (result.data) return result.data.records.map((r) => ({ ...r, index: r.index + offset }));
       failure = toApiError(result.response?.status, result.error);
     } catch (error) {
@@ -102,15 +119,51 @@ export class EventsClient {
     );
   }
 
-  #withWorkspace(event: EventInput): EventInput {
-    const workspace = this.#options.workspace;
-    return workspace === undefined || event.workspace !== undefined ? event : { ...event, workspace };
+  /** Fills in the default workspace and an idempotency key, so that retries of this event are safe. */
+  #prepare(event: EventInput): EventInput {
+    const workspace = event.workspace ?? this.#options.workspace;
+    return {
+      ...event,
+      ...(workspace === undefined ? {} : { workspace }),
+      idempotency_key: event.idempotency_key ?? crypto.randomUUID(),
+    };
+  }
+
+  /** Sends until the answer is final or the attempts run out; a thrown network error counts as retryable. */
+  async #withRetries<R extends { response?: Response | undefined }>(send: () => Promise<R>): Promise<R> {
+    for (let attempt = 1; ; attempt += 1) {
+      let result: R | undefined;
+      let failure: unknown;
+      try {
+        result = await send();
+      } catch (error) {
+        failure = error;
+      }
+      const status = result?.response?.status;
+      const retryable = result === undefined || status === undefined || status === 429 || status >= 500;
+      if (!retryable || attempt >= this.#retry.attempts) {
+        if (result === undefined) throw failure;
+        return result;
+      }
+      await sleep(this.#delayBefore(attempt, result?.response));
+    }
+  }
+
+  /** Full-jitter exponential backoff; a `Retry-After` (seconds) is honoured, within `maxDelayMs`. */
+  #delayBefore(attempt: number, response: Response | undefined): number {
+    const retryAfter = Number(response?.headers.get("retry-after"));
+    if (Number.isFinite(retryAfter) && retryAfter > 0) return Math.min(retryAfter * 1000, this.#retry.maxDelayMs);
+    return Math.random() * Math.min(this.#retry.maxDelayMs, this.#retry.baseDelayMs * 2 ** attempt);
   }
 
   async #authHeaders(): Promise<Record<string, string>> {
     if ("publishableKey" in this.#options) return { "X-Meshes-Publishable-Key": this.#options.publishableKey };
     return { Authorization: `Bearer ${await mintMachineToken(this.#options.machine)}` };
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function toApiError(status: number | undefined, error: unknown): SwitchyardApiError {

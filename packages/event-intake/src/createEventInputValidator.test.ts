@@ -56,11 +56,18 @@ describe("createEventInputValidator", () => {
     ["a numeric resource", { event: "a", payload: {}, resource: 1 }, "resource"],
     ["a resource_id with U+0000", { event: "a", payload: {}, resource_id: "x\u0000" }, "resource_id"],
     ["a bad workspace", { event: "a", payload: {}, workspace: "not-a-uuid" }, "workspace"],
+    // PostgreSQL's uuid type refuses the URN form that ajv-formats' uuid accepts (it was a 500 with a machine token).
+    ["a urn:uuid: workspace", { event: "a", payload: {}, workspace: "urn:uuid:0192f0c4-8e3a-7b8c-9d1e-2f3a4b5c6d7e" }, "workspace"],
     ["an unknown field", { event: "a", payload: {}, extra: true }, "extra"],
+    ["an idempotency key with U+0000", { event: "a", payload: {}, idempotency_key: "k\u0000" }, "idempotency_key"],
+    ["an idempotency key with a lone surrogate", { event: "a", payload: {}, idempotency_key: "k\udfff" }, "idempotency_key"],
     ["U+0000 in a payload value", { event: "a", payload: { s: "a\u0000" } }, "payload"],
     ["U+0000 in a payload key", { event: "a", payload: { "k\u0000": 1 } }, "payload"],
     ["a lone high surrogate in a payload", { event: "a", payload: { s: "\ud83d" } }, "payload"],
     ["a lone low surrogate deep in a payload", { event: "a", payload: { a: [{ b: "x\ude00" }] } }, "payload"],
+    // JSON.parse turns a number beyond a double into ±Infinity, which JSON.stringify would store as null.
+    ["a payload number beyond a double (1e400)", { event: "a", payload: JSON.parse('{"n":1e400}') }, "payload"],
+    ["a negative overflow deep in a payload", { event: "a", payload: JSON.parse('{"a":[1,{"b":-1e999}]}') }, "payload"],
     ["nesting one past the depth limit", { event: "a", payload: { x: nested(defaultIngestLimits.maxPayloadDepth) } }, "payload"],
     ["a payload over 64 KiB", { event: "a", payload: { s: "x".repeat(64 * 1024) } }, "payload"],
     ["a payload over 64 KiB in UTF-8 bytes though not in characters", { event: "a", payload: { s: "é".repeat(33 * 1024) } }, "payload"],
@@ -71,6 +78,11 @@ describe("createEventInputValidator", () => {
       expect(verdict.error).toMatchObject({ status: 400, name: "ValidationError" });
       expect(verdict.error.data?.map((d) => d.param)).toContain(param);
     }
+  });
+
+  it("when the workspace is upper-case, then it is accepted in the lower-case form PostgreSQL compares", () => {
+    const verdict = validate({ event: "a", payload: {}, workspace: "0192F0C4-8E3A-7B8C-9D1E-2F3A4B5C6D7E" });
+    expect(verdict.ok && verdict.value.workspace).toBe("0192f0c4-8e3a-7b8c-9d1e-2f3a4b5c6d7e");
   });
 
   it("when a hostile depth is sent, then it is rejected without overflowing the stack", () => {

@@ -1,15 +1,12 @@
 import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
-import addFormatsModule from "ajv-formats";
 import { type ErrorDetail, type ItemError, validationError } from "./itemError.js";
 import type { IngestLimits } from "./limits.js";
-
-// ajv-formats is CommonJS; under NodeNext its default import is the module object.
-const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
 
 /** An event input that passed every check, with its payload already serialized for storage. */
 export interface ValidEventInput {
   readonly event: string;
   readonly payload: Record<string, unknown>;
+  readonly idempotency_key?: string;
   readonly resource?: string;
   readonly resource_id?: string;
   readonly workspace?: string;
@@ -32,13 +29,19 @@ const unstorableEscape = /(?<!\\)(?:\\\\)*\\u(?:0000|d[89a-f][0-9a-f]{2})/;
 const unstorableChar = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**
+ * `format: uuid` as PostgreSQL's uuid type reads it. ajv-formats' uuid also accepts a `urn:uuid:` prefix,
+ * which PostgreSQL refuses: a machine token naming such a workspace failed its whole request with a 500.
+ */
+export const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
  * Compiles the spec's own `EventInput` schema into a per-item validator, and adds the checks a schema
  * cannot express: serialized payload size, nesting depth, and strings PostgreSQL cannot store.
  * The schema is passed in (rather than read here) so that this package stays free of I/O.
  */
 export function createEventInputValidator(eventInputSchema: object, limits: IngestLimits): ValidateEventInput {
   const ajv = new Ajv2020({ allErrors: true, strict: false, unicodeRegExp: true });
-  addFormats(ajv, ["uuid"]);
+  ajv.addFormat("uuid", uuidPattern);
   const schema = withEventNameLimit(eventInputSchema, limits.maxEventNameLength);
   const validateSchema = ajv.compile(schema);
 
@@ -48,14 +51,15 @@ export function createEventInputValidator(eventInputSchema: object, limits: Inge
     }
     const input = item as Omit<ValidEventInput, "payloadJson">;
     const details: ErrorDetail[] = [];
-    for (const field of ["event", "resource", "resource_id"] as const) {
+    for (const field of ["event", "resource", "resource_id", "idempotency_key"] as const) {
       const value = input[field];
       if (value !== undefined && unstorableChar.test(value)) {
         details.push({ param: field, msg: "must not contain U+0000 or unpaired surrogates" });
       }
     }
-    if (exceedsDepth(input.payload, limits.maxPayloadDepth)) {
-      details.push({ param: "payload", msg: `must not nest deeper than ${limits.maxPayloadDepth} levels` });
+    const unserializable = payloadStructureError(input.payload, limits.maxPayloadDepth);
+    if (unserializable !== undefined) {
+      details.push({ param: "payload", msg: unserializable });
       return { ok: false, error: validationError(details) };
     }
     const payloadJson = JSON.stringify(input.payload);
@@ -67,7 +71,9 @@ export function createEventInputValidator(eventInputSchema: object, limits: Inge
       details.push({ param: "payload", msg: `must serialize to at most ${limits.maxPayloadBytes} bytes (got ${bytes})` });
     }
     if (details.length > 0) return { ok: false, error: validationError(details) };
-    return { ok: true, value: { ...input, payloadJson } };
+    // A uuid's case carries no meaning; PostgreSQL answers the lower-case form, so that is the one compared.
+    const workspace = input.workspace?.toLowerCase();
+    return { ok: true, value: { ...input, ...(workspace === undefined ? {} : { workspace }), payloadJson } };
   };
 }
 
@@ -77,18 +83,24 @@ function withEventNameLimit(schema: object, maxLength: number): object {
   return copy;
 }
 
-/** Iterative, so that a hostile nesting depth cannot overflow the stack; stops at the first level too deep. */
-function exceedsDepth(value: unknown, maxDepth: number): boolean {
+/**
+ * What keeps a payload from being serialized faithfully, if anything: nesting deeper than `maxDepth`, or a
+ * number JSON.parse overflowed to ±Infinity (`1e400`), which JSON.stringify would silently store as null.
+ * Iterative, so that a hostile nesting depth cannot overflow the stack; stops at the first offence.
+ */
+function payloadStructureError(value: unknown, maxDepth: number): string | undefined {
   const stack: Array<{ node: unknown; depth: number }> = [{ node: value, depth: 1 }];
   while (stack.length > 0) {
     const { node, depth } = stack.pop() as { node: unknown; depth: number };
     if (node === null || typeof node !== "object") continue;
-    if (depth > maxDepth) return true;
+    if (depth > maxDepth) return `must not nest deeper than ${maxDepth} levels`;
     for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (typeof child === "number" && !Number.isFinite(child))
+        return "must not contain numbers beyond the range of a double (such as 1e400)";
       if (child !== null && typeof child === "object") stack.push({ node: child, depth: depth + 1 });
     }
   }
-  return false;
+  return undefined;
 }
 
 function toDetails(errors: readonly ErrorObject[], root: string): ErrorDetail[] {

@@ -2,6 +2,7 @@ export { assembleBulkResult, type BulkErrorRecord, type BulkRecord, type BulkRes
 export {
   createEventInputValidator,
   type ItemVerdict,
+  uuidPattern,
   type ValidateEventInput,
   type ValidEventInput,
 } from "./createEventInputValidator.js";

@@ -1,5 +1,5 @@
+import type { SecretBox } from "@switchyard/secret-box";
 import { sql } from "kysely";
-import type { SecretBox } from "../auth/secretBox.js";
 import type { Db } from "../db/database.js";
 import { inTransaction } from "../db/inTransaction.js";
 import { listOrganizations } from "../organizations/organizations.repository.js";

@@ -3,22 +3,32 @@ import { assembleBulkResult } from "@switchyard/event-intake";
 import { Router } from "express";
 import { principalOf } from "../http/authenticate.js";
 import { ItemRejectedError } from "../http/errors.js";
+import { rateLimitHeaders } from "../http/rateLimitHeaders.js";
+import { countIngested, type Metrics } from "../operations/metrics.js";
 import { type IngestDeps, ingestEvents } from "./ingestEvents.js";
 
-export function eventsRouter(deps: IngestDeps): Router {
+export function eventsRouter(deps: IngestDeps & { readonly metrics: Pick<Metrics, "eventsIngested"> }): Router {
   const router = Router();
 
   router.post("/api/v1/events", async (req, res) => {
-    const [outcome] = await ingestEvents(deps, principalOf(res), [req.body], "body");
+    const { outcomes, rateLimit } = await ingestEvents(deps, principalOf(res), [req.body], {
+      root: "body",
+      headerKey: req.get("idempotency-key"),
+    });
+    countIngested(deps.metrics, outcomes);
+    const [outcome] = outcomes;
     if (outcome === undefined) throw new Error("ingestEvents answered no item");
     if (!outcome.ok) throw new ItemRejectedError(outcome.error);
+    res.set(rateLimitHeaders(rateLimit));
     res.status(201).json({ event: outcome.event } satisfies EventCreated);
   });
 
   router.post("/api/v1/events/bulk", async (req, res) => {
     // The validator has checked that the body is an array of 1 to maxBatchItems items.
-    const outcomes = await ingestEvents(deps, principalOf(res), req.body as unknown[]);
+    const { outcomes, rateLimit } = await ingestEvents(deps, principalOf(res), req.body as unknown[]);
+    countIngested(deps.metrics, outcomes);
     const { status, body } = assembleBulkResult(outcomes);
+    res.set(rateLimitHeaders(rateLimit));
     res.status(status).json(body satisfies BulkResult);
   });
 

@@ -1,14 +1,36 @@
+import { createHash } from "node:crypto";
 import type { Event } from "@switchyard/client";
 import { type ItemError, type ItemOutcome, type ValidateEventInput, type ValidEventInput, validationError } from "@switchyard/event-intake";
 import type { Principal } from "../auth/principal.js";
 import type { Db } from "../db/database.js";
+import { TooManyRequestsError } from "../http/errors.js";
 import { uuidv7 } from "../ids.js";
+import type { RateLimitState, WorkspaceRateLimiter } from "../rateLimit/workspaceRateLimiter.js";
 import { filterOrganizationWorkspaces } from "../workspaces/workspaces.repository.js";
 import { insertEvents, type NewEventRow } from "./events.repository.js";
+import { findRememberedEvents, type RememberedEvent } from "./idempotencyKeys.repository.js";
 
 export interface IngestDeps {
   readonly db: Db;
   readonly validateEventInput: ValidateEventInput;
+  /** How long an idempotency key is remembered, in seconds. */
+  readonly idempotencyTtlSeconds: number;
+  /** Each workspace's event budget; asked once per request, for the items about to be stored. */
+  readonly rateLimiter: WorkspaceRateLimiter;
+}
+
+export interface IngestResult {
+  /** `outcomes[i]` answers item i. */
+  readonly outcomes: ItemOutcome<Event>[];
+  /** The tightest budget the request drew on, for the `RateLimit-*` headers; undefined when unlimited. */
+  readonly rateLimit: RateLimitState | undefined;
+}
+
+export interface IngestOptions {
+  /** How a root-level validation error names the item: "item" (bulk) or "body" (single). */
+  readonly root?: string;
+  /** The `Idempotency-Key` header of a single-event request. */
+  readonly headerKey?: string | undefined;
 }
 
 const foreignWorkspace: ItemError = {
@@ -19,44 +41,151 @@ const foreignWorkspace: ItemError = {
 };
 
 const missingWorkspace = validationError([{ param: "workspace", msg: "is required with a machine token" }]);
+const headerMismatch = validationError([{ param: "idempotency_key", msg: "must equal the Idempotency-Key header when both are given" }]);
+
+function idempotencyConflict(eventId: string): ItemError {
+  return {
+    status: 409,
+    name: "IdempotencyConflict",
+    message: "This idempotency key was already used with a different event.",
+    data: [{ param: "idempotency_key", msg: `was used for event ${eventId} with a different body` }],
+  };
+}
+
+/** An item that passed validation and authorization, on its way to storage. */
+interface Candidate {
+  readonly row: NewEventRow;
+  /** For a repeat of a key earlier in the same batch: the index of that first use. */
+  readonly sameKeyAs?: number;
+}
 
 /**
  * Validates, authorizes and stores a batch of event inputs, answering each item in input order. The
- * accepted items are written in one statement, so they are all committed (before this resolves) or,
- * when it throws, none are; a rejected item leaves nothing behind.
+ * accepted items are written in one statement, so they are all committed (before this resolves) or, when
+ * it throws, none are; a rejected item leaves nothing behind. An item whose idempotency key is already
+ * remembered is answered with the original event (`duplicate: true`) and stores nothing.
+ *
+ * The rate limit counts the items about to be stored (rejected items cost nothing); when a workspace's
+ * budget cannot take them, the whole request is refused with TooManyRequestsError and nothing is stored.
  */
 export async function ingestEvents(
   deps: IngestDeps,
   principal: Principal,
   items: readonly unknown[],
-  root?: string,
-): Promise<ItemOutcome<Event>[]> {
-  const verdicts = items.map((item) => deps.validateEventInput(item, root));
+  options: IngestOptions = {},
+): Promise<IngestResult> {
+  const verdicts = items.map((item) => deps.validateEventInput(item, options.root));
   const valid = verdicts.flatMap((v) => (v.ok ? [v.value] : []));
   const workspaceOf = await workspaceResolver(deps.db, principal, valid);
+  const createdBy = principal.kind === "machine" ? principal.accessKey : principal.publicKey;
 
-  const outcomes: Array<ItemOutcome<Event> | { ok: true; row: NewEventRow }> = verdicts.map((verdict) => {
+  const firstUse = new Map<string, number>();
+  const stages: Array<ItemOutcome<Event> | Candidate> = verdicts.map((verdict, index) => {
     if (!verdict.ok) return verdict;
-    const workspace = workspaceOf(verdict.value);
+    const input = verdict.value;
+    const workspace = workspaceOf(input);
     if (typeof workspace !== "string") return { ok: false, error: workspace };
-    const { event, resource, resource_id, payloadJson } = verdict.value;
-    const createdBy = principal.kind === "machine" ? principal.accessKey : principal.publicKey;
+    const key = keyOf(input, options.headerKey);
+    if (key === headerMismatch) return { ok: false, error: headerMismatch };
     const row: NewEventRow = {
       id: uuidv7(),
       workspace_id: workspace,
-      event,
-      resource: resource ?? null,
-      resource_id: resource_id ?? null,
-      payloadJson,
+      event: input.event,
+      resource: input.resource ?? null,
+      resource_id: input.resource_id ?? null,
+      payloadJson: input.payloadJson,
       created_by: createdBy,
+      ...(typeof key === "string" ? { idempotency: { key, requestHash: requestHash(input) } } : {}),
     };
-    return { ok: true, row };
+    if (typeof key !== "string") return { row };
+    const scopedKey = `${workspace}\n${key}`;
+    const first = firstUse.get(scopedKey);
+    if (first !== undefined) return { row, sameKeyAs: first };
+    firstUse.set(scopedKey, index);
+    return { row };
   });
 
-  const rows = outcomes.flatMap((o) => ("row" in o ? [o.row] : []));
-  if (rows.length === 0) return outcomes as ItemOutcome<Event>[];
-  const createdAt = (await insertEvents(deps.db, rows)).toISOString();
-  return outcomes.map((o) => ("row" in o ? { ok: true, event: toEvent(o.row, createdAt) } : o));
+  const toStore = stages.flatMap((s) => ("row" in s && s.sameKeyAs === undefined ? [s.row] : []));
+  // Nothing to store means no candidates at all (a repeat always follows a first use): every stage is an answer.
+  if (toStore.length === 0) return { outcomes: stages as ItemOutcome<Event>[], rateLimit: undefined };
+
+  const eventsByWorkspace = new Map<string, number>();
+  for (const row of toStore) eventsByWorkspace.set(row.workspace_id, (eventsByWorkspace.get(row.workspace_id) ?? 0) + 1);
+  const admission = await deps.rateLimiter.admit(eventsByWorkspace);
+  if (!admission.admitted) throw new TooManyRequestsError(admission.workspace, admission.state);
+
+  const { createdAt, stored } = await insertEvents(deps.db, toStore, deps.idempotencyTtlSeconds);
+
+  const taken = toStore.filter((row) => !stored.has(row.id));
+  const remembered = await findRememberedEvents(
+    deps.db,
+    taken.map((row) => ({ workspaceId: row.workspace_id, key: row.idempotency?.key ?? "" })),
+  );
+  const rememberedBy = new Map(remembered.map((r) => [`${r.workspace_id}\n${r.key}`, r]));
+
+  // For each first use of a key: the event that owns the key now, and the hash it was stored with.
+  const owners = new Map<number, { readonly event: Event; readonly hash: Buffer | undefined }>();
+  const answers = stages.map((stage, index): ItemOutcome<Event> | undefined => {
+    if (!("row" in stage)) return stage;
+    if (stage.sameKeyAs !== undefined) return undefined;
+    const { row } = stage;
+    const status = stored.get(row.id);
+    if (status !== undefined) {
+      const event = toEvent(row, status, createdAt.toISOString());
+      owners.set(index, { event, hash: row.idempotency?.requestHash });
+      return { ok: true, event };
+    }
+    const original = rememberedBy.get(`${row.workspace_id}\n${row.idempotency?.key}`);
+    if (original === undefined) throw new Error(`the idempotency key of event ${row.id} was neither claimed nor found`);
+    const event = rememberedEvent(original);
+    owners.set(index, { event, hash: original.request_hash });
+    return sameRequest(original.request_hash, row) ? { ok: true, event } : { ok: false, error: idempotencyConflict(original.id) };
+  });
+
+  // A repeat of a key earlier in the same batch is answered against whatever owns that key.
+  const outcomes = stages.map((stage, index): ItemOutcome<Event> => {
+    const answer = answers[index];
+    if (answer !== undefined) return answer;
+    const { row, sameKeyAs } = stage as Candidate;
+    const owner = owners.get(sameKeyAs ?? -1);
+    if (owner === undefined) throw new Error("a repeated idempotency key has no first use");
+    if (owner.hash === undefined || !sameRequest(owner.hash, row)) return { ok: false, error: idempotencyConflict(owner.event.id) };
+    return { ok: true, event: { ...owner.event, duplicate: true } };
+  });
+  return { outcomes, rateLimit: admission.state };
+}
+
+function keyOf(input: ValidEventInput, headerKey: string | undefined): string | undefined | typeof headerMismatch {
+  if (headerKey !== undefined && input.idempotency_key !== undefined && headerKey !== input.idempotency_key) return headerMismatch;
+  return input.idempotency_key ?? headerKey;
+}
+
+/** What makes two uses of one key "the same event": name, resource, resource id and serialized payload. */
+function requestHash(input: ValidEventInput): Buffer {
+  return createHash("sha256")
+    .update(JSON.stringify([input.event, input.resource ?? null, input.resource_id ?? null]))
+    .update("\n")
+    .update(input.payloadJson)
+    .digest();
+}
+
+function sameRequest(hash: Buffer, row: NewEventRow): boolean {
+  return row.idempotency !== undefined && hash.equals(row.idempotency.requestHash);
+}
+
+function rememberedEvent(original: RememberedEvent): Event {
+  return {
+    id: original.id,
+    type: "event",
+    workspace: original.workspace_id,
+    event: original.event,
+    resource: original.resource,
+    resource_id: original.resource_id,
+    status: original.status as Event["status"],
+    created_by: original.created_by,
+    created_at: original.created_at.toISOString(),
+    duplicate: true,
+  };
 }
 
 /** Decides each valid item's workspace, or why it may not have one; one query at most. */
@@ -76,7 +205,7 @@ async function workspaceResolver(
   };
 }
 
-function toEvent(row: NewEventRow, createdAt: string): Event {
+function toEvent(row: NewEventRow, status: Event["status"], createdAt: string): Event {
   return {
     id: row.id,
     type: "event",
@@ -84,7 +213,7 @@ function toEvent(row: NewEventRow, createdAt: string): Event {
     event: row.event,
     resource: row.resource,
     resource_id: row.resource_id,
-    status: "pending",
+    status,
     created_by: row.created_by,
     created_at: createdAt,
   };

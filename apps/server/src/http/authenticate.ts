@@ -1,8 +1,8 @@
+import type { SecretBox } from "@switchyard/secret-box";
 import type { RequestHandler, Response } from "express";
 import { parsePublishableKey, publicPartOf, publishableKeyMatches } from "../auth/credentials.js";
 import { verifyMachineToken } from "../auth/machineToken.js";
 import type { Principal } from "../auth/principal.js";
-import type { SecretBox } from "../auth/secretBox.js";
 import type { Db } from "../db/database.js";
 import { findActiveAccessKey } from "../organizations/accessKeys.repository.js";
 import { type OpenApiSpec, securityByRoute } from "../spec/openApiSpec.js";

@@ -4,12 +4,14 @@ import type { ErrorRequestHandler, RequestHandler, Response } from "express";
 import { isDatabaseUnavailable } from "../db/isDatabaseUnavailable.js";
 import type { Logger } from "../logger.js";
 import { ApiError } from "./errors.js";
+import { requestIdOf } from "./requestId.js";
 
 export interface ErrorResponse {
   readonly status: number;
   readonly name: string;
   readonly message: string;
   readonly data?: ErrorDetail[] | undefined;
+  readonly headers?: Readonly<Record<string, string>> | undefined;
 }
 
 /**
@@ -17,10 +19,15 @@ export interface ErrorResponse {
  * and PostgreSQL's (503 when the database cannot serve, 500 otherwise). The only such place.
  */
 export function toErrorResponse(error: unknown): ErrorResponse {
-  if (error instanceof ApiError) return { status: error.status, name: error.name, message: error.message, data: error.data };
-  const e = error as { status?: unknown; statusCode?: unknown; type?: unknown; errors?: unknown; message?: unknown };
+  if (error instanceof ApiError) {
+    return { status: error.status, name: error.name, message: error.message, data: error.data, headers: error.headers };
+  }
+  const e = error as { status?: unknown; statusCode?: unknown; type?: unknown; errors?: unknown; expose?: unknown; message?: unknown };
   if (typeof e.type === "string" && typeof (e.status ?? e.statusCode) === "number") return bodyParserError(e.type, error as Error);
   if (typeof e.status === "number" && Array.isArray(e.errors)) return validatorError(e.status, e.errors as ValidatorDetail[]);
+  // A body that does not inflate (corrupt gzip, deflate or br) arrives as zlib's own error, which the body
+  // parser marks as the client's fault (http-errors' status 400 and `expose`) but gives no `type`.
+  if (e.status === 400 && e.expose === true) return bodyParserError(undefined, error as Error);
   if (isDatabaseUnavailable(error)) {
     return { status: 503, name: "ServiceUnavailable", message: "The database is unavailable; retry later." };
   }
@@ -29,6 +36,7 @@ export function toErrorResponse(error: unknown): ErrorResponse {
 
 export function sendError(res: Response, response: ErrorResponse): void {
   const { name, message, data } = response;
+  if (response.headers !== undefined) res.set(response.headers);
   res.status(response.status).json({
     message: STATUS_CODES[response.status] ?? "Error",
     error: data === undefined ? { name, message } : { name, message, data },
@@ -38,7 +46,8 @@ export function sendError(res: Response, response: ErrorResponse): void {
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const response = toErrorResponse(error);
-    if (response.status >= 500) log.error({ err: error, method: req.method, path: req.path, status: response.status }, "request failed");
+    if (response.status >= 500)
+      log.error({ requestId: requestIdOf(res), err: error, method: req.method, path: req.path, status: response.status }, "request failed");
     // A response already went out (the deadline answered 503 first): nothing more can be said.
     if (res.headersSent) return;
     sendError(res, response);
@@ -81,7 +90,7 @@ function paramOf(path: string | undefined): string {
   return parts.slice(1).join(".");
 }
 
-function bodyParserError(type: string, error: Error): ErrorResponse {
+function bodyParserError(type: string | undefined, error: Error): ErrorResponse {
   switch (type) {
     case "entity.too.large":
       return {

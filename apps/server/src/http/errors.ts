@@ -1,4 +1,6 @@
 import type { ErrorDetail, ItemError } from "@switchyard/event-intake";
+import type { RateLimitState } from "../rateLimit/workspaceRateLimiter.js";
+import { rateLimitHeaders } from "./rateLimitHeaders.js";
 
 /**
  * The errors a handler throws on purpose. `name` is the envelope's `error.name`; `errorHandler.ts` is the
@@ -6,6 +8,8 @@ import type { ErrorDetail, ItemError } from "@switchyard/event-intake";
  */
 export abstract class ApiError extends Error {
   abstract readonly status: number;
+  /** Headers the error response carries besides the envelope (e.g. `Retry-After`). */
+  readonly headers: Readonly<Record<string, string>> = {};
   constructor(
     message: string,
     readonly data?: ErrorDetail[],
@@ -39,9 +43,39 @@ export class NotFoundError extends ApiError {
   readonly status = 404;
 }
 
+export class ConflictError extends ApiError {
+  override readonly name = "Conflict";
+  readonly status = 409;
+}
+
+export class UnprocessableEntityError extends ApiError {
+  override readonly name = "UnprocessableEntity";
+  readonly status = 422;
+}
+
 export class PayloadTooLargeError extends ApiError {
   override readonly name = "PayloadTooLarge";
   readonly status = 413;
+}
+
+export class TooEarlyError extends ApiError {
+  override readonly name = "TooEarly";
+  readonly status = 425;
+}
+
+export class TooManyRequestsError extends ApiError {
+  override readonly name = "TooManyRequests";
+  readonly status = 429;
+  override readonly headers: Readonly<Record<string, string>>;
+  constructor(
+    readonly workspace: string,
+    readonly state: RateLimitState,
+  ) {
+    super(
+      `Rate limit exceeded for workspace ${workspace}: ${state.remaining} of ${state.limit} events left in this window; retry after ${state.resetSeconds} s.`,
+    );
+    this.headers = { ...rateLimitHeaders(state), "Retry-After": String(state.resetSeconds) };
+  }
 }
 
 export class ServiceUnavailableError extends ApiError {

@@ -1,5 +1,5 @@
+import type { SecretBox } from "@switchyard/secret-box";
 import { generateAccessKey } from "../auth/credentials.js";
-import type { SecretBox } from "../auth/secretBox.js";
 import type { Db } from "../db/database.js";
 import { NotFoundError } from "../http/errors.js";
 import { uuidv7 } from "../ids.js";

@@ -1,13 +1,18 @@
-import { loadOrCreateKeyFile } from "../auth/encryptionKey.js";
-import { createSecretBox, type SecretBox } from "../auth/secretBox.js";
+import { createSecretBox, loadOrCreateKeyFile, type SecretBox } from "@switchyard/secret-box";
+import type pg from "pg";
 import type { Config } from "../config.js";
 import { type Db, openDatabase } from "../db/database.js";
 import { findRunningEmbeddedPostgres, startEmbeddedPostgres } from "../db/embeddedPostgres.js";
+import { installJobQueue } from "../db/installJobQueue.js";
 import { migrateToLatest } from "../db/migrate.js";
 import type { Logger } from "../logger.js";
 
 export interface Resources {
   readonly db: Db;
+  /** The pool under `db`, for the few libraries that take a pg pool (the rate limiter's postgres store). */
+  readonly pool: pg.Pool;
+  /** The database's URL (the embedded one's when `DATABASE_URL` is unset), for processes' own pools. */
+  readonly databaseUrl: string;
   readonly secretBox: SecretBox;
   /** Closes everything opened, in reverse order of opening. */
   readonly close: () => Promise<void>;
@@ -55,8 +60,9 @@ export async function openResources(config: Config, log: Logger, options: { reus
     });
     closers.push(database.close);
     const applied = await migrateToLatest(database.db);
+    await installJobQueue(database.pool);
     if (applied.length > 0) log.info({ migrations: applied }, "database migrated");
-    return { db: database.db, secretBox: createSecretBox(key), close };
+    return { db: database.db, pool: database.pool, databaseUrl, secretBox: createSecretBox(key), close };
   } catch (error) {
     await close();
     throw error;

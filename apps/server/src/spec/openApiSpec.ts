@@ -57,7 +57,8 @@ export function securityByRoute(spec: OpenApiSpec): Array<{ method: string; patt
   const routes: Array<{ method: string; pattern: RegExp; schemes: Set<string> }> = [];
   for (const [path, item] of Object.entries(spec.paths)) {
     // Spec paths hold only letters, digits, "-", "/" and {params}: nothing else needs escaping.
-    const pattern = new RegExp(`^${path.replace(/\{[^}]+\}/g, "[^/]+")}/?$`);
+    // Case-insensitive, as Express routes are: /API/V1/EVENTS reaches the same handler, so it must meet the same checks.
+    const pattern = new RegExp(`^${path.replace(/\{[^}]+\}/g, "[^/]+")}/?$`, "i");
     for (const method of ["get", "put", "post", "delete", "patch"] as const) {
       const operation = item[method];
       if (operation === undefined) continue;

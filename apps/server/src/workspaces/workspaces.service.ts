@@ -2,8 +2,9 @@ import type { PublishableKey, PublishableKeyCreated, Workspace, WorkspaceCreated
 import { generatePublishableKey, publicPartOf } from "../auth/credentials.js";
 import type { Db } from "../db/database.js";
 import { inTransaction } from "../db/inTransaction.js";
-import { BadRequestError, NotFoundError } from "../http/errors.js";
+import { NotFoundError } from "../http/errors.js";
 import { uuidv7 } from "../ids.js";
+import { decodeCursor, toPage } from "../pagination/cursorPage.js";
 import {
   findWorkspaceActivePublishableKeys,
   insertPublishableKey,
@@ -60,12 +61,8 @@ export async function listWorkspacePage(
   organizationId: string,
   page: { limit: number; cursor?: string | undefined },
 ): Promise<WorkspaceList> {
-  const afterId = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
-  const rows = await listWorkspaces(db, organizationId, { limit: page.limit, afterId });
-  const records = rows.slice(0, page.limit).map((row) => toWorkspace(row));
-  const last = records.at(-1);
-  const nextCursor = rows.length > page.limit && last !== undefined ? encodeCursor(last.id) : null;
-  return { count: records.length, limit: page.limit, next_cursor: nextCursor, records };
+  const rows = await listWorkspaces(db, organizationId, { limit: page.limit, afterId: decodeCursor(page.cursor) });
+  return toPage(rows, page.limit, (row) => toWorkspace(row));
 }
 
 async function issuePublishableKey(trx: Db, workspaceId: string, name: string): Promise<PublishableKeyCreated> {
@@ -88,17 +85,4 @@ function toWorkspace(row: WorkspaceRow, publishableKey?: PublishableKey | null):
     updated_at: row.updated_at.toISOString(),
     ...(publishableKey === undefined ? {} : { publishable_key: publishableKey }),
   };
-}
-
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-function encodeCursor(lastId: string): string {
-  return Buffer.from(lastId, "utf8").toString("base64url");
-}
-
-function decodeCursor(cursor: string): string {
-  const id = Buffer.from(cursor, "base64url").toString("utf8");
-  if (!uuidPattern.test(id))
-    throw new BadRequestError("The cursor is invalid.", [{ param: "cursor", msg: "is not a cursor this API returned" }]);
-  return id;
 }

@@ -1,5 +1,5 @@
 import { type MachineCredentials, mintMachineToken } from "@switchyard/client";
-import type { SecretBox } from "../../src/auth/secretBox.js";
+import type { SecretBox } from "@switchyard/secret-box";
 import type { Db } from "../../src/db/database.js";
 import { createAccessKey, createOrganization } from "../../src/organizations/organizations.service.js";
 import { createWorkspace } from "../../src/workspaces/workspaces.service.js";

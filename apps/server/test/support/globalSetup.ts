@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
 import { startEmbeddedPostgres } from "../../src/db/embeddedPostgres.js";
+import { installJobQueue } from "../../src/db/installJobQueue.js";
 import { migrateToLatest } from "../../src/db/migrate.js";
 import { databaseUrl, freePort } from "./net.js";
 
@@ -41,10 +42,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`create database ${templateDatabase}`);
-  const db = new Kysely<unknown>({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl(adminUrl, templateDatabase), max: 1 }) }),
-  });
+  const pool = new pg.Pool({ connectionString: databaseUrl(adminUrl, templateDatabase), max: 1 });
+  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
   await migrateToLatest(db);
+  await installJobQueue(pool);
   await db.destroy();
 
   project.provide("adminUrl", adminUrl);

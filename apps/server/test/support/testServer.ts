@@ -2,12 +2,17 @@ import { randomBytes } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Client, createClient, createConfig } from "@switchyard/client";
+import { type DeliveryWorkerConfig, parseDeliveryWorkerConfig, startDeliveryWorker } from "@switchyard/delivery";
 import { defaultIngestLimits } from "@switchyard/event-intake";
+import { createSecretBox, type SecretBox } from "@switchyard/secret-box";
+import pg from "pg";
 import { createApp } from "../../src/app.js";
-import { createSecretBox, type SecretBox } from "../../src/auth/secretBox.js";
 import type { Config } from "../../src/config.js";
 import { type Db, openDatabase } from "../../src/db/database.js";
-import { silentLogger } from "../../src/logger.js";
+import { hardenServer } from "../../src/http/hardenServer.js";
+import { type Logger, silentLogger } from "../../src/logger.js";
+import { createMetrics, type Metrics } from "../../src/operations/metrics.js";
+import { createWorkspaceRateLimiter } from "../../src/rateLimit/workspaceRateLimiter.js";
 import { loadSpec } from "../../src/spec/openApiSpec.js";
 
 export interface TestServer {
@@ -16,34 +21,97 @@ export interface TestServer {
   readonly secretBox: SecretBox;
   /** A generated-SDK client bound to this server (no credentials). */
   readonly client: Client;
+  /** The app's metrics (its own registry, with this server's pool). */
+  readonly metrics: Metrics;
   readonly close: () => Promise<void>;
 }
 
-export type TestServerConfig = Pick<Config, "maxBodyBytes" | "limits" | "jwtClockSkewSeconds" | "dbTimeoutMs">;
+export type TestServerConfig = Pick<
+  Config,
+  | "maxBodyBytes"
+  | "limits"
+  | "jwtClockSkewSeconds"
+  | "dbTimeoutMs"
+  | "corsOrigins"
+  | "rateLimit"
+  | "idempotencyTtlSeconds"
+  | "trustProxy"
+  | "destinationAllowList"
+  | "signingSecretGraceMs"
+> & {
+  /** Where the app logs. Default: nowhere. */
+  readonly log: Logger;
+  /** Run a delivery worker beside the app, with these settings over the defaults. Default: no worker. */
+  readonly worker?: Partial<DeliveryWorkerConfig>;
+  /** The key sealing secrets (to share it with a worker process). Default: a random one. */
+  readonly encryptionKey?: Buffer;
+};
 
 export const testConfig: TestServerConfig = {
   maxBodyBytes: 1024 * 1024,
   limits: defaultIngestLimits,
   jwtClockSkewSeconds: 5,
   dbTimeoutMs: 5000,
+  idempotencyTtlSeconds: 24 * 3600,
+  corsOrigins: "*",
+  trustProxy: false,
+  rateLimit: { eventsPerSecond: 0, burst: 100, store: "memory" },
+  // Local receivers in tests listen on loopback, which the address policy refuses by default.
+  destinationAllowList: "127.0.0.1/32,::1/128",
+  signingSecretGraceMs: 24 * 3_600_000,
+  log: silentLogger,
+};
+
+/** A delivery worker fit for tests: fast polling and sweeping, the retry schedule compressed 1000 times. */
+export const testWorkerConfig: DeliveryWorkerConfig = {
+  ...parseDeliveryWorkerConfig({}),
+  concurrency: 8,
+  deliveryTimeoutMs: 2_000,
+  leaseMarginMs: 1_000,
+  retryScheduleScale: 0.001,
+  destinationAllowList: "127.0.0.1/32,::1/128",
+  leaseSweepMs: 200,
+  pollIntervalMs: 100,
 };
 
 /** The real app on a real socket (port 0), validating responses against the spec as well as requests. */
 export async function startTestServer(databaseUrl: string, overrides: Partial<TestServerConfig> = {}): Promise<TestServer> {
   const config = { ...testConfig, ...overrides };
   const database = openDatabase({ connectionString: databaseUrl, timeoutMs: config.dbTimeoutMs, poolSize: 5, onIdleError: () => {} });
-  const secretBox = createSecretBox(randomBytes(32));
-  const app = createApp({ db: database.db, spec: await loadSpec(), secretBox, config, log: silentLogger, validateResponses: true });
+  const secretBox = createSecretBox(config.encryptionKey ?? randomBytes(32));
+  const rateLimiter = createWorkspaceRateLimiter(config.rateLimit, { pool: database.pool, log: config.log });
+  const metrics = createMetrics({ pool: database.pool });
+  const app = createApp({
+    db: database.db,
+    spec: await loadSpec(),
+    secretBox,
+    config,
+    log: config.log,
+    rateLimiter,
+    metrics,
+    validateResponses: true,
+  });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, "127.0.0.1", () => resolve(s));
   });
+  hardenServer(server, { requestTimeoutMs: 10_000 });
+  const workerPool = config.worker === undefined ? undefined : new pg.Pool({ connectionString: databaseUrl, max: 12 });
+  // As in main.ts: an idle connection the database ends (the test database is dropped with force) is no crash.
+  workerPool?.on("error", () => {});
+  const worker =
+    workerPool === undefined
+      ? undefined
+      : await startDeliveryWorker({ pool: workerPool, secretBox, config: { ...testWorkerConfig, ...config.worker }, log: config.log });
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     baseUrl,
     db: database.db,
     secretBox,
     client: createClient(createConfig({ baseUrl })),
+    metrics,
     close: async () => {
+      await worker?.stop();
+      await workerPool?.end();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await database.close();

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client/index.js';
-import type { CreateEventData, CreateEventErrors, CreateEventResponses, CreateEventsBulkData, CreateEventsBulkErrors, CreateEventsBulkResponses, CreateWorkspaceData, CreateWorkspaceErrors, CreateWorkspaceResponses, GetWorkspaceData, GetWorkspaceErrors, GetWorkspaceResponses, ListWorkspacesData, ListWorkspacesErrors, ListWorkspacesResponses, RotatePublishableKeyData, RotatePublishableKeyErrors, RotatePublishableKeyResponses, UpdateWorkspaceData, UpdateWorkspaceErrors, UpdateWorkspaceResponses } from './types.gen.js';
+import type { CancelDeliveryData, CancelDeliveryErrors, CancelDeliveryResponses, CancelEventData, CancelEventErrors, CancelEventResponses, CreateConnectionData, CreateConnectionErrors, CreateConnectionResponses, CreateEventData, CreateEventErrors, CreateEventResponses, CreateEventsBulkData, CreateEventsBulkErrors, CreateEventsBulkResponses, CreateRuleData, CreateRuleErrors, CreateRuleResponses, CreateWorkspaceData, CreateWorkspaceErrors, CreateWorkspaceResponses, DeleteConnectionData, DeleteConnectionErrors, DeleteConnectionResponses, DeleteRuleData, DeleteRuleErrors, DeleteRuleResponses, GetConnectionData, GetConnectionErrors, GetConnectionResponses, GetEventData, GetEventErrors, GetEventPayloadData, GetEventPayloadErrors, GetEventPayloadResponses, GetEventResponses, GetRuleData, GetRuleErrors, GetRuleResponses, GetWorkspaceData, GetWorkspaceErrors, GetWorkspaceResponses, ListConnectionsData, ListConnectionsErrors, ListConnectionsResponses, ListDeliveryAttemptsData, ListDeliveryAttemptsErrors, ListDeliveryAttemptsResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListIntegrationsData, ListIntegrationsErrors, ListIntegrationsResponses, ListRulesData, ListRulesErrors, ListRulesResponses, ListWorkspaceConnectionsData, ListWorkspaceConnectionsErrors, ListWorkspaceConnectionsResponses, ListWorkspaceEventsData, ListWorkspaceEventsErrors, ListWorkspaceEventsResponses, ListWorkspaceRulesData, ListWorkspaceRulesErrors, ListWorkspaceRulesResponses, ListWorkspacesData, ListWorkspacesErrors, ListWorkspacesResponses, ReplayFailedDeliveriesData, ReplayFailedDeliveriesErrors, ReplayFailedDeliveriesResponses, RetryDeliveryData, RetryDeliveryErrors, RetryDeliveryResponses, RotatePublishableKeyData, RotatePublishableKeyErrors, RotatePublishableKeyResponses, RotateSigningSecretData, RotateSigningSecretErrors, RotateSigningSecretResponses, UpdateConnectionData, UpdateConnectionErrors, UpdateConnectionResponses, UpdateWorkspaceData, UpdateWorkspaceErrors, UpdateWorkspaceResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -17,6 +17,15 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
      */
     meta?: keyof ClientMeta extends never ? Record<string, unknown> : ClientMeta;
 };
+
+/**
+ * List the organization's events, newest first
+ */
+export const listEvents = <ThrowOnError extends boolean = false>(options?: Options<ListEventsData, ThrowOnError>): RequestResult<ListEventsResponses, ListEventsErrors, ThrowOnError> => (options?.client ?? client).get<ListEventsResponses, ListEventsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/events',
+    ...options
+});
 
 /**
  * Emit one event
@@ -117,4 +126,242 @@ export const rotatePublishableKey = <ThrowOnError extends boolean = false>(optio
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/workspaces/{id}/publishable-key/rotate',
     ...options
+});
+
+/**
+ * List a workspace's connections
+ */
+export const listWorkspaceConnections = <ThrowOnError extends boolean = false>(options: Options<ListWorkspaceConnectionsData, ThrowOnError>): RequestResult<ListWorkspaceConnectionsResponses, ListWorkspaceConnectionsErrors, ThrowOnError> => (options.client ?? client).get<ListWorkspaceConnectionsResponses, ListWorkspaceConnectionsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/workspaces/{id}/connections',
+    ...options
+});
+
+/**
+ * List a workspace's rules
+ */
+export const listWorkspaceRules = <ThrowOnError extends boolean = false>(options: Options<ListWorkspaceRulesData, ThrowOnError>): RequestResult<ListWorkspaceRulesResponses, ListWorkspaceRulesErrors, ThrowOnError> => (options.client ?? client).get<ListWorkspaceRulesResponses, ListWorkspaceRulesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/workspaces/{id}/rules',
+    ...options
+});
+
+/**
+ * List a workspace's events, newest first
+ */
+export const listWorkspaceEvents = <ThrowOnError extends boolean = false>(options: Options<ListWorkspaceEventsData, ThrowOnError>): RequestResult<ListWorkspaceEventsResponses, ListWorkspaceEventsErrors, ThrowOnError> => (options.client ?? client).get<ListWorkspaceEventsResponses, ListWorkspaceEventsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/workspaces/{id}/events',
+    ...options
+});
+
+/**
+ * List the organization's connections
+ */
+export const listConnections = <ThrowOnError extends boolean = false>(options?: Options<ListConnectionsData, ThrowOnError>): RequestResult<ListConnectionsResponses, ListConnectionsErrors, ThrowOnError> => (options?.client ?? client).get<ListConnectionsResponses, ListConnectionsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/connections',
+    ...options
+});
+
+/**
+ * Create a connection (a configured destination)
+ *
+ * The secrets (credentials, and the signing secret Switchyard generates for webhooks) are returned in
+ * this response only; they are stored encrypted and never returned again.
+ *
+ */
+export const createConnection = <ThrowOnError extends boolean = false>(options: Options<CreateConnectionData, ThrowOnError>): RequestResult<CreateConnectionResponses, CreateConnectionErrors, ThrowOnError> => (options.client ?? client).post<CreateConnectionResponses, CreateConnectionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/connections',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a connection
+ *
+ * Refused with 409 while active rules use it; delete or deactivate those rules first.
+ */
+export const deleteConnection = <ThrowOnError extends boolean = false>(options: Options<DeleteConnectionData, ThrowOnError>): RequestResult<DeleteConnectionResponses, DeleteConnectionErrors, ThrowOnError> => (options.client ?? client).delete<DeleteConnectionResponses, DeleteConnectionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/connections/{id}',
+    ...options
+});
+
+/**
+ * Get a connection (without its secrets)
+ */
+export const getConnection = <ThrowOnError extends boolean = false>(options: Options<GetConnectionData, ThrowOnError>): RequestResult<GetConnectionResponses, GetConnectionErrors, ThrowOnError> => (options.client ?? client).get<GetConnectionResponses, GetConnectionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/connections/{id}',
+    ...options
+});
+
+/**
+ * Update a connection's name, configuration, credentials or active state
+ *
+ * Fields left out keep their values. `secrets`, when given, replace the credentials (the signing secret
+ * is kept; rotate it with its own endpoint). Setting `active: true` reactivates a deactivated connection
+ * and clears `inactive_reason`.
+ *
+ */
+export const updateConnection = <ThrowOnError extends boolean = false>(options: Options<UpdateConnectionData, ThrowOnError>): RequestResult<UpdateConnectionResponses, UpdateConnectionErrors, ThrowOnError> => (options.client ?? client).put<UpdateConnectionResponses, UpdateConnectionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/connections/{id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Replace a connection's signing secret, keeping the old one valid for a grace period
+ *
+ * Until `previous_expires_at`, every webhook is signed with both secrets, so receivers can switch over
+ * without dropping deliveries. The new secret is shown only in this response.
+ *
+ */
+export const rotateSigningSecret = <ThrowOnError extends boolean = false>(options: Options<RotateSigningSecretData, ThrowOnError>): RequestResult<RotateSigningSecretResponses, RotateSigningSecretErrors, ThrowOnError> => (options.client ?? client).post<RotateSigningSecretResponses, RotateSigningSecretErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/connections/{id}/signing-secret/rotate',
+    ...options
+});
+
+/**
+ * List the organization's rules
+ */
+export const listRules = <ThrowOnError extends boolean = false>(options?: Options<ListRulesData, ThrowOnError>): RequestResult<ListRulesResponses, ListRulesErrors, ThrowOnError> => (options?.client ?? client).get<ListRulesResponses, ListRulesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/rules',
+    ...options
+});
+
+/**
+ * Create a rule routing matching events to a connection
+ *
+ * A rule applies to events accepted after it was created, in its connection's workspace.
+ * `metadata.action` must be one of the connection's integration's actions (`GET /integrations`).
+ *
+ */
+export const createRule = <ThrowOnError extends boolean = false>(options: Options<CreateRuleData, ThrowOnError>): RequestResult<CreateRuleResponses, CreateRuleErrors, ThrowOnError> => (options.client ?? client).post<CreateRuleResponses, CreateRuleErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/rules',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a rule
+ *
+ * Switchyard decision: the rule stops matching new events at once; deliveries it already created keep
+ * going (cancel them with the event endpoints). Its history stays readable.
+ *
+ */
+export const deleteRule = <ThrowOnError extends boolean = false>(options: Options<DeleteRuleData, ThrowOnError>): RequestResult<DeleteRuleResponses, DeleteRuleErrors, ThrowOnError> => (options.client ?? client).delete<DeleteRuleResponses, DeleteRuleErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/rules/{id}',
+    ...options
+});
+
+/**
+ * Get a rule
+ */
+export const getRule = <ThrowOnError extends boolean = false>(options: Options<GetRuleData, ThrowOnError>): RequestResult<GetRuleResponses, GetRuleErrors, ThrowOnError> => (options.client ?? client).get<GetRuleResponses, GetRuleErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/rules/{id}',
+    ...options
+});
+
+/**
+ * The connection types this Switchyard supports, self-described
+ */
+export const listIntegrations = <ThrowOnError extends boolean = false>(options?: Options<ListIntegrationsData, ThrowOnError>): RequestResult<ListIntegrationsResponses, ListIntegrationsErrors, ThrowOnError> => (options?.client ?? client).get<ListIntegrationsResponses, ListIntegrationsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/integrations',
+    ...options
+});
+
+/**
+ * Get an event with its deliveries (rule events)
+ */
+export const getEvent = <ThrowOnError extends boolean = false>(options: Options<GetEventData, ThrowOnError>): RequestResult<GetEventResponses, GetEventErrors, ThrowOnError> => (options.client ?? client).get<GetEventResponses, GetEventErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/events/{id}',
+    ...options
+});
+
+/**
+ * Get an event's payload
+ */
+export const getEventPayload = <ThrowOnError extends boolean = false>(options: Options<GetEventPayloadData, ThrowOnError>): RequestResult<GetEventPayloadResponses, GetEventPayloadErrors, ThrowOnError> => (options.client ?? client).get<GetEventPayloadResponses, GetEventPayloadErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/events/{id}/payload',
+    ...options
+});
+
+/**
+ * Cancel every delivery of an event that has not finished
+ */
+export const cancelEvent = <ThrowOnError extends boolean = false>(options: Options<CancelEventData, ThrowOnError>): RequestResult<CancelEventResponses, CancelEventErrors, ThrowOnError> => (options.client ?? client).post<CancelEventResponses, CancelEventErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/events/{id}/cancel',
+    ...options
+});
+
+/**
+ * Every attempt of one delivery, oldest first
+ */
+export const listDeliveryAttempts = <ThrowOnError extends boolean = false>(options: Options<ListDeliveryAttemptsData, ThrowOnError>): RequestResult<ListDeliveryAttemptsResponses, ListDeliveryAttemptsErrors, ThrowOnError> => (options.client ?? client).get<ListDeliveryAttemptsResponses, ListDeliveryAttemptsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/events/{id}/rules/{ruleId}/attempts',
+    ...options
+});
+
+/**
+ * Deliver again now
+ *
+ * Allowed when the delivery is `failed`, `canceled` or `completed` (a redelivery); answered 425 when an
+ * attempt is already due or running (`pending`, `processing`, `retrying`).
+ *
+ */
+export const retryDelivery = <ThrowOnError extends boolean = false>(options: Options<RetryDeliveryData, ThrowOnError>): RequestResult<RetryDeliveryResponses, RetryDeliveryErrors, ThrowOnError> => (options.client ?? client).post<RetryDeliveryResponses, RetryDeliveryErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/events/{id}/rules/{ruleId}/retry',
+    ...options
+});
+
+/**
+ * Cancel one delivery that has not finished
+ *
+ * Answered 409 when the delivery already ended (`completed`, `failed` or `canceled`).
+ */
+export const cancelDelivery = <ThrowOnError extends boolean = false>(options: Options<CancelDeliveryData, ThrowOnError>): RequestResult<CancelDeliveryResponses, CancelDeliveryErrors, ThrowOnError> => (options.client ?? client).post<CancelDeliveryResponses, CancelDeliveryErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/events/{id}/rules/{ruleId}/cancel',
+    ...options
+});
+
+/**
+ * Deliver again every failed delivery of a workspace or connection in a time window
+ *
+ * Switchyard decision: selects deliveries with status `failed` created in `[from, to)` (at most 14 days
+ * back) of one workspace or one connection. With `dry_run: true` (the default) it only counts them.
+ *
+ */
+export const replayFailedDeliveries = <ThrowOnError extends boolean = false>(options: Options<ReplayFailedDeliveriesData, ThrowOnError>): RequestResult<ReplayFailedDeliveriesResponses, ReplayFailedDeliveriesErrors, ThrowOnError> => (options.client ?? client).post<ReplayFailedDeliveriesResponses, ReplayFailedDeliveriesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/replays',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });

@@ -5,6 +5,253 @@ export type ClientOptions = {
 };
 
 /**
+ * A connection type (CONTRACT §5); `GET /integrations` lists the ones this server supports.
+ */
+export type IntegrationType = 'activecampaign' | 'aweber' | 'customer_io' | 'discord' | 'hubspot' | 'intercom' | 'mailchimp' | 'mailerlite' | 'pipedrive' | 'resend' | 'sendgrid' | 'salesforce' | 'slack' | 'webhook' | 'zoom';
+
+export type Connection = {
+    id: string;
+    type: 'connection';
+    workspace: string;
+    integration_type: IntegrationType;
+    name: string;
+    /**
+     * The integration's configuration (never its secrets).
+     */
+    metadata: {
+        [key: string]: unknown;
+    };
+    active: boolean;
+    /**
+     * Why the connection was deactivated (e.g. the destination answered 410, or failed for 5 days).
+     */
+    inactive_reason: string | null;
+    created_at: string;
+    updated_at: string;
+};
+
+export type ConnectionInput = {
+    workspace: string;
+    integration_type: IntegrationType;
+    name: string;
+    /**
+     * The integration's configuration; see its `metadata_schema` in `GET /integrations`.
+     */
+    metadata: {
+        [key: string]: unknown;
+    };
+    /**
+     * Credentials; see the integration's `secrets_schema`. Stored encrypted, never returned.
+     */
+    secrets?: {
+        [key: string]: unknown;
+    };
+};
+
+export type ConnectionUpdate = {
+    name?: string;
+    metadata?: {
+        [key: string]: unknown;
+    };
+    secrets?: {
+        [key: string]: unknown;
+    };
+    active?: boolean;
+};
+
+export type ConnectionCreated = {
+    connection: Connection;
+    /**
+     * The generated secrets (for a webhook, `signing_secret`), shown only in this response.
+     */
+    secrets: {
+        [key: string]: unknown;
+    };
+};
+
+export type ConnectionList = {
+    count: number;
+    limit: number;
+    next_cursor: string | null;
+    records: Array<Connection>;
+};
+
+export type SigningSecretRotated = {
+    signing_secret: string;
+    previous_expires_at: string;
+};
+
+export type RuleMetadata = {
+    /**
+     * One of the connection's integration's actions, e.g. `send` for a webhook.
+     */
+    action: string;
+};
+
+export type Rule = {
+    id: string;
+    type: 'rule';
+    workspace: string;
+    connection: string;
+    event: string;
+    resource: string | null;
+    resource_id: string | null;
+    metadata: RuleMetadata;
+    active: boolean;
+    created_at: string;
+};
+
+export type RuleInput = {
+    connection: string;
+    /**
+     * Optional; when given it must be the connection's workspace.
+     */
+    workspace?: string;
+    event: string;
+    resource?: string;
+    resource_id?: string;
+    metadata: RuleMetadata;
+    active?: boolean;
+};
+
+export type RuleList = {
+    count: number;
+    limit: number;
+    next_cursor: string | null;
+    records: Array<Rule>;
+};
+
+export type Integration = {
+    id: IntegrationType;
+    name: string;
+    description?: string;
+    actions: Array<{
+        id: string;
+        name: string;
+        description?: string;
+    }>;
+    /**
+     * JSON Schema of the connection's `metadata`.
+     */
+    metadata_schema: {
+        [key: string]: unknown;
+    };
+    /**
+     * JSON Schema of the connection's `secrets`.
+     */
+    secrets_schema: {
+        [key: string]: unknown;
+    };
+};
+
+export type IntegrationList = {
+    count: number;
+    records: Array<Integration>;
+};
+
+export type OutcomeCode = 'delivered' | 'rejected_client_error' | 'rejected_server_error' | 'rate_limited' | 'auth_failed' | 'timeout' | 'network_error' | 'mapping_error' | 'internal_error';
+
+/**
+ * One delivery of an event, through one rule to its connection.
+ */
+export type RuleEvent = {
+    id: string;
+    type: 'rule_event';
+    event_id: string;
+    rule: string;
+    connection: string;
+    integration_type: IntegrationType;
+    status: EventStatus;
+    attempt_count: number;
+    next_attempt_at: string | null;
+    started_at: string | null;
+    completed_at: string | null;
+    last_error: string | null;
+};
+
+export type EventSummary = Event & {
+    total_rules: number;
+    completed_count: number;
+    failed_count: number;
+    started_at: string | null;
+    completed_at: string | null;
+};
+
+export type EventDetail = EventSummary & {
+    rule_events: Array<RuleEvent>;
+};
+
+export type EventList = {
+    count: number;
+    limit: number;
+    next_cursor: string | null;
+    records: Array<EventSummary>;
+};
+
+export type EventPayload = {
+    id: string;
+    type: 'event';
+    payload: {
+        [key: string]: unknown;
+    };
+};
+
+export type Attempt = {
+    id: string;
+    type: 'attempt';
+    attempt: number;
+    outcome_code: OutcomeCode;
+    http_status: number | null;
+    duration_ms: number;
+    started_at: string;
+    completed_at: string;
+    /**
+     * When the next attempt is scheduled, if this one is retried.
+     */
+    next_attempt_at: string | null;
+    error: string | null;
+    /**
+     * What was sent (method, URL, headers without credentials, body size).
+     */
+    request: {
+        [key: string]: unknown;
+    } | null;
+    /**
+     * What came back (headers, and the first 16 KiB of the body).
+     */
+    response: {
+        headers?: {
+            [key: string]: unknown;
+        };
+        body?: string | null;
+    } | null;
+};
+
+export type AttemptList = {
+    count: number;
+    records: Array<Attempt>;
+};
+
+export type ReplayInput = {
+    workspace?: string;
+    connection?: string;
+    /**
+     * Start of the window (inclusive); at most 14 days back.
+     */
+    from: string;
+    /**
+     * End of the window (exclusive); default now.
+     */
+    to?: string;
+    dry_run?: boolean;
+};
+
+export type ReplayResult = {
+    count: number;
+    dry_run: boolean;
+};
+
+/**
  * One event to emit.
  */
 export type EventInput = {
@@ -32,6 +279,15 @@ export type EventInput = {
      *
      */
     workspace?: string;
+    /**
+     * Switchyard decision: makes retries safe. Remembered per workspace for 24 hours (configurable):
+     * a repeat of the same key with the same event returns the original event with `duplicate: true`,
+     * stores nothing new and is never delivered twice; the same key with a different event (name,
+     * resource, resource_id or payload) is rejected with `IdempotencyConflict` (409). Keys are
+     * compared exactly; payloads are compared as serialized JSON, so key order matters.
+     *
+     */
+    idempotency_key?: string;
 };
 
 export type EventStatus = 'pending' | 'processing' | 'retrying' | 'completed' | 'failed' | 'canceled';
@@ -49,6 +305,10 @@ export type Event = {
      */
     created_by: string;
     created_at: string;
+    /**
+     * Present only when this answer repeats an earlier event with the same idempotency key.
+     */
+    duplicate?: true;
 };
 
 export type EventCreated = {
@@ -98,7 +358,7 @@ export type BulkResult = {
 
 export type ErrorDetail = {
     /**
-     * Where the problem is, e.g. `payload` or `body[3].event`.
+     * Where the problem is, e.g. `payload`, `workspace` or `limit`.
      */
     param: string;
     msg: string;
@@ -106,8 +366,8 @@ export type ErrorDetail = {
 
 export type ErrorBody = {
     /**
-     * A stable error name: BadRequest, ValidationError, Unauthorized, Forbidden, NotFound,
-     * PayloadTooLarge, TooManyRequests, ServiceUnavailable, InternalServerError.
+     * A stable error name: BadRequest, ValidationError, Unauthorized, Forbidden, NotFound, Conflict,
+     * UnprocessableEntity, TooEarly, IdempotencyConflict, PayloadTooLarge, TooManyRequests, ServiceUnavailable, InternalServerError.
      *
      */
     name: string;
@@ -171,6 +431,38 @@ export type WorkspaceList = {
 };
 
 /**
+ * The resource's id.
+ */
+export type ResourceIdPath = string;
+
+/**
+ * The rule's id.
+ */
+export type RuleIdPath = string;
+
+/**
+ * Only this workspace's records.
+ */
+export type WorkspaceFilter = string;
+
+/**
+ * Only this event name.
+ */
+export type EventFilter = string;
+
+export type ResourceFilter = string;
+
+export type ResourceIdFilter = string;
+
+export type StatusFilter = EventStatus;
+
+/**
+ * The same as the body's `idempotency_key` (either may be used; if both are given they must be equal).
+ *
+ */
+export type IdempotencyKey = string;
+
+/**
  * The workspace id.
  */
 export type WorkspaceId = string;
@@ -185,8 +477,78 @@ export type Limit = number;
  */
 export type Cursor = string;
 
+export type ListEventsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Page size.
+         */
+        limit?: number;
+        /**
+         * The `next_cursor` of the previous page.
+         */
+        cursor?: string;
+        /**
+         * Only this workspace's records.
+         */
+        workspace?: string;
+        /**
+         * Only this event name.
+         */
+        event?: string;
+        status?: EventStatus;
+        resource?: string;
+        resource_id?: string;
+    };
+    url: '/api/v1/events';
+};
+
+export type ListEventsErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type ListEventsError = ListEventsErrors[keyof ListEventsErrors];
+
+export type ListEventsResponses = {
+    /**
+     * One page of events, newest first; the cursor is stable under concurrent inserts.
+     */
+    200: EventList;
+};
+
+export type ListEventsResponse = ListEventsResponses[keyof ListEventsResponses];
+
 export type CreateEventData = {
     body: EventInput;
+    headers?: {
+        /**
+         * The same as the body's `idempotency_key` (either may be used; if both are given they must be equal).
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/v1/events';
@@ -206,11 +568,17 @@ export type CreateEventErrors = {
      */
     403: Error;
     /**
+     * The idempotency key was already used, within its retention window, for a different event.
+     */
+    409: Error;
+    /**
      * The request body is over the size limit (1 MiB by default).
      */
     413: Error;
     /**
-     * Rate limited; retry after the `Retry-After` header's seconds.
+     * The workspace's rate limit would be exceeded; nothing was stored and nothing was taken from its
+     * budget. Retry after `Retry-After` seconds (a smaller batch may pass sooner, see `RateLimit-Remaining`).
+     *
      */
     429: Error;
     /**
@@ -257,7 +625,9 @@ export type CreateEventsBulkErrors = {
      */
     413: Error;
     /**
-     * Rate limited; retry after the `Retry-After` header's seconds.
+     * The workspace's rate limit would be exceeded; nothing was stored and nothing was taken from its
+     * budget. Retry after `Retry-After` seconds (a smaller batch may pass sooner, see `RateLimit-Remaining`).
+     *
      */
     429: Error;
     /**
@@ -521,3 +891,1087 @@ export type RotatePublishableKeyResponses = {
 };
 
 export type RotatePublishableKeyResponse = RotatePublishableKeyResponses[keyof RotatePublishableKeyResponses];
+
+export type ListWorkspaceConnectionsData = {
+    body?: never;
+    path: {
+        /**
+         * The workspace id.
+         */
+        id: string;
+    };
+    query?: {
+        /**
+         * Page size.
+         */
+        limit?: number;
+        /**
+         * The `next_cursor` of the previous page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/workspaces/{id}/connections';
+};
+
+export type ListWorkspaceConnectionsErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type ListWorkspaceConnectionsError = ListWorkspaceConnectionsErrors[keyof ListWorkspaceConnectionsErrors];
+
+export type ListWorkspaceConnectionsResponses = {
+    /**
+     * One page of connections, oldest first.
+     */
+    200: ConnectionList;
+};
+
+export type ListWorkspaceConnectionsResponse = ListWorkspaceConnectionsResponses[keyof ListWorkspaceConnectionsResponses];
+
+export type ListWorkspaceRulesData = {
+    body?: never;
+    path: {
+        /**
+         * The workspace id.
+         */
+        id: string;
+    };
+    query?: {
+        /**
+         * Page size.
+         */
+        limit?: number;
+        /**
+         * The `next_cursor` of the previous page.
+         */
+        cursor?: string;
+        /**
+         * Only this event name.
+         */
+        event?: string;
+        resource?: string;
+        resource_id?: string;
+    };
+    url: '/api/v1/workspaces/{id}/rules';
+};
+
+export type ListWorkspaceRulesErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type ListWorkspaceRulesError = ListWorkspaceRulesErrors[keyof ListWorkspaceRulesErrors];
+
+export type ListWorkspaceRulesResponses = {
+    /**
+     * One page of rules, oldest first.
+     */
+    200: RuleList;
+};
+
+export type ListWorkspaceRulesResponse = ListWorkspaceRulesResponses[keyof ListWorkspaceRulesResponses];
+
+export type ListWorkspaceEventsData = {
+    body?: never;
+    path: {
+        /**
+         * The workspace id.
+         */
+        id: string;
+    };
+    query?: {
+        /**
+         * Page size.
+         */
+        limit?: number;
+        /**
+         * The `next_cursor` of the previous page.
+         */
+        cursor?: string;
+        /**
+         * Only this event name.
+         */
+        event?: string;
+        status?: EventStatus;
+        resource?: string;
+        resource_id?: string;
+    };
+    url: '/api/v1/workspaces/{id}/events';
+};
+
+export type ListWorkspaceEventsErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type ListWorkspaceEventsError = ListWorkspaceEventsErrors[keyof ListWorkspaceEventsErrors];
+
+export type ListWorkspaceEventsResponses = {
+    /**
+     * One page of events, newest first; the cursor is stable under concurrent inserts.
+     */
+    200: EventList;
+};
+
+export type ListWorkspaceEventsResponse = ListWorkspaceEventsResponses[keyof ListWorkspaceEventsResponses];
+
+export type ListConnectionsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Page size.
+         */
+        limit?: number;
+        /**
+         * The `next_cursor` of the previous page.
+         */
+        cursor?: string;
+        /**
+         * Only this workspace's records.
+         */
+        workspace?: string;
+    };
+    url: '/api/v1/connections';
+};
+
+export type ListConnectionsErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type ListConnectionsError = ListConnectionsErrors[keyof ListConnectionsErrors];
+
+export type ListConnectionsResponses = {
+    /**
+     * One page of connections, oldest first.
+     */
+    200: ConnectionList;
+};
+
+export type ListConnectionsResponse = ListConnectionsResponses[keyof ListConnectionsResponses];
+
+export type CreateConnectionData = {
+    body: ConnectionInput;
+    path?: never;
+    query?: never;
+    url: '/api/v1/connections';
+};
+
+export type CreateConnectionErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * The request body is over the size limit (1 MiB by default).
+     */
+    413: Error;
+    /**
+     * Well-formed but not acceptable (an unknown integration type or action, an invalid destination).
+     */
+    422: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type CreateConnectionError = CreateConnectionErrors[keyof CreateConnectionErrors];
+
+export type CreateConnectionResponses = {
+    /**
+     * Created; `secrets` is shown once.
+     */
+    201: ConnectionCreated;
+};
+
+export type CreateConnectionResponse = CreateConnectionResponses[keyof CreateConnectionResponses];
+
+export type DeleteConnectionData = {
+    body?: never;
+    path: {
+        /**
+         * The resource's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/connections/{id}';
+};
+
+export type DeleteConnectionErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * The request conflicts with the current state (e.g. deleting a connection that active rules use).
+     */
+    409: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type DeleteConnectionError = DeleteConnectionErrors[keyof DeleteConnectionErrors];
+
+export type DeleteConnectionResponses = {
+    /**
+     * Deleted.
+     */
+    204: void;
+};
+
+export type DeleteConnectionResponse = DeleteConnectionResponses[keyof DeleteConnectionResponses];
+
+export type GetConnectionData = {
+    body?: never;
+    path: {
+        /**
+         * The resource's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/connections/{id}';
+};
+
+export type GetConnectionErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type GetConnectionError = GetConnectionErrors[keyof GetConnectionErrors];
+
+export type GetConnectionResponses = {
+    /**
+     * The connection.
+     */
+    200: Connection;
+};
+
+export type GetConnectionResponse = GetConnectionResponses[keyof GetConnectionResponses];
+
+export type UpdateConnectionData = {
+    body: ConnectionUpdate;
+    path: {
+        /**
+         * The resource's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/connections/{id}';
+};
+
+export type UpdateConnectionErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * The request body is over the size limit (1 MiB by default).
+     */
+    413: Error;
+    /**
+     * Well-formed but not acceptable (an unknown integration type or action, an invalid destination).
+     */
+    422: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type UpdateConnectionError = UpdateConnectionErrors[keyof UpdateConnectionErrors];
+
+export type UpdateConnectionResponses = {
+    /**
+     * The updated connection.
+     */
+    200: Connection;
+};
+
+export type UpdateConnectionResponse = UpdateConnectionResponses[keyof UpdateConnectionResponses];
+
+export type RotateSigningSecretData = {
+    body?: never;
+    path: {
+        /**
+         * The resource's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/connections/{id}/signing-secret/rotate';
+};
+
+export type RotateSigningSecretErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type RotateSigningSecretError = RotateSigningSecretErrors[keyof RotateSigningSecretErrors];
+
+export type RotateSigningSecretResponses = {
+    /**
+     * The new secret.
+     */
+    201: SigningSecretRotated;
+};
+
+export type RotateSigningSecretResponse = RotateSigningSecretResponses[keyof RotateSigningSecretResponses];
+
+export type ListRulesData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Page size.
+         */
+        limit?: number;
+        /**
+         * The `next_cursor` of the previous page.
+         */
+        cursor?: string;
+        /**
+         * Only this workspace's records.
+         */
+        workspace?: string;
+        /**
+         * Only this event name.
+         */
+        event?: string;
+        resource?: string;
+        resource_id?: string;
+    };
+    url: '/api/v1/rules';
+};
+
+export type ListRulesErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type ListRulesError = ListRulesErrors[keyof ListRulesErrors];
+
+export type ListRulesResponses = {
+    /**
+     * One page of rules, oldest first.
+     */
+    200: RuleList;
+};
+
+export type ListRulesResponse = ListRulesResponses[keyof ListRulesResponses];
+
+export type CreateRuleData = {
+    body: RuleInput;
+    path?: never;
+    query?: never;
+    url: '/api/v1/rules';
+};
+
+export type CreateRuleErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * The request body is over the size limit (1 MiB by default).
+     */
+    413: Error;
+    /**
+     * Well-formed but not acceptable (an unknown integration type or action, an invalid destination).
+     */
+    422: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type CreateRuleError = CreateRuleErrors[keyof CreateRuleErrors];
+
+export type CreateRuleResponses = {
+    /**
+     * Created.
+     */
+    201: Rule;
+};
+
+export type CreateRuleResponse = CreateRuleResponses[keyof CreateRuleResponses];
+
+export type DeleteRuleData = {
+    body?: never;
+    path: {
+        /**
+         * The resource's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/rules/{id}';
+};
+
+export type DeleteRuleErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type DeleteRuleError = DeleteRuleErrors[keyof DeleteRuleErrors];
+
+export type DeleteRuleResponses = {
+    /**
+     * Deleted.
+     */
+    204: void;
+};
+
+export type DeleteRuleResponse = DeleteRuleResponses[keyof DeleteRuleResponses];
+
+export type GetRuleData = {
+    body?: never;
+    path: {
+        /**
+         * The resource's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/rules/{id}';
+};
+
+export type GetRuleErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type GetRuleError = GetRuleErrors[keyof GetRuleErrors];
+
+export type GetRuleResponses = {
+    /**
+     * The rule.
+     */
+    200: Rule;
+};
+
+export type GetRuleResponse = GetRuleResponses[keyof GetRuleResponses];
+
+export type ListIntegrationsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/integrations';
+};
+
+export type ListIntegrationsErrors = {
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+};
+
+export type ListIntegrationsError = ListIntegrationsErrors[keyof ListIntegrationsErrors];
+
+export type ListIntegrationsResponses = {
+    /**
+     * Every supported integration type with its actions and configuration schema.
+     */
+    200: IntegrationList;
+};
+
+export type ListIntegrationsResponse = ListIntegrationsResponses[keyof ListIntegrationsResponses];
+
+export type GetEventData = {
+    body?: never;
+    path: {
+        /**
+         * The resource's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/events/{id}';
+};
+
+export type GetEventErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type GetEventError = GetEventErrors[keyof GetEventErrors];
+
+export type GetEventResponses = {
+    /**
+     * The event.
+     */
+    200: EventDetail;
+};
+
+export type GetEventResponse = GetEventResponses[keyof GetEventResponses];
+
+export type GetEventPayloadData = {
+    body?: never;
+    path: {
+        /**
+         * The resource's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/events/{id}/payload';
+};
+
+export type GetEventPayloadErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type GetEventPayloadError = GetEventPayloadErrors[keyof GetEventPayloadErrors];
+
+export type GetEventPayloadResponses = {
+    /**
+     * The payload as stored.
+     */
+    200: EventPayload;
+};
+
+export type GetEventPayloadResponse = GetEventPayloadResponses[keyof GetEventPayloadResponses];
+
+export type CancelEventData = {
+    body?: never;
+    path: {
+        /**
+         * The resource's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/events/{id}/cancel';
+};
+
+export type CancelEventErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type CancelEventError = CancelEventErrors[keyof CancelEventErrors];
+
+export type CancelEventResponses = {
+    /**
+     * The event after cancellation.
+     */
+    200: EventDetail;
+};
+
+export type CancelEventResponse = CancelEventResponses[keyof CancelEventResponses];
+
+export type ListDeliveryAttemptsData = {
+    body?: never;
+    path: {
+        /**
+         * The resource's id.
+         */
+        id: string;
+        /**
+         * The rule's id.
+         */
+        ruleId: string;
+    };
+    query?: never;
+    url: '/api/v1/events/{id}/rules/{ruleId}/attempts';
+};
+
+export type ListDeliveryAttemptsErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type ListDeliveryAttemptsError = ListDeliveryAttemptsErrors[keyof ListDeliveryAttemptsErrors];
+
+export type ListDeliveryAttemptsResponses = {
+    /**
+     * The attempts.
+     */
+    200: AttemptList;
+};
+
+export type ListDeliveryAttemptsResponse = ListDeliveryAttemptsResponses[keyof ListDeliveryAttemptsResponses];
+
+export type RetryDeliveryData = {
+    body?: never;
+    path: {
+        /**
+         * The resource's id.
+         */
+        id: string;
+        /**
+         * The rule's id.
+         */
+        ruleId: string;
+    };
+    query?: never;
+    url: '/api/v1/events/{id}/rules/{ruleId}/retry';
+};
+
+export type RetryDeliveryErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * An attempt of this delivery is already due or running.
+     */
+    425: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type RetryDeliveryError = RetryDeliveryErrors[keyof RetryDeliveryErrors];
+
+export type RetryDeliveryResponses = {
+    /**
+     * The delivery, queued.
+     */
+    200: RuleEvent;
+};
+
+export type RetryDeliveryResponse = RetryDeliveryResponses[keyof RetryDeliveryResponses];
+
+export type CancelDeliveryData = {
+    body?: never;
+    path: {
+        /**
+         * The resource's id.
+         */
+        id: string;
+        /**
+         * The rule's id.
+         */
+        ruleId: string;
+    };
+    query?: never;
+    url: '/api/v1/events/{id}/rules/{ruleId}/cancel';
+};
+
+export type CancelDeliveryErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * The request conflicts with the current state (e.g. deleting a connection that active rules use).
+     */
+    409: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type CancelDeliveryError = CancelDeliveryErrors[keyof CancelDeliveryErrors];
+
+export type CancelDeliveryResponses = {
+    /**
+     * The canceled delivery.
+     */
+    200: RuleEvent;
+};
+
+export type CancelDeliveryResponse = CancelDeliveryResponses[keyof CancelDeliveryResponses];
+
+export type ReplayFailedDeliveriesData = {
+    body: ReplayInput;
+    path?: never;
+    query?: never;
+    url: '/api/v1/replays';
+};
+
+export type ReplayFailedDeliveriesErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type ReplayFailedDeliveriesError = ReplayFailedDeliveriesErrors[keyof ReplayFailedDeliveriesErrors];
+
+export type ReplayFailedDeliveriesResponses = {
+    /**
+     * How many deliveries match, and whether they were queued.
+     */
+    200: ReplayResult;
+};
+
+export type ReplayFailedDeliveriesResponse = ReplayFailedDeliveriesResponses[keyof ReplayFailedDeliveriesResponses];

@@ -1,7 +1,13 @@
 import type { Migration } from "kysely/migration";
 import * as initial from "./0001_initial.js";
+import * as idempotencyKeys from "./0002_idempotency_keys.js";
+import * as routing from "./0003_routing.js";
+import * as rateLimits from "./0004_rate_limits.js";
 
 /** Every migration, in order. Forward-only: a landed migration is never edited; add a new one. */
 export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   "0001_initial": initial,
+  "0002_idempotency_keys": idempotencyKeys,
+  "0003_routing": routing,
+  "0004_rate_limits": rateLimits,
 });

@@ -1,0 +1,204 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { availableParallelism, cpus, release, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { summarizeCpuProfile } from "./cpuProfile.js";
+import { waitForQuietMachine } from "./cpuWindow.js";
+import { measureRawInsert, type RawInsertResult } from "./measureRawInsert.js";
+import { measureSwitchyard } from "./measureSwitchyard.js";
+import { type PostgresCluster, startPostgresCluster } from "./postgresCluster.js";
+import { type BenchReport, formatProfile, formatTable, type Round, writeBenchmarksDoc } from "./report.js";
+import { createTenant } from "./switchyardServer.js";
+
+const usage = `Usage: pnpm bench [--quick] [--rounds N] [--no-profile] [--no-write]
+
+  --quick       1 round of 3 s phases, no profile, docs/benchmarks.md left alone (for development)
+  --rounds N    rounds of (a, a', b), alternating (default 3)
+  --no-profile  skip the extra profiled Switchyard run
+  --no-write    print only; do not rewrite docs/benchmarks.md`;
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    rounds: { type: "string" },
+    "no-profile": { type: "boolean", default: false },
+    "no-write": { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  },
+});
+if (values.help) {
+  process.stdout.write(`${usage}\n`);
+  process.exit(0);
+}
+
+const quick = values.quick;
+const rounds = values.rounds === undefined ? (quick ? 1 : 3) : Number(values.rounds);
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, got ${values.rounds}`);
+const durations = quick
+  ? { rawMs: 3000, throughputMs: 3000, latencyMs: 3000, warmupMs: 1500, rawWarmupMs: 750, rampMs: 300 }
+  : { rawMs: 10_000, throughputMs: 10_000, latencyMs: 10_000, warmupMs: 3000, rawWarmupMs: 1500, rampMs: 500 };
+const connections = { raw: 8, http: 16 };
+const profile = !quick && !values["no-profile"];
+const write = !quick && !values["no-write"];
+const docPath = fileURLToPath(new URL("../../../docs/benchmarks.md", import.meta.url));
+const skeleton = `# Benchmarks
+
+<!-- bench:results:start -->
+<!-- bench:results:end -->
+
+## What bounds it
+
+<!-- bench:profile:start -->
+<!-- bench:profile:end -->
+`;
+
+const log = (message: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);
+
+async function main(): Promise<void> {
+  const began = Date.now();
+  const workDir = await mkdtemp(join(tmpdir(), "switchyard-bench-work-"));
+  let cluster: PostgresCluster | undefined;
+  let keepWorkDir = false;
+  const cleanUp = async () => {
+    await cluster?.stop();
+    cluster = undefined;
+    if (!keepWorkDir) await rm(workDir, { recursive: true, force: true });
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      void cleanUp().finally(() => process.exit(130));
+    });
+  }
+  try {
+    log("starting the bench's own PostgreSQL");
+    cluster = await startPostgresCluster();
+    const pg = cluster;
+    await pg.admin("create database bench_template");
+    const tenant = await createTenant(pg.url("bench_template"), workDir);
+    log(`template database migrated by the server's CLI; workspace ${tenant.workspaceId}`);
+
+    // Every run gets a fresh copy of the migrated template (with the tenant), dropped afterwards.
+    let waitedMs = 0;
+    const withDatabase = async <T>(name: string, run: (database: string) => Promise<T>): Promise<T> => {
+      await pg.admin(`create database ${name} template bench_template`);
+      // At most 30 s before one run and 90 s in all, so that a busy machine cannot stretch the bench unboundedly.
+      const waited = await waitForQuietMachine(0.15, Math.max(0, Math.min(quick ? 5000 : 30_000, (quick ? 5000 : 90_000) - waitedMs)));
+      if (waited > 500) log(`waited ${Math.round(waited / 1000)} s for other processes to quiet down`);
+      waitedMs += waited;
+      try {
+        return await run(name);
+      } finally {
+        await pg.admin(`drop database ${name} with (force)`);
+      }
+    };
+    const rawOptions = {
+      connections: connections.raw,
+      warmupMs: durations.rawWarmupMs,
+      rampMs: durations.rampMs,
+      durationMs: durations.rawMs,
+    };
+    const results: Round[] = [];
+    let repositoryProblem: string | undefined;
+    for (let round = 1; round <= rounds; round++) {
+      const raw = await withDatabase(`r${round}_raw`, (db) => measureRawInsert(pg, db, tenant, { ...rawOptions, statement: "plain" }));
+      log(`round ${round}: (a) raw ${Math.round(raw.eventsPerSecond)} events/s`);
+      let repository: RawInsertResult | undefined;
+      if (repositoryProblem === undefined) {
+        try {
+          repository = await withDatabase(`r${round}_repository`, (db) =>
+            measureRawInsert(pg, db, tenant, { ...rawOptions, statement: "repository" }),
+          );
+        } catch (error) {
+          repositoryProblem = error instanceof Error ? error.message : String(error);
+          log(`(a') not measured: ${repositoryProblem}`);
+        }
+      }
+      if (repository !== undefined)
+        log(`round ${round}: (a') Switchyard's insertEvents ${Math.round(repository.eventsPerSecond)} events/s`);
+      const switchyard = await withDatabase(`r${round}_switchyard`, (db) =>
+        measureSwitchyard(pg, db, tenant, {
+          connections: connections.http,
+          warmupMs: durations.warmupMs,
+          rampMs: durations.rampMs,
+          throughputMs: durations.throughputMs,
+          latencyMs: durations.latencyMs,
+          workDir,
+        }),
+      );
+      log(
+        `round ${round}: (b) Switchyard ${Math.round(switchyard.eventsPerSecond)} events/s, ` +
+          `p50/p99 ${switchyard.latency?.p50Ms.toFixed(1)}/${switchyard.latency?.p99Ms.toFixed(1)} ms at half load ` +
+          `(${Math.round(switchyard.latency?.achievedEventsPerSecond ?? 0)} events/s answered 201), peak RSS ${Math.round(switchyard.peakRssBytes / 2 ** 20)} MiB`,
+      );
+      results.push({ raw, ...(repository === undefined ? {} : { repository }), switchyard });
+    }
+
+    let profiled: BenchReport["profile"];
+    if (profile) {
+      const profileDir = join(workDir, "profile");
+      const run = await withDatabase("profiled", (db) =>
+        measureSwitchyard(pg, db, tenant, {
+          connections: connections.http,
+          warmupMs: durations.warmupMs,
+          rampMs: durations.rampMs,
+          throughputMs: durations.throughputMs,
+          latencyMs: 0,
+          workDir,
+          profileDir,
+        }),
+      );
+      const summary = summarizeCpuProfile(join(profileDir, "server.cpuprofile"), run.windowUs[0], run.windowUs[1]);
+      profiled = { summary, run };
+      log(`profiled run: ${Math.round(run.eventsPerSecond)} events/s`);
+    }
+
+    const report: BenchReport = {
+      command: "npx -y pnpm@12.4.2 bench",
+      date: new Date(),
+      machine: {
+        cores: availableParallelism(),
+        memoryGiB: totalmem() / 2 ** 30,
+        cpuModel: cpus()[0]?.model.trim() ?? "unknown",
+        kernel: release(),
+        node: process.versions.node,
+        postgres: pg.version,
+        postgresSettings: pg.settings,
+      },
+      durations: {
+        rawMs: durations.rawMs,
+        throughputMs: durations.throughputMs,
+        latencyMs: durations.latencyMs,
+        warmupMs: durations.warmupMs,
+      },
+      connections,
+      rounds: results,
+      ...(repositoryProblem === undefined ? {} : { repositoryProblem }),
+      elapsedSeconds: (Date.now() - began) / 1000,
+      waitedSeconds: waitedMs / 1000,
+      ...(profiled === undefined ? {} : { profile: profiled }),
+    };
+    process.stdout.write(`\n${formatTable(report)}\n`);
+    if (profiled !== undefined) process.stdout.write(`\n${formatProfile(profiled.summary, profiled.run)}\n`);
+    if (write) {
+      writeBenchmarksDoc(docPath, report, skeleton);
+      process.stdout.write(`\nwrote ${docPath}\n`);
+    } else {
+      process.stdout.write(`\n${quick ? "--quick: " : ""}docs/benchmarks.md left unchanged\n`);
+    }
+  } catch (error) {
+    keepWorkDir = true;
+    log(`failed; server logs kept in ${workDir}`);
+    throw error;
+  } finally {
+    await cleanUp();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

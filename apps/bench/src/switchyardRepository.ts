@@ -1,0 +1,43 @@
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+/** The row `insertEvents` takes (apps/server/src/events/events.repository.ts), as far as the bench fills it. */
+export interface EventRow {
+  readonly id: string;
+  readonly workspace_id: string;
+  readonly event: string;
+  readonly resource: string | null;
+  readonly resource_id: string | null;
+  readonly payloadJson: string;
+  readonly created_by: string;
+  readonly idempotency?: { readonly key: string; readonly requestHash: Buffer };
+}
+
+export interface SwitchyardRepository {
+  /** Switchyard's own ingest statement, through its own pool settings and Kysely: the server minus HTTP. */
+  readonly insertEvents: (rows: readonly EventRow[]) => Promise<unknown>;
+  readonly close: () => Promise<void>;
+}
+
+const serverDist = dirname(fileURLToPath(import.meta.resolve("@switchyard/server")));
+
+/**
+ * Opens the built server's database module and event repository (`dist/db/database.js`,
+ * `dist/events/events.repository.js`). Not part of the server's public exports, and the server changes
+ * while the bench stays: on any mismatch this throws, and the bench reports that part as not measured.
+ */
+export async function openSwitchyardRepository(connectionString: string, poolSize: number): Promise<SwitchyardRepository> {
+  const database = (await import(pathToFileURL(join(serverDist, "db/database.js")).href)) as {
+    openDatabase?: (options: object) => { db: unknown; close: () => Promise<void> };
+  };
+  const repository = (await import(pathToFileURL(join(serverDist, "events/events.repository.js")).href)) as {
+    insertEvents?: (db: unknown, rows: readonly EventRow[], idempotencyTtlSeconds: number) => Promise<unknown>;
+  };
+  const { openDatabase } = database;
+  const { insertEvents } = repository;
+  if (typeof openDatabase !== "function" || typeof insertEvents !== "function") {
+    throw new Error("the built server no longer exports openDatabase and insertEvents where the bench looks for them");
+  }
+  const { db, close } = openDatabase({ connectionString, timeoutMs: 30_000, poolSize, onIdleError: () => {} });
+  return { insertEvents: (rows) => insertEvents(db, rows, 86_400), close };
+}

@@ -1,0 +1,111 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { closeSync, openSync, readFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { peakRssBytes } from "./procStat.js";
+
+/** The built server's folder (`apps/server/dist`), found by package name like any dependency. */
+const serverDist = dirname(fileURLToPath(import.meta.resolve("@switchyard/server")));
+
+/** One key for every process of a bench run, so that no key file is written anywhere. */
+const encryptionKey = randomBytes(32).toString("base64");
+
+/**
+ * The environment the server and its CLI run with: only what the bench means to set, so that a
+ * `SWITCHYARD_*` variable of the calling shell (a rate limit, say) cannot change what is measured.
+ */
+function serverEnv(databaseUrl: string, dataDir: string): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DATABASE_URL: databaseUrl,
+    SWITCHYARD_DATA_DIR: dataDir,
+    SWITCHYARD_ENCRYPTION_KEY: encryptionKey,
+    SWITCHYARD_BOOTSTRAP: "false",
+  };
+}
+
+export interface Tenant {
+  readonly workspaceId: string;
+  readonly publishableKey: string;
+  /** What the server stores as `created_by` for this key: the key without its secret. */
+  readonly createdBy: string;
+}
+
+/**
+ * Migrates the database and creates an organization and a workspace through the server's own CLI
+ * (`switchyard org create`, `workspace create`), the way an operator would, and returns the key it printed.
+ */
+export async function createTenant(databaseUrl: string, dataDir: string): Promise<Tenant> {
+  const cli = async (...args: string[]) => {
+    const { stdout } = await promisify(execFile)(process.execPath, [`${serverDist}/cli.js`, ...args], {
+      env: serverEnv(databaseUrl, dataDir),
+    });
+    return JSON.parse(stdout) as Record<string, unknown>;
+  };
+  const organization = (await cli("org", "create", "--name", "Bench")) as { id: string };
+  const created = (await cli("workspace", "create", "--org", organization.id, "--name", "Bench")) as {
+    workspace: { id: string };
+    publishable_key: { key: string };
+  };
+  const key = created.publishable_key.key;
+  return { workspaceId: created.workspace.id, publishableKey: key, createdBy: key.slice(0, key.lastIndexOf("_")) };
+}
+
+export interface RunningServer {
+  readonly pid: number;
+  readonly port: number;
+  /** VmHWM of the server process so far. */
+  readonly peakRssBytes: () => number;
+  /** SIGTERM, then waits for the exit (a CPU profile is written on exit). */
+  readonly stop: () => Promise<void>;
+}
+
+/**
+ * Starts `node apps/server/dist/main.js` as a child process on a free port, its log (one line per request,
+ * as in production) going to `logFile`, and resolves once it logged that it listens.
+ */
+export async function startServer(options: {
+  readonly databaseUrl: string;
+  readonly dataDir: string;
+  readonly logFile: string;
+  readonly nodeArgs?: readonly string[];
+}): Promise<RunningServer> {
+  const log = openSync(options.logFile, "w");
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, [...(options.nodeArgs ?? []), `${serverDist}/main.js`], {
+      env: { ...serverEnv(options.databaseUrl, options.dataDir), HOST: "127.0.0.1", PORT: "0" },
+      stdio: ["ignore", log, log],
+    });
+  } finally {
+    closeSync(log);
+  }
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const pid = child.pid;
+  if (pid === undefined) throw new Error("the server did not start");
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const text = readFileSync(options.logFile, "utf8");
+    const line = text.split("\n").find((l) => l.includes('"msg":"switchyard listening"'));
+    if (line !== undefined) {
+      const port = (JSON.parse(line) as { port: number }).port;
+      return { pid, port, peakRssBytes: () => peakRssBytes(pid), stop };
+    }
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`the server did not start listening:\n${text.slice(-3000)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,0 +1,193 @@
+import type {
+  Connection,
+  ConnectionCreated,
+  ConnectionInput,
+  ConnectionList,
+  ConnectionUpdate,
+  SigningSecretRotated,
+} from "@switchyard/client";
+import {
+  type AddressPolicy,
+  type DestinationPlugin,
+  destinations,
+  rotateSigningSecret,
+  type WebhookSecrets,
+} from "@switchyard/destinations";
+import type { SecretBox } from "@switchyard/secret-box";
+import type { Db } from "../db/database.js";
+import { inTransaction } from "../db/inTransaction.js";
+import { ConflictError, NotFoundError, UnprocessableEntityError } from "../http/errors.js";
+import { uuidv7 } from "../ids.js";
+import { decodeCursor, toPage } from "../pagination/cursorPage.js";
+import { connectionHasActiveRules } from "../rules/rules.repository.js";
+import { findWorkspace } from "../workspaces/workspaces.repository.js";
+import {
+  type ConnectionRow,
+  findConnection,
+  insertConnection,
+  listConnections,
+  softDeleteConnection,
+  updateConnection,
+  updateConnectionSecrets,
+} from "./connections.repository.js";
+
+export interface ConnectionDeps {
+  readonly db: Db;
+  readonly secretBox: SecretBox;
+  /** Which destination addresses a connection may name (the operator's allow-list). */
+  readonly addressPolicy: AddressPolicy;
+  /** How long a rotated-out signing secret keeps signing. */
+  readonly signingSecretGraceMs: number;
+}
+
+/**
+ * Creates a connection. Its configuration is validated by its integration's plugin; the secrets are sealed
+ * and only the ones Switchyard generated (a webhook's signing secret) are shown, this once.
+ */
+export async function createConnection(deps: ConnectionDeps, organizationId: string, input: ConnectionInput): Promise<ConnectionCreated> {
+  if ((await findWorkspace(deps.db, organizationId, input.workspace)) === undefined) throw new NotFoundError("Workspace not found.");
+  const plugin = pluginFor(input.integration_type);
+  const parsed = plugin.parseConfig({ metadata: input.metadata, secrets: input.secrets }, deps.addressPolicy);
+  if (!parsed.ok) throw new UnprocessableEntityError("The connection's configuration is invalid.", parsed.errors);
+  const row = await insertConnection(deps.db, {
+    id: uuidv7(),
+    workspace_id: input.workspace,
+    integration_type: input.integration_type,
+    name: input.name,
+    metadata: parsed.metadata,
+    secrets_ciphertext: deps.secretBox.seal(JSON.stringify(parsed.secrets)),
+  });
+  return { connection: toConnection(row), secrets: generatedSecrets(parsed.secrets, input.secrets) };
+}
+
+export async function getConnection(db: Db, organizationId: string, id: string): Promise<Connection> {
+  return toConnection(await mustFind(db, organizationId, id));
+}
+
+export async function listConnectionPage(
+  db: Db,
+  organizationId: string,
+  page: { limit: number; cursor?: string | undefined; workspaceId?: string | undefined },
+): Promise<ConnectionList> {
+  if (page.workspaceId !== undefined && (await findWorkspace(db, organizationId, page.workspaceId)) === undefined) {
+    throw new NotFoundError("Workspace not found.");
+  }
+  const rows = await listConnections(db, organizationId, {
+    limit: page.limit,
+    afterId: decodeCursor(page.cursor),
+    workspaceId: page.workspaceId,
+  });
+  return toPage(rows, page.limit, toConnection);
+}
+
+/**
+ * Updates what is given. New metadata or secrets go through the plugin again (secrets not sent keep their
+ * values); `active: true` reactivates a deactivated connection and ends its failure streak.
+ */
+export async function updateConnectionConfig(
+  deps: ConnectionDeps,
+  organizationId: string,
+  id: string,
+  input: ConnectionUpdate,
+): Promise<Connection> {
+  return inTransaction(deps.db, async (trx) => {
+    const row = await mustFind(trx, organizationId, id, true);
+    let metadata = row.metadata;
+    let sealed = row.secrets_ciphertext;
+    if (input.metadata !== undefined || input.secrets !== undefined) {
+      const previous = { metadata: row.metadata, secrets: JSON.parse(deps.secretBox.open(row.secrets_ciphertext)) as unknown };
+      const parsed = pluginFor(row.integration_type).parseConfig(
+        { metadata: input.metadata ?? row.metadata, secrets: input.secrets, previous },
+        deps.addressPolicy,
+      );
+      if (!parsed.ok) throw new UnprocessableEntityError("The connection's configuration is invalid.", parsed.errors);
+      metadata = parsed.metadata;
+      sealed = deps.secretBox.seal(JSON.stringify(parsed.secrets));
+    }
+    const active = input.active ?? row.active;
+    const reactivated = active && !row.active;
+    const inactiveReason = active ? null : row.active ? "deactivated through the API" : row.inactive_reason;
+    const updated = await updateConnection(trx, id, {
+      name: input.name ?? row.name,
+      metadata,
+      secrets_ciphertext: sealed,
+      active,
+      inactive_reason: inactiveReason,
+      clearFailureStreak: reactivated,
+    });
+    return toConnection(updated);
+  });
+}
+
+/** Refused while an active rule routes to it; otherwise hidden, its history kept. */
+export async function deleteConnection(db: Db, organizationId: string, id: string): Promise<void> {
+  await inTransaction(db, async (trx) => {
+    await mustFind(trx, organizationId, id, true);
+    if (await connectionHasActiveRules(trx, id)) {
+      throw new ConflictError("Active rules use this connection; delete or deactivate them first.", [
+        { param: "id", msg: "is used by at least one active rule" },
+      ]);
+    }
+    await softDeleteConnection(trx, id);
+  });
+}
+
+/** A new webhook signing secret; the old one keeps signing for the grace period. */
+export async function rotateConnectionSigningSecret(
+  deps: ConnectionDeps,
+  organizationId: string,
+  id: string,
+): Promise<SigningSecretRotated> {
+  return inTransaction(deps.db, async (trx) => {
+    const row = await mustFind(trx, organizationId, id, true);
+    if (row.integration_type !== "webhook") {
+      throw new UnprocessableEntityError("Only webhook connections have a signing secret.", [
+        { param: "id", msg: `is a ${row.integration_type} connection` },
+      ]);
+    }
+    const secrets = JSON.parse(deps.secretBox.open(row.secrets_ciphertext)) as WebhookSecrets;
+    const rotated = rotateSigningSecret(secrets, new Date(), deps.signingSecretGraceMs);
+    await updateConnectionSecrets(trx, id, deps.secretBox.seal(JSON.stringify(rotated)));
+    return {
+      signing_secret: rotated.signing_secret,
+      previous_expires_at: rotated.previous_signing_secret?.expires_at ?? new Date().toISOString(),
+    };
+  });
+}
+
+async function mustFind(db: Db, organizationId: string, id: string, forUpdate = false): Promise<ConnectionRow> {
+  const row = await findConnection(db, organizationId, id, { forUpdate });
+  if (row === undefined) throw new NotFoundError("Connection not found.");
+  return row;
+}
+
+function pluginFor(type: string): DestinationPlugin {
+  const plugin = destinations.get(type);
+  if (plugin === undefined) {
+    throw new UnprocessableEntityError(`Integration type ${type} is not available on this server.`, [
+      { param: "integration_type", msg: `must be one of: ${[...destinations.keys()].join(", ")}` },
+    ]);
+  }
+  return plugin;
+}
+
+/** The secrets the server made up (not those the client sent): shown once, at creation. */
+function generatedSecrets(stored: unknown, sent: unknown): Record<string, unknown> {
+  const sentKeys = new Set(typeof sent === "object" && sent !== null ? Object.keys(sent) : []);
+  return Object.fromEntries(Object.entries(stored as Record<string, unknown>).filter(([key]) => !sentKeys.has(key)));
+}
+
+function toConnection(row: ConnectionRow): Connection {
+  return {
+    id: row.id,
+    type: "connection",
+    workspace: row.workspace_id,
+    integration_type: row.integration_type as Connection["integration_type"],
+    name: row.name,
+    metadata: row.metadata as Record<string, unknown>,
+    active: row.active,
+    inactive_reason: row.inactive_reason,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}

@@ -1,0 +1,19 @@
+import { type Kysely, sql } from "kysely";
+
+/**
+ * Idempotency keys, remembered per workspace until `expires_at`. Kept apart from `events` so that expiry is
+ * a cheap range delete, and without foreign keys: the ingest statement writes a key and its event together,
+ * and the per-row checks would only add cost to the hot path.
+ */
+export async function up(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable("idempotency_keys")
+    .addColumn("workspace_id", "uuid", (c) => c.notNull())
+    .addColumn("key", "text", (c) => c.notNull())
+    .addColumn("event_id", "uuid", (c) => c.notNull())
+    .addColumn("request_hash", "bytea", (c) => c.notNull())
+    .addColumn("expires_at", "timestamptz", (c) => c.notNull())
+    .addPrimaryKeyConstraint("idempotency_keys_pkey", ["workspace_id", "key"])
+    .execute();
+  await sql`create index idempotency_keys_expires_idx on idempotency_keys (expires_at)`.execute(db);
+}

@@ -1,0 +1,28 @@
+import { sql } from "kysely";
+import type { Db } from "../db/database.js";
+import { deliverTask } from "../events/events.repository.js";
+
+/**
+ * Each delivery's own job is keyed `deliver:<rule event id>`, the key the delivery worker schedules its
+ * retries under: adding one replaces a waiting retry instead of doubling it, and removing it drops any.
+ */
+const jobKeyPrefix = `${deliverTask}:`;
+
+/** Adds a job delivering each of `ruleEventIds` now. Call in the transaction that made them due. */
+export async function scheduleDeliveriesNow(trx: Db, ruleEventIds: readonly string[]): Promise<void> {
+  if (ruleEventIds.length === 0) return;
+  await sql`
+    select graphile_worker.add_job(${deliverTask}, json_build_object('rule_events', json_build_array(id)),
+      job_key := ${jobKeyPrefix}::text || id, run_at := now())
+    from unnest(${ruleEventIds}::uuid[]) as id`.execute(trx);
+}
+
+/**
+ * Removes the waiting jobs of `ruleEventIds` (there may be none). A job already running keeps running but
+ * is never retried by graphile-worker; its late result cannot overwrite a cancel (the worker records
+ * results only over `processing`). Call in the transaction that canceled them.
+ */
+export async function unscheduleDeliveries(trx: Db, ruleEventIds: readonly string[]): Promise<void> {
+  if (ruleEventIds.length === 0) return;
+  await sql`select graphile_worker.remove_job(${jobKeyPrefix}::text || id) from unnest(${ruleEventIds}::uuid[]) as id`.execute(trx);
+}

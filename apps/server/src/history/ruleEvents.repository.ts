@@ -1,0 +1,202 @@
+import { type ColumnType, type ExpressionBuilder, sql } from "kysely";
+import type { Database, Db } from "../db/database.js";
+import type { EventStatus } from "../events/events.repository.js";
+
+/**
+ * One delivery of an event through one rule (0003_routing). Ingestion creates the rows and the delivery
+ * worker moves them on; here they are read, retried and canceled. Updating `status` fires the trigger that
+ * keeps the event's counters and status in step.
+ */
+export interface RuleEventsTable {
+  id: string;
+  event_id: string;
+  workspace_id: string;
+  rule_id: string;
+  connection_id: string;
+  integration_type: string;
+  status: EventStatus;
+  attempt_count: ColumnType<number, number | undefined, number>;
+  /** The attempt_count at which the current retry schedule began: a manual retry starts a fresh schedule. */
+  retry_base: ColumnType<number, number | undefined, number>;
+  next_attempt_at: Date | null;
+  lease_expires_at: Date | null;
+  started_at: Date | null;
+  completed_at: Date | null;
+  last_error: string | null;
+  created_at: ColumnType<Date, Date | undefined, never>;
+}
+
+export interface RuleEventRow {
+  id: string;
+  event_id: string;
+  rule_id: string;
+  connection_id: string;
+  integration_type: string;
+  status: EventStatus;
+  attempt_count: number;
+  next_attempt_at: Date | null;
+  started_at: Date | null;
+  completed_at: Date | null;
+  last_error: string | null;
+}
+
+const columns = [
+  "id",
+  "event_id",
+  "rule_id",
+  "connection_id",
+  "integration_type",
+  "status",
+  "attempt_count",
+  "next_attempt_at",
+  "started_at",
+  "completed_at",
+  "last_error",
+] as const;
+
+/** A delivery with an attempt due or running: a retry would be too early, a cancel stops it. */
+export const unfinishedStatuses: readonly EventStatus[] = ["pending", "processing", "retrying"];
+/** A delivery that ended: it may be retried (delivered again), not canceled. */
+export const finishedStatuses: readonly EventStatus[] = ["completed", "failed", "canceled"];
+
+/** Deliveries are scoped to the caller through their workspace: another organization's are never matched. */
+function ofOrganization(organizationId: string) {
+  return (eb: ExpressionBuilder<Database, "rule_events">) =>
+    eb(
+      "rule_events.workspace_id",
+      "in",
+      eb.selectFrom("workspaces").select("workspaces.id").where("workspaces.organization_id", "=", organizationId),
+    );
+}
+
+/** The values that queue a delivery again now, on a fresh retry schedule (the worker claims `pending` ones). */
+function requeued(eb: ExpressionBuilder<Database, "rule_events">) {
+  return {
+    status: "pending" as const,
+    retry_base: eb.ref("rule_events.attempt_count"),
+    next_attempt_at: sql<Date>`now()`,
+    lease_expires_at: null,
+    completed_at: null,
+    last_error: null,
+  };
+}
+
+/** An event's deliveries in creation order. The caller has already checked that the event is the organization's. */
+export async function findEventRuleEvents(db: Db, eventId: string): Promise<RuleEventRow[]> {
+  return db.selectFrom("rule_events").select(columns).where("event_id", "=", eventId).orderBy("created_at").orderBy("id").execute();
+}
+
+/** The delivery of an event through a rule, if both are the organization's. */
+export async function findRuleEvent(db: Db, organizationId: string, eventId: string, ruleId: string): Promise<RuleEventRow | undefined> {
+  return db
+    .selectFrom("rule_events")
+    .select(columns)
+    .where("event_id", "=", eventId)
+    .where("rule_id", "=", ruleId)
+    .where(ofOrganization(organizationId))
+    .executeTakeFirst();
+}
+
+/**
+ * Queues a finished delivery (completed, failed or canceled) again, now, with a fresh retry schedule.
+ * Conditional on its status, so a concurrent attempt or retry cannot be doubled: undefined when the
+ * delivery does not exist (for this organization) or has an attempt due or running. The caller must add
+ * its job in the same transaction.
+ */
+export async function requeueFinishedRuleEvent(
+  trx: Db,
+  organizationId: string,
+  eventId: string,
+  ruleId: string,
+): Promise<RuleEventRow | undefined> {
+  return trx
+    .updateTable("rule_events")
+    .set(requeued)
+    .where("event_id", "=", eventId)
+    .where("rule_id", "=", ruleId)
+    .where("status", "in", finishedStatuses)
+    .where(ofOrganization(organizationId))
+    .returning(columns)
+    .executeTakeFirst();
+}
+
+/**
+ * Cancels the unfinished deliveries of an event (all of them, or the one through `ruleId`), returning
+ * those canceled. Rows are locked in id order before any is updated, so two multi-row changes of one
+ * event's deliveries queue rather than deadlock. A running attempt's late result does not overwrite
+ * `canceled` (the worker records results only over `processing`). The caller must remove their jobs in
+ * the same transaction.
+ */
+export async function cancelUnfinishedRuleEvents(
+  trx: Db,
+  organizationId: string,
+  target: { readonly eventId: string; readonly ruleId?: string | undefined },
+): Promise<RuleEventRow[]> {
+  let locked = trx
+    .selectFrom("rule_events")
+    .select("id")
+    .where("event_id", "=", target.eventId)
+    .where("status", "in", unfinishedStatuses)
+    .where(ofOrganization(organizationId));
+  if (target.ruleId !== undefined) locked = locked.where("rule_id", "=", target.ruleId);
+  return trx
+    .updateTable("rule_events")
+    .set({ status: "canceled", completed_at: sql<Date>`now()`, next_attempt_at: null, lease_expires_at: null })
+    .where("id", "in", locked.orderBy("id").forUpdate())
+    .where("status", "in", unfinishedStatuses)
+    .returning(columns)
+    .execute();
+}
+
+/** Which failed deliveries a replay selects: one workspace's or one connection's, created in `[from, to)`. */
+export interface ReplaySelection {
+  readonly scope: { readonly workspaceId: string } | { readonly connectionId: string };
+  readonly from: Date;
+  readonly to: Date;
+}
+
+function selected(selection: ReplaySelection) {
+  return (eb: ExpressionBuilder<Database, "rule_events">) =>
+    eb.and([
+      "workspaceId" in selection.scope
+        ? eb("rule_events.workspace_id", "=", selection.scope.workspaceId)
+        : eb("rule_events.connection_id", "=", selection.scope.connectionId),
+      eb("rule_events.status", "=", "failed"),
+      eb("rule_events.created_at", ">=", selection.from),
+      eb("rule_events.created_at", "<", selection.to),
+    ]);
+}
+
+/** How many failed deliveries a replay would queue. The caller has checked that the scope is the organization's. */
+export async function countReplayable(db: Db, selection: ReplaySelection): Promise<number> {
+  const row = await db
+    .selectFrom("rule_events")
+    .select((eb) => eb.fn.countAll<string>().as("count"))
+    .where(selected(selection))
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+/**
+ * Queues again, like a retry, the next `limit` selected failed deliveries with an id above `afterId`
+ * (locked in id order), and returns their ids in ascending order: the last one is where the next batch
+ * starts, so each delivery is considered once even if it fails again while the replay runs. The caller
+ * must add their jobs in the same transaction.
+ */
+export async function requeueReplayBatch(
+  trx: Db,
+  selection: ReplaySelection,
+  page: { readonly afterId: string | undefined; readonly limit: number },
+): Promise<string[]> {
+  let batch = trx.selectFrom("rule_events").select("id").where(selected(selection));
+  if (page.afterId !== undefined) batch = batch.where("id", ">", page.afterId);
+  const rows = await trx
+    .updateTable("rule_events")
+    .set(requeued)
+    .where("id", "in", batch.orderBy("id").limit(page.limit).forUpdate())
+    .where("status", "=", "failed")
+    .returning("id")
+    .execute();
+  // uuid order is the order of the canonical lowercase text, so a string sort agrees with PostgreSQL's.
+  return rows.map((r) => r.id).sort();
+}

@@ -1,0 +1,32 @@
+import type { Server } from "node:http";
+import { STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
+
+/**
+ * What the HTTP server itself does before Express sees a request:
+ * - a request line, headers or framing Node's parser refuses (oversized headers, conflicting
+ *   Content-Length, a bad chunk, a NUL in a header) is answered in the error envelope, not Node's bare status;
+ * - a client that announces a body and stops sending is cut off after `requestTimeoutMs`
+ *   (Node's default is five minutes), headers after at most 10 s.
+ */
+export function hardenServer(server: Server, options: { readonly requestTimeoutMs: number }): void {
+  server.requestTimeout = options.requestTimeoutMs;
+  server.headersTimeout = Math.min(10_000, options.requestTimeoutMs);
+  server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (error.code === "ECONNRESET" || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const [status, name, message] =
+      error.code === "HPE_HEADER_OVERFLOW"
+        ? ([431, "RequestHeaderFieldsTooLarge", "The request headers are too large."] as const)
+        : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+          ? ([408, "RequestTimeout", "The request did not arrive in time."] as const)
+          : ([400, "BadRequest", "The request is not valid HTTP."] as const);
+    const body = JSON.stringify({ message: STATUS_CODES[status], error: { name, message } });
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+}

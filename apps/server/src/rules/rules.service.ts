@@ -1,0 +1,79 @@
+import type { Rule, RuleInput, RuleList } from "@switchyard/client";
+import { destinations } from "@switchyard/destinations";
+import { findConnection } from "../connections/connections.repository.js";
+import type { Db } from "../db/database.js";
+import { NotFoundError, UnprocessableEntityError } from "../http/errors.js";
+import { uuidv7 } from "../ids.js";
+import { decodeCursor, toPage } from "../pagination/cursorPage.js";
+import { findWorkspace } from "../workspaces/workspaces.repository.js";
+import { findRule, insertRule, listRules as listRuleRows, type RuleFilters, type RuleRow, softDeleteRule } from "./rules.repository.js";
+
+/**
+ * Creates a rule in its connection's workspace. The connection must be the organization's; a `workspace`,
+ * if named, must be the connection's; the action must be one its integration offers.
+ */
+export async function createRule(db: Db, organizationId: string, input: RuleInput): Promise<Rule> {
+  const connection = await findConnection(db, organizationId, input.connection);
+  if (connection === undefined) throw new NotFoundError("Connection not found.");
+  if (input.workspace !== undefined && input.workspace.toLowerCase() !== connection.workspace_id) {
+    throw new UnprocessableEntityError("The connection belongs to another workspace.", [
+      { param: "connection", msg: "is not a connection of the workspace the rule names" },
+    ]);
+  }
+  const actions = destinations.get(connection.integration_type)?.description.actions.map((a) => a.action) ?? [];
+  if (!actions.includes(input.metadata.action)) {
+    throw new UnprocessableEntityError(`The ${connection.integration_type} integration has no action "${input.metadata.action}".`, [
+      { param: "metadata.action", msg: `must be one of: ${actions.join(", ")}` },
+    ]);
+  }
+  const row = await insertRule(db, {
+    id: uuidv7(),
+    workspace_id: connection.workspace_id,
+    connection_id: connection.id,
+    event: input.event,
+    resource: input.resource ?? null,
+    resource_id: input.resource_id ?? null,
+    metadata: { action: input.metadata.action },
+    active: input.active ?? true,
+  });
+  return toRule(row);
+}
+
+export async function getRule(db: Db, organizationId: string, id: string): Promise<Rule> {
+  const row = await findRule(db, organizationId, id);
+  if (row === undefined) throw new NotFoundError("Rule not found.");
+  return toRule(row);
+}
+
+export async function listRulePage(
+  db: Db,
+  organizationId: string,
+  page: { limit: number; cursor?: string | undefined } & RuleFilters,
+): Promise<RuleList> {
+  if (page.workspaceId !== undefined && (await findWorkspace(db, organizationId, page.workspaceId)) === undefined) {
+    throw new NotFoundError("Workspace not found.");
+  }
+  const { cursor, ...filters } = page;
+  const rows = await listRuleRows(db, organizationId, { ...filters, afterId: decodeCursor(cursor) });
+  return toPage(rows, page.limit, toRule);
+}
+
+export async function deleteRule(db: Db, organizationId: string, id: string): Promise<void> {
+  if ((await findRule(db, organizationId, id)) === undefined) throw new NotFoundError("Rule not found.");
+  await softDeleteRule(db, id);
+}
+
+function toRule(row: RuleRow): Rule {
+  return {
+    id: row.id,
+    type: "rule",
+    workspace: row.workspace_id,
+    connection: row.connection_id,
+    event: row.event,
+    resource: row.resource,
+    resource_id: row.resource_id,
+    metadata: row.metadata as Rule["metadata"],
+    active: row.active,
+    created_at: row.created_at.toISOString(),
+  };
+}

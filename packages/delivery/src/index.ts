@@ -1,0 +1,5 @@
+export { type AttemptDecision, type AttemptOutcomeFacts, decideAttempt, type OutcomeCode } from "./policy/decideAttempt.js";
+export { delayBeforeNextAttempt, maxAttempts, retrySchedule } from "./policy/retrySchedule.js";
+export { DeliveryConfigError, type DeliveryWorkerConfig, parseDeliveryWorkerConfig } from "./worker/config.js";
+export { createDestinations, type Destinations } from "./worker/destinations.js";
+export { type DeliveryWorker, type DeliveryWorkerDeps, startDeliveryWorker, type WorkerLog } from "./worker/startDeliveryWorker.js";

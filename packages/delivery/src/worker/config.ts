@@ -1,0 +1,48 @@
+/** The delivery worker's settings, parsed once at start. */
+export interface DeliveryWorkerConfig {
+  /** Deliveries attempted at once per worker process. `SWITCHYARD_WORKER_CONCURRENCY`, default 16 (jobs; each job is a batch). */
+  readonly concurrency: number;
+  /** One attempt's limit, connect to last byte. `SWITCHYARD_DELIVERY_TIMEOUT_MS`, default 15000. */
+  readonly deliveryTimeoutMs: number;
+  /** Beyond the timeout, how long a claimed attempt may stay unrecorded before it is presumed lost. `SWITCHYARD_DELIVERY_LEASE_MARGIN_MS`, default 15000. */
+  readonly leaseMarginMs: number;
+  /** Multiplies the retry schedule (1 = CONTRACT §7's hours; tests compress it). `SWITCHYARD_RETRY_SCHEDULE_SCALE`, default 1. */
+  readonly retryScheduleScale: number;
+  /** A connection whose every attempt has failed for this long is deactivated. `SWITCHYARD_DEACTIVATE_AFTER_HOURS`, default 120 (5 days). */
+  readonly deactivateAfterMs: number;
+  /** Non-public destinations allowed anyway (CIDRs and host names, comma-separated). `SWITCHYARD_DESTINATION_ALLOWLIST`, default none. */
+  readonly destinationAllowList: string;
+  /** How often lost attempts are looked for. `SWITCHYARD_LEASE_SWEEP_MS`, default 5000. */
+  readonly leaseSweepMs: number;
+  /** graphile-worker's poll interval when LISTEN/NOTIFY is quiet. `SWITCHYARD_WORKER_POLL_MS`, default 1000. */
+  readonly pollIntervalMs: number;
+}
+
+export class DeliveryConfigError extends Error {
+  override readonly name = "DeliveryConfigError";
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function parseDeliveryWorkerConfig(env: Env = process.env): DeliveryWorkerConfig {
+  return Object.freeze({
+    concurrency: number(env, "SWITCHYARD_WORKER_CONCURRENCY", 16, 1, 1000, true),
+    deliveryTimeoutMs: number(env, "SWITCHYARD_DELIVERY_TIMEOUT_MS", 15_000, 100, 300_000, true),
+    leaseMarginMs: number(env, "SWITCHYARD_DELIVERY_LEASE_MARGIN_MS", 15_000, 100, 3_600_000, true),
+    retryScheduleScale: number(env, "SWITCHYARD_RETRY_SCHEDULE_SCALE", 1, 0.000001, 1000, false),
+    deactivateAfterMs: number(env, "SWITCHYARD_DEACTIVATE_AFTER_HOURS", 120, 0.0001, 24 * 365, false) * 3_600_000,
+    destinationAllowList: env.SWITCHYARD_DESTINATION_ALLOWLIST?.trim() ?? "",
+    leaseSweepMs: number(env, "SWITCHYARD_LEASE_SWEEP_MS", 5_000, 50, 3_600_000, true),
+    pollIntervalMs: number(env, "SWITCHYARD_WORKER_POLL_MS", 1_000, 10, 60_000, true),
+  });
+}
+
+function number(env: Env, name: string, fallback: number, min: number, max: number, integer: boolean): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    throw new DeliveryConfigError(`${name}: must be ${integer ? "an integer" : "a number"} from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}

@@ -1,0 +1,88 @@
+import type { SecretBox } from "@switchyard/secret-box";
+import { Logger, type Runner, run } from "graphile-worker";
+import { Kysely, PostgresDialect } from "kysely";
+import type pg from "pg";
+import type { DeliveryWorkerConfig } from "./config.js";
+import { deliverBatch } from "./deliverBatch.js";
+import { deliverTask, requeueExpiredLeases } from "./deliveryStore.js";
+import { createDestinations, type Destinations } from "./destinations.js";
+
+export interface WorkerLog {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+export interface DeliveryWorkerDeps {
+  /** A pool for the worker alone (graphile-worker holds one connection for LISTEN, plus one per running job). */
+  readonly pool: pg.Pool;
+  readonly secretBox: SecretBox;
+  readonly config: DeliveryWorkerConfig;
+  readonly log: WorkerLog;
+  /** Default: the plugin registry under `config.destinationAllowList`. */
+  readonly destinations?: Destinations;
+}
+
+export interface DeliveryWorker {
+  /** Stops taking jobs, lets running attempts finish, and stops the lease sweeper. The pool stays open. */
+  readonly stop: () => Promise<void>;
+}
+
+/**
+ * Runs graphile-worker with the `deliver` task and a sweeper that requeues lost attempts. The schemas
+ * (ours and graphile-worker's) must already be migrated: the server does that at start.
+ */
+export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<DeliveryWorker> {
+  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: deps.pool }) });
+  const destinations = deps.destinations ?? createDestinations(deps.config.destinationAllowList);
+  const runner: Runner = await run({
+    pgPool: deps.pool,
+    concurrency: deps.config.concurrency,
+    pollInterval: deps.config.pollIntervalMs,
+    noHandleSignals: true,
+    logger: graphileLogger(deps.log),
+    taskList: {
+      [deliverTask]: async (payload) => {
+        const ids = (payload as { rule_events?: unknown }).rule_events;
+        if (!Array.isArray(ids) || !ids.every((id) => typeof id === "string")) {
+          deps.log.error({ payload }, "deliver job without a rule_events list; dropped");
+          return;
+        }
+        await deliverBatch({ db, secretBox: deps.secretBox, destinations, config: deps.config, log: deps.log }, ids);
+      },
+    },
+  });
+
+  let sweeping = false;
+  const sweep = async () => {
+    if (sweeping) return;
+    sweeping = true;
+    try {
+      const requeued = await requeueExpiredLeases(db, 500);
+      if (requeued > 0) deps.log.warn({ requeued }, "requeued deliveries whose attempt was lost");
+    } catch (error) {
+      deps.log.warn({ err: error }, "lease sweep failed; will retry");
+    } finally {
+      sweeping = false;
+    }
+  };
+  const sweeper = setInterval(() => void sweep(), deps.config.leaseSweepMs);
+  sweeper.unref();
+
+  return {
+    stop: async () => {
+      clearInterval(sweeper);
+      await runner.stop();
+    },
+  };
+}
+
+/** graphile-worker's own log lines, through ours; its debug chatter is dropped. */
+function graphileLogger(log: WorkerLog): Logger {
+  return new Logger((scope) => (level, message, meta) => {
+    const fields = { component: "graphile-worker", ...scope, ...meta };
+    if (level === "error") log.error(fields, message);
+    else if (level === "warning") log.warn(fields, message);
+    else if (level === "info") log.info(fields, message);
+  });
+}

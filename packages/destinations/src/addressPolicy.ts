@@ -1,0 +1,265 @@
+import { BlockList, isIP, isIPv4 } from "node:net";
+
+/**
+ * Whether one IP address may be contacted, and if not, which special-purpose range it falls in; for a
+ * NAT64 or 6to4 address, the range of the IPv4 address it carries (`embeddedIpv4`).
+ */
+export type AddressVerdict =
+  | { readonly allowed: true }
+  | { readonly allowed: false; readonly range: string; readonly embeddedIpv4?: string };
+
+/**
+ * Which destination addresses Switchyard may connect to (CONTRACT §7). Every address outside the
+ * special-purpose ranges below is allowed; an address inside one is refused unless the operator's
+ * allow-list names it (by CIDR), or names the hostname it was resolved from.
+ */
+export interface AddressPolicy {
+  /** The allow-list entries as understood (CIDRs as `address/prefix`, hostnames lower-case): safe to log. */
+  readonly allowList: readonly string[];
+  /** The verdict for one IP address (IPv4, IPv6, or IPv6 with an embedded IPv4 address). */
+  checkAddress(address: string): AddressVerdict;
+  /** Whether the allow-list names this exact hostname; every address it resolves to is then allowed. */
+  allowsHostname(hostname: string): boolean;
+}
+
+/** An allow-list entry that is neither a CIDR, an IP address nor a hostname. */
+export class InvalidAllowListError extends Error {
+  override readonly name = "InvalidAllowListError";
+  readonly code = "INVALID_ALLOW_LIST";
+
+  constructor(
+    readonly entry: string,
+    readonly reason: string,
+  ) {
+    super(`Invalid destination allow-list entry ${JSON.stringify(entry)}: ${reason}`);
+  }
+}
+
+interface Range {
+  readonly label: string;
+  readonly subnets: ReadonlyArray<readonly [address: string, prefix: number]>;
+}
+
+/*
+ * Order matters only for the label reported: the most specific range comes first (the cloud metadata
+ * address before link-local, broadcast before "reserved"). IPv4-mapped IPv6 forms (::ffff:a.b.c.d) need
+ * no entries of their own: BlockList matches them against the IPv4 subnets.
+ */
+const refusedRanges: readonly Range[] = [
+  {
+    label: "unspecified",
+    subnets: [
+      ["0.0.0.0", 8],
+      ["::", 128],
+    ],
+  },
+  {
+    label: "loopback",
+    subnets: [
+      ["127.0.0.0", 8],
+      ["::1", 128],
+    ],
+  },
+  {
+    label: "cloud metadata",
+    subnets: [
+      ["169.254.169.254", 32],
+      ["fd00:ec2::254", 128],
+    ],
+  },
+  {
+    label: "link-local",
+    subnets: [
+      ["169.254.0.0", 16],
+      ["fe80::", 10],
+    ],
+  },
+  {
+    label: "private",
+    subnets: [
+      ["10.0.0.0", 8],
+      ["172.16.0.0", 12],
+      ["192.168.0.0", 16],
+    ],
+  },
+  { label: "carrier-grade NAT", subnets: [["100.64.0.0", 10]] },
+  { label: "broadcast", subnets: [["255.255.255.255", 32]] },
+  {
+    label: "multicast",
+    subnets: [
+      ["224.0.0.0", 4],
+      ["ff00::", 8],
+    ],
+  },
+  { label: "unique-local", subnets: [["fc00::", 7]] },
+  { label: "site-local", subnets: [["fec0::", 10]] },
+  {
+    label: "documentation",
+    subnets: [
+      ["192.0.2.0", 24],
+      ["198.51.100.0", 24],
+      ["203.0.113.0", 24],
+      ["2001:db8::", 32],
+      ["3fff::", 20],
+    ],
+  },
+  {
+    label: "benchmarking",
+    subnets: [
+      ["198.18.0.0", 15],
+      ["2001:2::", 48],
+    ],
+  },
+  { label: "IETF protocol assignments", subnets: [["192.0.0.0", 24]] },
+  {
+    label: "reserved",
+    subnets: [
+      ["240.0.0.0", 4],
+      ["192.88.99.0", 24],
+      ["100::", 64],
+    ],
+  },
+  // Transition forms that can carry an internal IPv4 address: refused outright (the NAT64 and 6to4 ones are decoded instead).
+  { label: "IPv4-compatible IPv6", subnets: [["::", 96]] },
+  { label: "IPv4-translated IPv6", subnets: [["::ffff:0:0:0", 96]] },
+  { label: "local-use NAT64", subnets: [["64:ff9b:1::", 48]] },
+  { label: "Teredo", subnets: [["2001::", 32]] },
+];
+
+const refusedLists = refusedRanges.map(({ label, subnets }) => {
+  const list = new BlockList();
+  for (const [address, prefix] of subnets) list.addSubnet(address, prefix, isIPv4(address) ? "ipv4" : "ipv6");
+  return { label, list };
+});
+
+/**
+ * Builds the policy from an operator's comma-separated allow-list, such as the value of
+ * `SWITCHYARD_DESTINATION_ALLOWLIST="127.0.0.1/32,::1/128,hooks.internal.example"`. Entries are CIDRs,
+ * single IP addresses (a /32 or /128) or exact hostnames (no wildcards); blanks are ignored, so `""`
+ * gives the strict default. Throws `InvalidAllowListError` naming the first malformed entry.
+ */
+export function parseAddressPolicy(allowList: string): AddressPolicy {
+  const subnets = new BlockList();
+  const hostnames = new Set<string>();
+  const understood: string[] = [];
+  for (const raw of allowList.split(",")) {
+    const entry = raw.trim();
+    if (entry === "") continue;
+    const slash = entry.indexOf("/");
+    if (slash !== -1) {
+      const address = unbracket(entry.slice(0, slash));
+      const prefixText = entry.slice(slash + 1);
+      const family = isIP(address);
+      const max = family === 4 ? 32 : 128;
+      if (family === 0) throw new InvalidAllowListError(entry, "the part before / is not an IP address");
+      if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > max) {
+        throw new InvalidAllowListError(entry, `the prefix length must be a whole number from 0 to ${max}`);
+      }
+      subnets.addSubnet(address, Number(prefixText), family === 4 ? "ipv4" : "ipv6");
+      understood.push(`${address}/${prefixText}`);
+      continue;
+    }
+    const address = unbracket(entry);
+    const family = isIP(address);
+    if (family !== 0) {
+      subnets.addAddress(address, family === 4 ? "ipv4" : "ipv6");
+      understood.push(`${address}/${family === 4 ? 32 : 128}`);
+      continue;
+    }
+    const hostname = normalizeHostname(entry);
+    if (!isHostname(hostname)) throw new InvalidAllowListError(entry, "not a CIDR, an IP address or a hostname");
+    hostnames.add(hostname);
+    understood.push(hostname);
+  }
+
+  const allows = (address: string): boolean => {
+    const embedded = embeddedIpv4(address);
+    return check(subnets, address) || (embedded !== undefined && check(subnets, embedded));
+  };
+
+  return Object.freeze({
+    allowList: Object.freeze(understood),
+    checkAddress(input: string): AddressVerdict {
+      const address = withoutZone(input);
+      if (isIP(address) === 0) return { allowed: false, range: "not an IP address" };
+      if (allows(address)) return { allowed: true };
+      const range = refusedRange(address);
+      if (range !== undefined) return { allowed: false, range };
+      const embedded = embeddedIpv4(address);
+      const embeddedRange = embedded === undefined ? undefined : refusedRange(embedded);
+      if (embeddedRange !== undefined) return { allowed: false, range: embeddedRange, embeddedIpv4: embedded };
+      return { allowed: true };
+    },
+    allowsHostname(hostname: string): boolean {
+      return hostnames.has(normalizeHostname(hostname));
+    },
+  });
+}
+
+/** Host names compare case-insensitively and without the root's trailing dot; IPv6 URL hosts lose their brackets. */
+/** Why an address is refused, for messages: "in the loopback range" or "it carries 127.0.0.1, in the loopback range". */
+export function describeRefusal(verdict: Extract<AddressVerdict, { allowed: false }>): string {
+  const carries = verdict.embeddedIpv4 === undefined ? "" : `it carries ${verdict.embeddedIpv4}, `;
+  return `${carries}in the ${verdict.range} range`;
+}
+
+export function normalizeHostname(hostname: string): string {
+  return unbracket(hostname).toLowerCase().replace(/\.$/, "");
+}
+
+function refusedRange(address: string): string | undefined {
+  return refusedLists.find(({ list }) => check(list, address))?.label;
+}
+
+function check(list: BlockList, address: string): boolean {
+  return list.check(address, isIPv4(address) ? "ipv4" : "ipv6");
+}
+
+function unbracket(host: string): string {
+  return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+}
+
+function withoutZone(address: string): string {
+  const percent = address.indexOf("%");
+  return percent === -1 ? address : address.slice(0, percent);
+}
+
+function isHostname(name: string): boolean {
+  return name.length <= 253 && name.split(".").every((label) => /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/.test(label));
+}
+
+/**
+ * The IPv4 address a NAT64 (64:ff9b::/96) or 6to4 (2002::/16) address carries: a gateway would forward
+ * to it, so it is judged like that IPv4 address. IPv4-mapped forms are left to BlockList, which handles them.
+ */
+function embeddedIpv4(address: string): string | undefined {
+  if (!address.includes(":")) return undefined;
+  const groups = ipv6Groups(address);
+  if (groups === undefined) return undefined;
+  const isNat64 = groups[0] === 0x64 && groups[1] === 0xff9b && groups.slice(2, 6).every((g) => g === 0);
+  if (isNat64) return dottedQuad(groups[6] ?? 0, groups[7] ?? 0);
+  if (groups[0] === 0x2002) return dottedQuad(groups[1] ?? 0, groups[2] ?? 0);
+  return undefined;
+}
+
+function dottedQuad(high: number, low: number): string {
+  return [high >> 8, high & 0xff, low >> 8, low & 0xff].join(".");
+}
+
+/** The eight 16-bit groups of a valid IPv6 address (checked with `isIP` first). */
+function ipv6Groups(address: string): number[] | undefined {
+  let text = address.toLowerCase();
+  const lastColon = text.lastIndexOf(":");
+  const tail = text.slice(lastColon + 1);
+  if (tail.includes(".")) {
+    const octets = tail.split(".").map(Number);
+    text = `${text.slice(0, lastColon + 1)}${(((octets[0] ?? 0) << 8) | (octets[1] ?? 0)).toString(16)}:${(((octets[2] ?? 0) << 8) | (octets[3] ?? 0)).toString(16)}`;
+  }
+  const [head = "", rest] = text.split("::");
+  const parse = (part: string) => (part === "" ? [] : part.split(":").map((g) => Number.parseInt(g, 16)));
+  const left = parse(head);
+  const right = rest === undefined ? [] : parse(rest);
+  const zeros = 8 - left.length - right.length;
+  if (zeros < 0 || (rest === undefined && zeros !== 0)) return undefined;
+  return [...left, ...new Array<number>(zeros).fill(0), ...right];
+}

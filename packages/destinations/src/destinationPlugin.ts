@@ -1,0 +1,88 @@
+import type { AddressPolicy } from "./addressPolicy.js";
+import type { DeliveryContext } from "./deliveryContext.js";
+import type { IntegrationDescription } from "./integrationDescription.js";
+
+/** The stored event one delivery carries. */
+export interface DeliveryEvent {
+  readonly id: string;
+  readonly workspace: string;
+  readonly event: string;
+  readonly resource: string | null;
+  readonly resource_id: string | null;
+  readonly createdAt: Date;
+  readonly payload: Record<string, unknown>;
+}
+
+/** What the worker hands a destination for one attempt. */
+export interface DeliveryRequest {
+  /** The rule event id: stable across retries, so receivers can deduplicate (the webhook sends it as `webhook-id`). */
+  readonly deliveryId: string;
+  /** 1-based. */
+  readonly attempt: number;
+  readonly event: DeliveryEvent;
+  /** The connection's config exactly as `parseConfig` returned it (secrets decrypted). */
+  readonly connection: { readonly id: string; readonly metadata: unknown; readonly secrets: unknown };
+  /** The rule's `metadata.action`, one of the plugin's `description.actions`. */
+  readonly action: string;
+  /** The whole attempt, from resolving the host to the last byte read. */
+  readonly timeoutMs: number;
+  readonly now: () => Date;
+}
+
+/** Why an attempt got no HTTP answer. */
+export type AttemptFailure = "timeout" | "network" | "refused_address" | "mapping" | "internal";
+
+/** The raw facts of one attempt. The worker's policy classifies them; a destination never decides retry or final. */
+export interface AttemptFacts {
+  readonly httpStatus?: number;
+  /** Set exactly when there is no `httpStatus`. */
+  readonly failure?: AttemptFailure;
+  /** Human-readable detail, never a secret. */
+  readonly message?: string;
+  readonly durationMs: number;
+  /** Lower-case names; repeated headers joined with ", ". */
+  readonly responseHeaders?: Record<string, string>;
+  /** At most the first 16 KiB (16384 bytes) of the body, UTF-8 decoded. */
+  readonly responseBody?: string;
+  /** The answer's `Retry-After` (delay in seconds or an HTTP date) as milliseconds from now, if it had a valid one. */
+  readonly retryAfterMs?: number;
+  /** What was sent, with credentials replaced by "[redacted]". Absent when nothing was built (a mapping or internal failure). */
+  readonly request?: {
+    readonly method: string;
+    readonly url: string;
+    readonly headers: Record<string, string>;
+    readonly bodyBytes: number;
+  };
+}
+
+/** One invalid field of a connection's config, as the error envelope's `data` carries it. */
+export interface ConfigError {
+  /** Dotted path such as `metadata.url` or `secrets.password`. */
+  readonly param: string;
+  readonly msg: string;
+}
+
+export interface ParseConfigInput<M, S> {
+  /** The complete metadata (an update replaces it; absent optional fields take their defaults again). */
+  readonly metadata: unknown;
+  /** Secrets sent by the client; on update, fields not sent keep their `previous` value (clients cannot read them back). */
+  readonly secrets?: unknown;
+  /** The connection's stored config, on update. */
+  readonly previous?: { readonly metadata: M; readonly secrets: S };
+}
+
+export type ParseConfigResult<M, S> =
+  | { readonly ok: true; readonly metadata: M; readonly secrets: S }
+  | { readonly ok: false; readonly errors: ConfigError[] };
+
+/** A kind of destination ("integration type"): how its connections are configured and how one attempt is made. */
+export interface DestinationPlugin<M = unknown, S = unknown> {
+  /** The integration type id, e.g. "webhook". */
+  readonly type: string;
+  /** Self-describing metadata for `GET /integrations`. */
+  readonly description: IntegrationDescription;
+  /** Validates and normalizes a connection's config for create and update. Pure apart from generating secrets. */
+  parseConfig(input: ParseConfigInput<M, S>, policy: AddressPolicy): ParseConfigResult<M, S>;
+  /** Makes one attempt. Never rejects: every outcome, including a bug, is reported as facts. */
+  deliver(request: DeliveryRequest, context: DeliveryContext): Promise<AttemptFacts>;
+}

@@ -1,0 +1,19 @@
+export { type AddressPolicy, type AddressVerdict, InvalidAllowListError, parseAddressPolicy } from "./addressPolicy.js";
+export { type DeliveryContext, type HostLookup, type ResolvedAddress, systemLookup } from "./deliveryContext.js";
+export type {
+  AttemptFacts,
+  AttemptFailure,
+  ConfigError,
+  DeliveryEvent,
+  DeliveryRequest,
+  DestinationPlugin,
+  ParseConfigInput,
+  ParseConfigResult,
+} from "./destinationPlugin.js";
+export { destinations } from "./destinations.js";
+export type { IntegrationAction, IntegrationDescription, JsonSchema } from "./integrationDescription.js";
+export { parseRetryAfter } from "./parseRetryAfter.js";
+export { maxResponseBodyBytes } from "./sendHttpRequest.js";
+export { defaultSigningSecretGraceMs, generateSigningSecret, rotateSigningSecret } from "./webhook/signingSecret.js";
+export { defaultSignatureHeader, type WebhookMetadata, type WebhookSecrets } from "./webhook/webhookConfig.js";
+export { webhookDestination } from "./webhook/webhookDestination.js";

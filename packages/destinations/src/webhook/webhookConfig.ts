@@ -1,0 +1,247 @@
+import { isIP } from "node:net";
+import { type AddressPolicy, describeRefusal, normalizeHostname } from "../addressPolicy.js";
+import type { ConfigError, ParseConfigInput, ParseConfigResult } from "../destinationPlugin.js";
+import { headerNameProblem, headerValueProblem } from "./headerRules.js";
+import { generateSigningSecret, signingSecretProblem } from "./signingSecret.js";
+
+export const httpMethods = ["POST", "PUT", "PATCH"] as const;
+export const payloadModes = ["wrapped", "raw"] as const;
+export const authSchemes = ["none", "basic", "bearer", "custom_header"] as const;
+export const signatureAlgorithms = ["sha256", "sha512"] as const;
+
+/** A webhook connection's `metadata`: returned by the API as it is. */
+export interface WebhookMetadata {
+  /** http or https, without userinfo or fragment; stored normalized (WHATWG URL serialization). */
+  readonly url: string;
+  /** Default "POST". */
+  readonly http_method: (typeof httpMethods)[number];
+  /** Default "wrapped": the event in an envelope; "raw" sends the payload alone, the event in X-Meshes-* headers. */
+  readonly payload_mode: (typeof payloadModes)[number];
+  /** Default "none". */
+  readonly auth_scheme: (typeof authSchemes)[number];
+  /** Up to `maxStaticHeaders` static headers, name → value. Default {}. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Where the body's HMAC goes. Default "X-Meshes-Signature". */
+  readonly signature_header: string;
+  /** The HMAC of `signature_header`; Standard Webhooks' `webhook-signature` is always SHA-256. Default "sha256". */
+  readonly signature_algorithm: (typeof signatureAlgorithms)[number];
+}
+
+/** A webhook connection's `secrets`: stored encrypted, never returned. Only the active auth scheme's fields are kept. */
+export interface WebhookSecrets {
+  /** The current signing secret, `whsec_<base64 of 24 to 64 bytes>`. */
+  readonly signing_secret: string;
+  /** The secret `rotateSigningSecret` replaced; it signs too until `expires_at` (ISO 8601). */
+  readonly previous_signing_secret?: { readonly secret: string; readonly expires_at: string };
+  /** auth_scheme "basic". */
+  readonly username?: string;
+  readonly password?: string;
+  /** auth_scheme "bearer". */
+  readonly token?: string;
+  /** auth_scheme "custom_header". */
+  readonly header_name?: string;
+  readonly header_value?: string;
+}
+
+export const defaultSignatureHeader = "X-Meshes-Signature";
+export const maxStaticHeaders = 5;
+export const maxUrlLength = 2048;
+const maxUsernameLength = 256;
+const maxCredentialLength = 4096;
+
+const metadataFields = ["url", "http_method", "payload_mode", "auth_scheme", "headers", "signature_header", "signature_algorithm"];
+/** The secrets each auth scheme needs. */
+export const authSecretFields = {
+  none: [],
+  basic: ["username", "password"],
+  bearer: ["token"],
+  custom_header: ["header_name", "header_value"],
+} as const satisfies Record<WebhookMetadata["auth_scheme"], readonly string[]>;
+type AuthField = (typeof authSecretFields)[keyof typeof authSecretFields][number];
+const secretInputFields: readonly string[] = ["username", "password", "token", "header_name", "header_value", "signing_secret"];
+
+/**
+ * Validates and normalizes a webhook connection's config, reporting every invalid field at once.
+ * On create, a signing secret is generated unless one is sent (the API shows `secrets.signing_secret`
+ * once). On update, secrets not sent keep their previous value, so a client can change the URL without
+ * resending credentials it cannot read back; a signing secret sent replaces the current one outright
+ * (`rotateSigningSecret` is the way to replace it with a grace period).
+ */
+export function parseWebhookConfig(
+  input: ParseConfigInput<WebhookMetadata, WebhookSecrets>,
+  policy: AddressPolicy,
+): ParseConfigResult<WebhookMetadata, WebhookSecrets> {
+  const errors: ConfigError[] = [];
+  const fail = (param: string, msg: string) => {
+    errors.push({ param, msg });
+  };
+
+  const metadata = input.metadata;
+  if (!isPlainObject(metadata)) return { ok: false, errors: [{ param: "metadata", msg: "must be an object" }] };
+  for (const key of Object.keys(metadata)) if (!metadataFields.includes(key)) fail(`metadata.${key}`, "is not a known property");
+
+  const parsedUrl = parseUrl(metadata.url, policy);
+  if ("problem" in parsedUrl) fail("metadata.url", parsedUrl.problem);
+  const url = "url" in parsedUrl ? parsedUrl.url : undefined;
+  const http_method = oneOf(metadata, "http_method", httpMethods, "POST", fail);
+  const payload_mode = oneOf(metadata, "payload_mode", payloadModes, "wrapped", fail);
+  const auth_scheme = oneOf(metadata, "auth_scheme", authSchemes, "none", fail);
+  const signature_algorithm = oneOf(metadata, "signature_algorithm", signatureAlgorithms, "sha256", fail);
+
+  let signature_header = defaultSignatureHeader;
+  if (metadata.signature_header !== undefined) {
+    if (typeof metadata.signature_header !== "string") fail("metadata.signature_header", "must be a string");
+    else {
+      const problem = headerNameProblem(metadata.signature_header, "signature");
+      if (problem === undefined) signature_header = metadata.signature_header;
+      else fail("metadata.signature_header", problem);
+    }
+  }
+
+  const headers = parseStaticHeaders(metadata.headers, signature_header, fail);
+
+  const secretsInput = input.secrets ?? {};
+  const secretsSent: Record<string, unknown> = isPlainObject(secretsInput) ? secretsInput : {};
+  if (!isPlainObject(secretsInput)) fail("secrets", "must be an object");
+  for (const key of Object.keys(secretsSent)) {
+    if (!secretInputFields.includes(key)) fail(`secrets.${key}`, "is not a known property");
+  }
+
+  const auth: Partial<Record<AuthField, string>> = {};
+  if (auth_scheme !== undefined) {
+    const wanted: readonly AuthField[] = authSecretFields[auth_scheme];
+    for (const field of ["username", "password", "token", "header_name", "header_value"] as const) {
+      if (secretsSent[field] !== undefined && !wanted.includes(field)) {
+        fail(`secrets.${field}`, `is not used by auth_scheme ${auth_scheme}`);
+      }
+    }
+    for (const field of wanted) {
+      const value = secretsSent[field] ?? input.previous?.secrets[field];
+      const problem = value === undefined ? `is required when auth_scheme is ${auth_scheme}` : credentialProblem(field, value);
+      if (problem === undefined) auth[field] = value as string;
+      else fail(`secrets.${field}`, problem);
+    }
+    const headerName = auth.header_name;
+    if (headerName !== undefined) {
+      const lower = headerName.toLowerCase();
+      if (lower === signature_header.toLowerCase()) fail("secrets.header_name", "must differ from metadata.signature_header");
+      if (Object.keys(headers).some((name) => name.toLowerCase() === lower))
+        fail("secrets.header_name", "must differ from every name in metadata.headers");
+    }
+  }
+
+  let signing: Pick<WebhookSecrets, "signing_secret" | "previous_signing_secret"> | undefined;
+  if (secretsSent.signing_secret !== undefined) {
+    const problem = signingSecretProblem(secretsSent.signing_secret);
+    if (problem === undefined) signing = { signing_secret: secretsSent.signing_secret as string };
+    else fail("secrets.signing_secret", problem);
+  } else if (input.previous !== undefined) {
+    const { signing_secret, previous_signing_secret } = input.previous.secrets;
+    signing = previous_signing_secret === undefined ? { signing_secret } : { signing_secret, previous_signing_secret };
+  } else {
+    signing = { signing_secret: generateSigningSecret() };
+  }
+
+  // Every undefined value came with an error; the comparisons are for the compiler.
+  const complete = url !== undefined && http_method !== undefined && payload_mode !== undefined && auth_scheme !== undefined;
+  if (errors.length > 0 || !complete || signature_algorithm === undefined || signing === undefined) return { ok: false, errors };
+  return {
+    ok: true,
+    metadata: { url, http_method, payload_mode, auth_scheme, headers, signature_header, signature_algorithm },
+    secrets: { ...signing, ...auth },
+  };
+}
+
+type Fail = (param: string, msg: string) => void;
+
+function parseUrl(value: unknown, policy: AddressPolicy): { readonly url: string } | { readonly problem: string } {
+  if (value === undefined) return { problem: "is required" };
+  if (typeof value !== "string") return { problem: "must be a string" };
+  if (value.length > maxUrlLength) return { problem: `must be at most ${maxUrlLength} characters` };
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return { problem: "must be an absolute http or https URL" };
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return { problem: "must use http or https" };
+  if (url.username !== "" || url.password !== "") return { problem: "must not contain a user name or password: use auth_scheme basic" };
+  if (url.hash !== "") return { problem: "must not contain a fragment (#…), which is never sent" };
+  // An early, clear refusal of what is obviously internal; the connect-time check is the real guard.
+  const hostname = normalizeHostname(url.hostname);
+  if (!policy.allowsHostname(hostname)) {
+    if (isIP(hostname) !== 0) {
+      const verdict = policy.checkAddress(hostname);
+      if (!verdict.allowed)
+        return { problem: `must not point at ${hostname}: ${describeRefusal(verdict)}, which the destination allow-list does not name` };
+    } else if ((hostname === "localhost" || hostname.endsWith(".localhost")) && !policy.checkAddress("127.0.0.1").allowed) {
+      return { problem: "must not point at localhost unless the destination allow-list names it" };
+    }
+  }
+  return { url: url.href };
+}
+
+function oneOf<T extends string>(
+  metadata: Record<string, unknown>,
+  field: string,
+  allowed: readonly T[],
+  fallback: T,
+  fail: Fail,
+): T | undefined {
+  const value = metadata[field];
+  if (value === undefined) return fallback;
+  if (typeof value === "string" && (allowed as readonly string[]).includes(value)) return value as T;
+  fail(`metadata.${field}`, `must be one of ${allowed.join(", ")}`);
+  return undefined;
+}
+
+function parseStaticHeaders(value: unknown, signatureHeader: string, fail: Fail): Record<string, string> {
+  if (value === undefined) return {};
+  if (!isPlainObject(value)) {
+    fail("metadata.headers", "must be an object of header names to string values");
+    return {};
+  }
+  const entries = Object.entries(value);
+  if (entries.length > maxStaticHeaders) fail("metadata.headers", `must have at most ${maxStaticHeaders} headers (got ${entries.length})`);
+  const headers: Record<string, string> = {};
+  const seen = new Set<string>();
+  for (const [name, headerValue] of entries) {
+    const param = `metadata.headers.${name}`;
+    const nameProblem = headerNameProblem(name, "static");
+    const lower = name.toLowerCase();
+    if (nameProblem !== undefined) fail(param, nameProblem);
+    else if (lower === signatureHeader.toLowerCase()) fail(param, "must differ from metadata.signature_header");
+    else if (seen.has(lower)) fail(param, "repeats a header name (names are case-insensitive)");
+    else if (typeof headerValue !== "string") fail(param, "must be a string");
+    else {
+      const valueProblem = headerValueProblem(headerValue);
+      if (valueProblem !== undefined) fail(param, valueProblem);
+      else headers[name] = headerValue;
+    }
+    seen.add(lower);
+  }
+  return headers;
+}
+
+function credentialProblem(field: AuthField, value: unknown): string | undefined {
+  if (typeof value !== "string") return "must be a string";
+  switch (field) {
+    case "username":
+      if (value.length === 0 || value.length > maxUsernameLength) return `must be 1 to ${maxUsernameLength} characters`;
+      return /[:\p{Cc}]/u.test(value) ? "must not contain a colon or control characters" : undefined;
+    case "password":
+      if (value.length > maxCredentialLength) return `must be at most ${maxCredentialLength} characters`;
+      return /\p{Cc}/u.test(value) ? "must not contain control characters" : undefined;
+    case "token":
+      if (value.length === 0 || value.length > maxCredentialLength) return `must be 1 to ${maxCredentialLength} characters`;
+      return /^[\x21-\x7e]+$/.test(value) ? undefined : "must be printable ASCII without spaces";
+    case "header_name":
+      return headerNameProblem(value, "custom_auth");
+    case "header_value":
+      return headerValueProblem(value);
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

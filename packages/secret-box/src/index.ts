@@ -1,0 +1,2 @@
+export { loadOrCreateKeyFile } from "./encryptionKey.js";
+export { createSecretBox, type SecretBox } from "./secretBox.js";
