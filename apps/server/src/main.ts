@@ -1,7 +1,6 @@
 import type { AddressInfo } from "node:net";
-import { DeliveryConfigError, parseDeliveryWorkerConfig, startDeliveryWorker } from "@switchyard/delivery";
+import { createWorkerPool, DeliveryConfigError, parseDeliveryWorkerConfig, startDeliveryWorker } from "@switchyard/delivery";
 import type { SecretBox } from "@switchyard/secret-box";
-import pg from "pg";
 import { createApp } from "./app.js";
 import { bootstrapFirstRun, firstRunMessage } from "./bootstrap/firstRun.js";
 import { ConfigError, parseConfig } from "./config.js";
@@ -22,13 +21,9 @@ const log = createLogger();
  */
 async function startWorkerInProcess(databaseUrl: string, secretBox: SecretBox): Promise<{ stop: () => Promise<void> }> {
   const workerConfig = parseDeliveryWorkerConfig();
-  const pool = new pg.Pool({
-    connectionString: databaseUrl,
-    max: workerConfig.concurrency + 2,
-    application_name: "switchyard-worker",
-    keepAlive: true,
-  });
-  pool.on("error", (error) => log.warn({ err: error }, "idle worker database connection failed"));
+  const pool = createWorkerPool(databaseUrl, workerConfig.concurrency, (error) =>
+    log.warn({ err: error }, "worker database connection failed"),
+  );
   const worker = await startDeliveryWorker({ pool, secretBox, config: workerConfig, log });
   log.info(
     { concurrency: workerConfig.concurrency, deliveryTimeoutMs: workerConfig.deliveryTimeoutMs },

@@ -1,7 +1,6 @@
 import { resolve } from "node:path";
-import { DeliveryConfigError, parseDeliveryWorkerConfig, startDeliveryWorker } from "@switchyard/delivery";
+import { createWorkerPool, DeliveryConfigError, parseDeliveryWorkerConfig, startDeliveryWorker } from "@switchyard/delivery";
 import { createSecretBox, loadOrCreateKeyFile } from "@switchyard/secret-box";
-import pg from "pg";
 
 /**
  * The delivery worker on its own, for running deliveries on other machines than the API. It needs the
@@ -29,13 +28,7 @@ async function main(): Promise<void> {
     ? Buffer.from(process.env.SWITCHYARD_ENCRYPTION_KEY.trim(), "base64")
     : (await loadOrCreateKeyFile(resolve(process.env.INIT_CWD ?? process.cwd(), process.env.SWITCHYARD_DATA_DIR ?? ".switchyard"))).key;
 
-  const pool = new pg.Pool({
-    connectionString: databaseUrl,
-    max: config.concurrency + 2,
-    application_name: "switchyard-worker",
-    keepAlive: true,
-  });
-  pool.on("error", (error) => log.warn({ err: error }, "idle database connection failed"));
+  const pool = createWorkerPool(databaseUrl, config.concurrency, (error) => log.warn({ err: error }, "database connection failed"));
   const worker = await startDeliveryWorker({ pool, secretBox: createSecretBox(key), config, log });
   log.info({ concurrency: config.concurrency, deliveryTimeoutMs: config.deliveryTimeoutMs }, "delivery worker running");
 

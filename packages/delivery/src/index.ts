@@ -1,5 +1,6 @@
 export { type AttemptDecision, type AttemptOutcomeFacts, decideAttempt, type OutcomeCode } from "./policy/decideAttempt.js";
 export { delayBeforeNextAttempt, maxAttempts, retrySchedule } from "./policy/retrySchedule.js";
 export { DeliveryConfigError, type DeliveryWorkerConfig, parseDeliveryWorkerConfig } from "./worker/config.js";
+export { createWorkerPool } from "./worker/createWorkerPool.js";
 export { createDestinations, type Destinations } from "./worker/destinations.js";
 export { type DeliveryWorker, type DeliveryWorkerDeps, startDeliveryWorker, type WorkerLog } from "./worker/startDeliveryWorker.js";

@@ -55,6 +55,8 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
     application_name: "switchyard",
   });
   pool.on("error", options.onIdleError);
+  // A checked-out client's connection can fail between queries too; without a handler that would crash.
+  pool.on("connect", (client) => client.on("error", options.onIdleError));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, pool, close: () => db.destroy() };
 }

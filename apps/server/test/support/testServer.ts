@@ -2,10 +2,9 @@ import { randomBytes } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Client, createClient, createConfig } from "@switchyard/client";
-import { type DeliveryWorkerConfig, parseDeliveryWorkerConfig, startDeliveryWorker } from "@switchyard/delivery";
+import { createWorkerPool, type DeliveryWorkerConfig, parseDeliveryWorkerConfig, startDeliveryWorker } from "@switchyard/delivery";
 import { defaultIngestLimits } from "@switchyard/event-intake";
 import { createSecretBox, type SecretBox } from "@switchyard/secret-box";
-import pg from "pg";
 import { createApp } from "../../src/app.js";
 import type { Config } from "../../src/config.js";
 import { type Db, openDatabase } from "../../src/db/database.js";
@@ -95,13 +94,12 @@ export async function startTestServer(databaseUrl: string, overrides: Partial<Te
     const s = app.listen(0, "127.0.0.1", () => resolve(s));
   });
   hardenServer(server, { requestTimeoutMs: 10_000 });
-  const workerPool = config.worker === undefined ? undefined : new pg.Pool({ connectionString: databaseUrl, max: 12 });
-  // As in main.ts: an idle connection the database ends (the test database is dropped with force) is no crash.
-  workerPool?.on("error", () => {});
+  const workerConfig = { ...testWorkerConfig, ...config.worker };
+  const workerPool = config.worker === undefined ? undefined : createWorkerPool(databaseUrl, workerConfig.concurrency, () => {});
   const worker =
     workerPool === undefined
       ? undefined
-      : await startDeliveryWorker({ pool: workerPool, secretBox, config: { ...testWorkerConfig, ...config.worker }, log: config.log });
+      : await startDeliveryWorker({ pool: workerPool, secretBox, config: workerConfig, log: config.log });
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     baseUrl,

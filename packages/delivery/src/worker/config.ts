@@ -1,6 +1,6 @@
 /** The delivery worker's settings, parsed once at start. */
 export interface DeliveryWorkerConfig {
-  /** Deliveries attempted at once per worker process. `SWITCHYARD_WORKER_CONCURRENCY`, default 16 (jobs; each job is a batch). */
+  /** graphile-worker jobs run at once per process; a job claims a batch and hands its attempts off. `SWITCHYARD_WORKER_CONCURRENCY`, default 16. */
   readonly concurrency: number;
   /** One attempt's limit, connect to last byte. `SWITCHYARD_DELIVERY_TIMEOUT_MS`, default 15000. */
   readonly deliveryTimeoutMs: number;
@@ -16,6 +16,20 @@ export interface DeliveryWorkerConfig {
   readonly leaseSweepMs: number;
   /** graphile-worker's poll interval when LISTEN/NOTIFY is quiet. `SWITCHYARD_WORKER_POLL_MS`, default 1000. */
   readonly pollIntervalMs: number;
+  /** Attempts in flight at once in this process (they do not hold job slots). `SWITCHYARD_DELIVERY_MAX_IN_FLIGHT`, default 256. */
+  readonly maxInFlight: number;
+  /**
+   * Attempts in flight at once to one connection, across every worker: a hanging destination holds at most
+   * this many, the rest wait their turn without delaying others. `SWITCHYARD_DELIVERY_MAX_PER_CONNECTION`, default 16.
+   */
+  readonly maxInFlightPerConnection: number;
+  /** The first wait before deliveries that found no free slot are looked at again (doubling, up to 30 s). `SWITCHYARD_DELIVERY_DEFER_MS`, default 250. */
+  readonly deferMs: number;
+  /**
+   * A due delivery with no attempt for this long gets a job of its own (its job was lost with a worker
+   * that died before claiming it). `SWITCHYARD_DELIVERY_STALE_MS`, default 120000.
+   */
+  readonly staleAfterMs: number;
 }
 
 export class DeliveryConfigError extends Error {
@@ -34,6 +48,10 @@ export function parseDeliveryWorkerConfig(env: Env = process.env): DeliveryWorke
     destinationAllowList: env.SWITCHYARD_DESTINATION_ALLOWLIST?.trim() ?? "",
     leaseSweepMs: number(env, "SWITCHYARD_LEASE_SWEEP_MS", 5_000, 50, 3_600_000, true),
     pollIntervalMs: number(env, "SWITCHYARD_WORKER_POLL_MS", 1_000, 10, 60_000, true),
+    maxInFlight: number(env, "SWITCHYARD_DELIVERY_MAX_IN_FLIGHT", 256, 1, 100_000, true),
+    maxInFlightPerConnection: number(env, "SWITCHYARD_DELIVERY_MAX_PER_CONNECTION", 16, 1, 10_000, true),
+    deferMs: number(env, "SWITCHYARD_DELIVERY_DEFER_MS", 250, 10, 60_000, true),
+    staleAfterMs: number(env, "SWITCHYARD_DELIVERY_STALE_MS", 120_000, 100, 86_400_000, true),
   });
 }
 

@@ -1,12 +1,14 @@
 import { randomUUID } from "node:crypto";
 import type { SecretBox } from "@switchyard/secret-box";
 import { type AttemptDecision, decideAttempt } from "../policy/decideAttempt.js";
+import type { AttemptRunner } from "./attemptRunner.js";
 import type { DeliveryWorkerConfig } from "./config.js";
 import {
   type AttemptResolution,
   type ClaimedDelivery,
   claimDeliveries,
   type DeliveryDb,
+  deferDeliveries,
   failWithoutAttempt,
   recordAttempt,
 } from "./deliveryStore.js";
@@ -18,18 +20,39 @@ export interface DeliverBatchDeps {
   readonly destinations: Destinations;
   readonly config: DeliveryWorkerConfig;
   readonly log: { info(fields: object, message: string): void; warn(fields: object, message: string): void };
+  /** Where this process's attempts run, off the job's slot. */
+  readonly attempts: AttemptRunner;
   readonly random?: () => number;
 }
 
+/** The longest a deferred delivery waits before it is looked at again. */
+const maxDeferMs = 30_000;
+
 /**
- * One `deliver` job: claims the due deliveries among `ids` and makes one attempt at each, concurrently, so a
- * slow destination delays only its own deliveries. A failed attempt is data (recorded and scheduled), never
- * an exception; only an infrastructure failure (the database) throws, and graphile-worker retries the job.
+ * One `deliver` job: claims the due deliveries among `ids` that this process has room for (and whose
+ * connection is not at its in-flight cap), starts their attempts and returns at once, so that no job slot
+ * waits on a destination: a hanging destination holds at most its cap of attempts, never the worker. The
+ * deliveries it could not take now are deferred, with a wait that doubles each time. A failed attempt is
+ * data (recorded and scheduled); only the database failing throws, and graphile-worker retries the job.
  */
-export async function deliverBatch(deps: DeliverBatchDeps, ids: readonly string[]): Promise<void> {
-  const leaseMs = deps.config.deliveryTimeoutMs + deps.config.leaseMarginMs;
-  const claimed = await claimDeliveries(deps.db, ids, leaseMs);
-  await Promise.all(claimed.map((delivery) => attemptOnce(deps, delivery)));
+export async function deliverBatch(deps: DeliverBatchDeps, ids: readonly string[], deferrals = 0): Promise<void> {
+  const { claimed, left } = await claimDeliveries(deps.db, ids, {
+    capacity: deps.attempts.free(),
+    perConnection: deps.config.maxInFlightPerConnection,
+    leaseMs: deps.config.deliveryTimeoutMs + deps.config.leaseMarginMs,
+  });
+  for (const delivery of claimed) {
+    deps.attempts.run(() =>
+      attemptOnce(deps, delivery).catch((error: unknown) => {
+        // Not recorded (the database failed): the lease runs out and the sweeper requeues the delivery.
+        deps.log.warn(
+          { err: error, ruleEvent: delivery.id },
+          "could not record a delivery attempt; it will be retried when its lease ends",
+        );
+      }),
+    );
+  }
+  if (left.length > 0) await deferDeliveries(deps.db, left, deferrals + 1, Math.min(deps.config.deferMs * 2 ** deferrals, maxDeferMs));
 }
 
 async function attemptOnce(deps: DeliverBatchDeps, delivery: ClaimedDelivery): Promise<void> {

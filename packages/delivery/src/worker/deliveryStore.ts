@@ -6,6 +6,9 @@ export type DeliveryDb = Kysely<unknown>;
 
 export const deliverTask = "deliver";
 
+/** Seeds the advisory-lock keys of per-connection claims, apart from any other advisory lock in the database. */
+const connectionLockSeed = 0x5357_4430;
+
 /** A rule event claimed for one attempt, with everything the attempt needs. */
 export interface ClaimedDelivery {
   readonly id: string;
@@ -27,35 +30,85 @@ export interface ClaimedDelivery {
   readonly event_created_at: Date;
 }
 
+export interface ClaimLimits {
+  /** Claim at most this many (this process's free attempt slots). */
+  readonly capacity: number;
+  /** Attempts in flight to one connection, across every worker, that a claim may bring it up to. */
+  readonly perConnection: number;
+  readonly leaseMs: number;
+}
+
 /**
- * Claims the due, unclaimed deliveries among `ids` for one attempt each: status `processing`, the attempt
- * counted, and a lease after which a lost attempt (worker killed) goes back to the queue. Deliveries that
- * are not due, already claimed, finished or canceled are skipped, so a job that runs twice delivers once.
+ * Claims, for one attempt each, the due deliveries among `ids` that fit: at most `capacity`, and no
+ * connection above `perConnection` attempts in flight across every worker. Claims touching the same
+ * connection take turns (a transaction-scoped advisory lock per connection, taken in id order so two
+ * claims cannot deadlock), so each counts the others' attempts and the cap is exact. A claim sets `processing`, counts the attempt and sets a lease
+ * after which a lost attempt goes back to the queue. Deliveries that are not due, already claimed,
+ * finished or canceled are skipped, so a job that runs twice delivers once. Returns what was claimed and
+ * the due deliveries left for later (see `deferDeliveries`).
  */
-export async function claimDeliveries(db: DeliveryDb, ids: readonly string[], leaseMs: number): Promise<ClaimedDelivery[]> {
-  const result = await sql<ClaimedDelivery>`
-    with claimed as (
-      update rule_events re set
-        status = 'processing',
-        attempt_count = re.attempt_count + 1,
-        lease_expires_at = now() + make_interval(secs => ${leaseMs / 1000}),
-        started_at = coalesce(re.started_at, now()),
-        next_attempt_at = null
-      where re.id in (
-        select id from rule_events
-        where id = any(${ids}::uuid[]) and status in ('pending', 'retrying') and coalesce(next_attempt_at, now()) <= now() + interval '1 second'
-        for update skip locked)
-      returning re.*
-    )
-    select c.id, c.attempt_count, c.retry_base, r.metadata ->> 'action' as action,
-      c.connection_id, cn.integration_type, cn.metadata as connection_metadata, cn.secrets_ciphertext,
-      cn.active as connection_active, cn.inactive_reason,
-      e.id as event_id, e.workspace_id, e.event, e.resource, e.resource_id, e.payload, e.created_at as event_created_at
-    from claimed c
-    join rules r on r.id = c.rule_id
-    join connections cn on cn.id = c.connection_id
-    join events e on e.id = c.event_id`.execute(db);
-  return result.rows;
+export async function claimDeliveries(
+  db: DeliveryDb,
+  ids: readonly string[],
+  limits: ClaimLimits,
+): Promise<{ claimed: ClaimedDelivery[]; left: string[] }> {
+  return db.transaction().execute(async (trx) => {
+    await sql`
+      select count(pg_advisory_xact_lock(hashtextextended(connection_id::text, ${connectionLockSeed})))
+      from (select distinct connection_id from rule_events where id = any(${ids}::uuid[]) order by connection_id) c`.execute(trx);
+    const result = await sql<ClaimedDelivery>`
+      with candidates as (
+        select id, connection_id from rule_events
+        where id = any(${ids}::uuid[]) and status in ('pending', 'retrying')
+          and coalesce(next_attempt_at, now()) <= now() + interval '1 second'
+        for update skip locked
+      ),
+      busy as (
+        select connection_id, count(*)::int as n from rule_events
+        where status = 'processing' and connection_id in (select connection_id from candidates)
+        group by connection_id
+      ),
+      chosen as (
+        select id from (
+          select c.id, row_number() over (partition by c.connection_id order by c.id) + coalesce(b.n, 0) as slot
+          from candidates c left join busy b using (connection_id)
+        ) ranked
+        where slot <= ${limits.perConnection}
+        order by slot, id
+        limit ${limits.capacity}
+      ),
+      claimed as (
+        update rule_events re set
+          status = 'processing',
+          attempt_count = re.attempt_count + 1,
+          lease_expires_at = now() + make_interval(secs => ${limits.leaseMs / 1000}),
+          started_at = coalesce(re.started_at, now()),
+          next_attempt_at = null
+        from chosen where re.id = chosen.id
+        returning re.*
+      )
+      select c.id, c.attempt_count, c.retry_base, r.metadata ->> 'action' as action,
+        c.connection_id, cn.integration_type, cn.metadata as connection_metadata, cn.secrets_ciphertext,
+        cn.active as connection_active, cn.inactive_reason,
+        e.id as event_id, e.workspace_id, e.event, e.resource, e.resource_id, e.payload, e.created_at as event_created_at
+      from claimed c
+      join rules r on r.id = c.rule_id
+      join connections cn on cn.id = c.connection_id
+      join events e on e.id = c.event_id`.execute(trx);
+    const claimedIds = new Set(result.rows.map((r) => r.id));
+    // In this transaction the claimed rows already read `processing`; the due ones left over are ours to defer.
+    const due = await sql<{ id: string }>`
+      select id from rule_events
+      where id = any(${ids}::uuid[]) and status in ('pending', 'retrying')
+        and coalesce(next_attempt_at, now()) <= now() + interval '1 second'`.execute(trx);
+    return { claimed: result.rows, left: due.rows.map((r) => r.id).filter((id) => !claimedIds.has(id)) };
+  });
+}
+
+/** Looks at `ids` again after `delayMs`, in one job that remembers how often they were deferred. */
+export async function deferDeliveries(db: DeliveryDb, ids: readonly string[], deferrals: number, delayMs: number): Promise<void> {
+  await sql`select graphile_worker.add_job(${deliverTask}, json_build_object('rule_events', ${JSON.stringify(ids)}::json, 'deferrals', ${deferrals}),
+    run_at := now() + make_interval(secs => ${delayMs / 1000}))`.execute(db);
 }
 
 export interface AttemptRecord {
@@ -144,6 +197,24 @@ export async function failWithoutAttempt(db: DeliveryDb, ruleEventId: string, la
   await sql`
     update rule_events set status = 'failed', last_error = ${lastError}, completed_at = now(), lease_expires_at = null
     where id = ${ruleEventId} and status = 'processing'`.execute(db);
+}
+
+/**
+ * Gives a job of its own to every due delivery that has waited more than `staleAfterMs` without an
+ * attempt: its job was lost with a worker that died after taking it and before claiming (graphile-worker
+ * frees such a job only after hours). Keyed by delivery, so a delivery never has two such jobs.
+ */
+export async function requeueStaleDeliveries(db: DeliveryDb, staleAfterMs: number, limit: number): Promise<number> {
+  const result = await sql<{ id: string }>`
+    select re.id from (
+      select id from rule_events
+      where status in ('pending', 'retrying')
+        and coalesce(next_attempt_at, created_at) < now() - make_interval(secs => ${staleAfterMs / 1000})
+      order by coalesce(next_attempt_at, created_at) limit ${limit}
+    ) re
+    cross join lateral graphile_worker.add_job(${deliverTask}, json_build_object('rule_events', json_build_array(re.id)),
+      job_key := 'deliver:' || re.id, job_key_mode := 'preserve_run_at') as job`.execute(db);
+  return result.rows.length;
 }
 
 /**

@@ -2,9 +2,10 @@ import type { SecretBox } from "@switchyard/secret-box";
 import { Logger, type Runner, run } from "graphile-worker";
 import { Kysely, PostgresDialect } from "kysely";
 import type pg from "pg";
+import { createAttemptRunner } from "./attemptRunner.js";
 import type { DeliveryWorkerConfig } from "./config.js";
 import { deliverBatch } from "./deliverBatch.js";
-import { deliverTask, requeueExpiredLeases } from "./deliveryStore.js";
+import { deliverTask, requeueExpiredLeases, requeueStaleDeliveries } from "./deliveryStore.js";
 import { createDestinations, type Destinations } from "./destinations.js";
 
 export interface WorkerLog {
@@ -35,6 +36,7 @@ export interface DeliveryWorker {
 export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<DeliveryWorker> {
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: deps.pool }) });
   const destinations = deps.destinations ?? createDestinations(deps.config.destinationAllowList);
+  const attempts = createAttemptRunner(deps.config.maxInFlight);
   const runner: Runner = await run({
     pgPool: deps.pool,
     concurrency: deps.config.concurrency,
@@ -43,12 +45,13 @@ export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<Del
     logger: graphileLogger(deps.log),
     taskList: {
       [deliverTask]: async (payload) => {
-        const ids = (payload as { rule_events?: unknown }).rule_events;
+        const { rule_events: ids, deferrals } = payload as { rule_events?: unknown; deferrals?: unknown };
         if (!Array.isArray(ids) || !ids.every((id) => typeof id === "string")) {
           deps.log.error({ payload }, "deliver job without a rule_events list; dropped");
           return;
         }
-        await deliverBatch({ db, secretBox: deps.secretBox, destinations, config: deps.config, log: deps.log }, ids);
+        const batchDeps = { db, secretBox: deps.secretBox, destinations, config: deps.config, log: deps.log, attempts };
+        await deliverBatch(batchDeps, ids, typeof deferrals === "number" ? deferrals : 0);
       },
     },
   });
@@ -60,6 +63,8 @@ export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<Del
     try {
       const requeued = await requeueExpiredLeases(db, 500);
       if (requeued > 0) deps.log.warn({ requeued }, "requeued deliveries whose attempt was lost");
+      const stale = await requeueStaleDeliveries(db, deps.config.staleAfterMs, 500);
+      if (stale > 0) deps.log.warn({ stale }, "gave a job to due deliveries that had none");
     } catch (error) {
       deps.log.warn({ err: error }, "lease sweep failed; will retry");
     } finally {
@@ -73,6 +78,8 @@ export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<Del
     stop: async () => {
       clearInterval(sweeper);
       await runner.stop();
+      // Attempts already started finish and are recorded (each is bounded by the delivery timeout).
+      await attempts.drain();
     },
   };
 }

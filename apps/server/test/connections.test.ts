@@ -1,0 +1,475 @@
+import { randomBytes } from "node:crypto";
+import {
+  type ConnectionInput,
+  createConnection,
+  createRule,
+  deleteConnection,
+  deleteRule,
+  getConnection,
+  getRule,
+  listConnections,
+  listIntegrations,
+  listRules,
+  listWorkspaceConnections,
+  listWorkspaceRules,
+  type RuleInput,
+  rotateSigningSecret,
+  updateConnection,
+} from "@switchyard/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createWorkspace } from "../src/workspaces/workspaces.service.js";
+import { bearer, createTenant, type Tenant } from "./support/fixtures.js";
+import { createTestDatabase } from "./support/testDatabase.js";
+import { startTestServer, type TestServer } from "./support/testServer.js";
+
+let server: TestServer;
+/** The same database behind an API with the default (strict) destination allow-list. */
+let strictServer: TestServer;
+let dropDatabase: () => Promise<void>;
+let tenant: Tenant;
+let stranger: Tenant;
+
+beforeAll(async () => {
+  const database = await createTestDatabase();
+  dropDatabase = database.drop;
+  // One key for both, so that each can open the access keys the other's fixtures sealed.
+  const encryptionKey = randomBytes(32);
+  server = await startTestServer(database.url, { encryptionKey });
+  strictServer = await startTestServer(database.url, { encryptionKey, destinationAllowList: "" });
+  tenant = await createTenant(server.db, server.secretBox, "Acme");
+  stranger = await createTenant(server.db, server.secretBox, "Stranger");
+});
+
+afterAll(async () => {
+  await strictServer?.close();
+  await server?.close();
+  await dropDatabase?.();
+});
+
+const auth = () => bearer(tenant.machine);
+const hookUrl = "https://hooks.example.com/switchyard";
+
+function webhookInput(overrides: Partial<ConnectionInput> = {}, owner: Tenant = tenant): ConnectionInput {
+  return { workspace: owner.workspaceId, integration_type: "webhook", name: "CRM sync", metadata: { url: hookUrl }, ...overrides };
+}
+
+async function newConnection(input: ConnectionInput = webhookInput(), owner: Tenant = tenant) {
+  const { data, response } = await createConnection({ client: server.client, headers: await bearer(owner.machine), body: input });
+  expect(response?.status).toBe(201);
+  if (data === undefined) throw new Error("no connection created");
+  return data;
+}
+
+async function newRule(input: RuleInput, owner: Tenant = tenant) {
+  const { data, response } = await createRule({ client: server.client, headers: await bearer(owner.machine), body: input });
+  expect(response?.status).toBe(201);
+  if (data === undefined) throw new Error("no rule created");
+  return data;
+}
+
+/** Every connection id the tenant's organization lists (one page is plenty here). */
+async function listedConnectionIds(owner: Tenant = tenant): Promise<string[]> {
+  const { data } = await listConnections({ client: server.client, headers: await bearer(owner.machine), query: { limit: 200 } });
+  return data?.records.map((c) => c.id) ?? [];
+}
+
+async function listedRuleIds(owner: Tenant = tenant): Promise<string[]> {
+  const { data } = await listRules({ client: server.client, headers: await bearer(owner.machine), query: { limit: 200 } });
+  return data?.records.map((r) => r.id) ?? [];
+}
+
+describe("connections API", () => {
+  it("when a webhook connection is created, then it answers the normalized config and a generated signing secret once", async () => {
+    const created = await newConnection(webhookInput({ metadata: { url: hookUrl, payload_mode: "raw" } }));
+    expect(created.connection).toMatchObject({
+      type: "connection",
+      workspace: tenant.workspaceId,
+      integration_type: "webhook",
+      name: "CRM sync",
+      active: true,
+      inactive_reason: null,
+      metadata: {
+        url: hookUrl,
+        http_method: "POST",
+        payload_mode: "raw",
+        auth_scheme: "none",
+        headers: {},
+        signature_header: "X-Meshes-Signature",
+      },
+    });
+    expect(Object.keys(created.secrets)).toEqual(["signing_secret"]);
+    expect(created.secrets.signing_secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+
+    const fetched = await getConnection({ client: server.client, headers: await auth(), path: { id: created.connection.id } });
+    expect(fetched.response?.status).toBe(200);
+    expect(fetched.data).toEqual(created.connection);
+  });
+
+  it("when secrets exist, then no read, list, update or rotation answer ever shows one again", async () => {
+    const token = "tok_the-bearer-credential-0123456789";
+    const created = await newConnection(webhookInput({ metadata: { url: hookUrl, auth_scheme: "bearer" }, secrets: { token } }));
+    const signingSecret = String(created.secrets.signing_secret);
+    // What the client sent is not echoed, even now: only what the server generated is shown.
+    expect(created.secrets).toEqual({ signing_secret: signingSecret });
+    expect(JSON.stringify(created)).not.toContain(token);
+    const id = created.connection.id;
+    const headers = await auth();
+
+    const answers: unknown[] = [];
+    answers.push((await getConnection({ client: server.client, headers, path: { id } })).data);
+    answers.push((await listConnections({ client: server.client, headers })).data);
+    answers.push((await listConnections({ client: server.client, headers, query: { workspace: tenant.workspaceId } })).data);
+    answers.push((await listWorkspaceConnections({ client: server.client, headers, path: { id: tenant.workspaceId } })).data);
+    const renamed = await updateConnection({ client: server.client, headers, path: { id }, body: { name: "renamed" } });
+    expect(renamed.response?.status).toBe(200);
+    answers.push(renamed.data);
+    const rotated = await rotateSigningSecret({ client: server.client, headers, path: { id } });
+    expect(rotated.response?.status).toBe(201);
+    const newSecret = rotated.data?.signing_secret ?? "";
+    expect(newSecret).toMatch(/^whsec_/);
+    expect(newSecret).not.toBe(signingSecret);
+    // The rotation shows the new secret, and only it.
+    expect(JSON.stringify(rotated.data)).not.toContain(signingSecret);
+    expect(JSON.stringify(rotated.data)).not.toContain(token);
+    const moved = await updateConnection({
+      client: server.client,
+      headers,
+      path: { id },
+      body: { metadata: { url: `${hookUrl}/v2`, auth_scheme: "bearer" } },
+    });
+    expect(moved.response?.status).toBe(200);
+    answers.push(moved.data);
+    answers.push((await getConnection({ client: server.client, headers, path: { id } })).data);
+
+    expect(answers.every((answer) => answer !== undefined)).toBe(true);
+    for (const answer of answers) {
+      const text = JSON.stringify(answer);
+      for (const secret of [signingSecret, newSecret, token]) expect(text).not.toContain(secret);
+    }
+  });
+
+  it("when a connection is updated, then only the fields given change and deactivating records why", async () => {
+    const created = await newConnection();
+    const id = created.connection.id;
+    const headers = await auth();
+    const renamed = await updateConnection({ client: server.client, headers, path: { id }, body: { name: "Billing sync" } });
+    expect(renamed.data).toMatchObject({ name: "Billing sync", metadata: created.connection.metadata, active: true });
+
+    const moved = await updateConnection({
+      client: server.client,
+      headers,
+      path: { id },
+      body: { metadata: { url: `${hookUrl}/moved`, http_method: "PUT" } },
+    });
+    expect(moved.data).toMatchObject({
+      name: "Billing sync",
+      metadata: { url: `${hookUrl}/moved`, http_method: "PUT", payload_mode: "wrapped" },
+    });
+
+    const paused = await updateConnection({ client: server.client, headers, path: { id }, body: { active: false } });
+    expect(paused.data).toMatchObject({ active: false, inactive_reason: "deactivated through the API" });
+    const resumed = await updateConnection({ client: server.client, headers, path: { id }, body: { active: true } });
+    expect(resumed.data).toMatchObject({ active: true, inactive_reason: null });
+
+    const fetched = await getConnection({ client: server.client, headers, path: { id } });
+    expect(fetched.data).toEqual(resumed.data);
+  });
+
+  it("when connections are listed, then each list endpoint answers the workspace's or organization's connections only", async () => {
+    const org = await createTenant(server.db, server.secretBox, "Lister");
+    const second = await createWorkspace(server.db, org.organizationId, "Second");
+    const a = await newConnection(webhookInput({}, org), org);
+    const b = await newConnection(webhookInput({ workspace: second.workspace.id }, org), org);
+    const headers = await bearer(org.machine);
+
+    const all = await listConnections({ client: server.client, headers });
+    expect(all.data?.records.map((c) => c.id)).toEqual([a.connection.id, b.connection.id]);
+    const filtered = await listConnections({ client: server.client, headers, query: { workspace: second.workspace.id } });
+    expect(filtered.data?.records.map((c) => c.id)).toEqual([b.connection.id]);
+    const scoped = await listWorkspaceConnections({ client: server.client, headers, path: { id: org.workspaceId } });
+    expect(scoped.data?.records.map((c) => c.id)).toEqual([a.connection.id]);
+
+    const paged = await listConnections({ client: server.client, headers, query: { limit: 1 } });
+    expect(paged.data?.records.map((c) => c.id)).toEqual([a.connection.id]);
+    const next = await listConnections({ client: server.client, headers, query: { limit: 1, cursor: paged.data?.next_cursor ?? "" } });
+    expect(next.data?.records.map((c) => c.id)).toEqual([b.connection.id]);
+  });
+
+  describe("refusals, which change nothing", () => {
+    it.each([
+      ["an integration type outside the enum", { integration_type: "carrier_pigeon" }, "integration_type"],
+      ["an unknown top-level field", { colour: "blue" }, "colour"],
+      ["no name", { name: undefined }, "name"],
+    ])("when the body has %s, then it answers 400", async (_what, change, param) => {
+      const before = await listedConnectionIds();
+      const body = { ...webhookInput(), ...change } as ConnectionInput;
+      const { error, response } = await createConnection({ client: server.client, headers: await auth(), body });
+      expect(response?.status).toBe(400);
+      expect(error).toMatchObject({ message: "Bad Request", error: { name: "BadRequest" } });
+      expect(JSON.stringify(error?.error.data)).toContain(param);
+      expect(await listedConnectionIds()).toEqual(before);
+    });
+
+    it.each([
+      ["a known but unsupported integration type", { integration_type: "slack" as const }, "integration_type"],
+      ["a URL that is not one", { metadata: { url: "not a url" } }, "metadata.url"],
+      ["a URL with another scheme", { metadata: { url: "ftp://files.example.com/drop" } }, "metadata.url"],
+      ["an unknown metadata field", { metadata: { url: hookUrl, colour: "blue" } }, "metadata.colour"],
+      ["bearer auth without a token", { metadata: { url: hookUrl, auth_scheme: "bearer" } }, "secrets.token"],
+    ])("when the connection has %s, then it answers 422 naming the field", async (_what, change, param) => {
+      const before = await listedConnectionIds();
+      const { error, response } = await createConnection({ client: server.client, headers: await auth(), body: webhookInput(change) });
+      expect(response?.status).toBe(422);
+      expect(error).toMatchObject({ message: "Unprocessable Entity", error: { name: "UnprocessableEntity" } });
+      expect(error?.error.data?.map((d) => d.param)).toContain(param);
+      expect(await listedConnectionIds()).toEqual(before);
+    });
+
+    it.each([
+      "http://127.0.0.1:8080/hook",
+      "http://localhost/hook",
+      "http://LOCALHOST./hook",
+      "http://[::1]/hook",
+      "http://[::ffff:127.0.0.1]/hook",
+      "http://0x7f000001/hook",
+      "http://169.254.169.254/latest/meta-data",
+      "http://10.0.0.7/hook",
+    ])("when the destination allow-list is empty and the URL is %s, then it answers 422 and stores nothing", async (url) => {
+      const before = await listedConnectionIds();
+      const { error, response } = await createConnection({
+        client: strictServer.client,
+        headers: await auth(),
+        body: webhookInput({ metadata: { url } }),
+      });
+      expect(response?.status).toBe(422);
+      expect(error?.error.data).toEqual([{ param: "metadata.url", msg: expect.stringMatching(/must not point at/) }]);
+      expect(await listedConnectionIds()).toEqual(before);
+    });
+
+    it("when an update names an internal URL or an unknown field, then it is refused and the connection is unchanged", async () => {
+      const created = await newConnection();
+      const id = created.connection.id;
+      const headers = await auth();
+      const internal = await updateConnection({
+        client: strictServer.client,
+        headers,
+        path: { id },
+        body: { metadata: { url: "http://127.0.0.1/hook" } },
+      });
+      expect(internal.response?.status).toBe(422);
+      expect(internal.error?.error.data?.map((d) => d.param)).toEqual(["metadata.url"]);
+      const unknown = await updateConnection({
+        client: server.client,
+        headers,
+        path: { id },
+        body: { name: "x", colour: "blue" } as never,
+      });
+      expect(unknown.response?.status).toBe(400);
+      const empty = await updateConnection({ client: server.client, headers, path: { id }, body: {} });
+      expect(empty.response?.status).toBe(400);
+      const fetched = await getConnection({ client: server.client, headers, path: { id } });
+      expect(fetched.data).toEqual(created.connection);
+    });
+
+    it("when the workspace is another organization's, then it answers 404 and stores nothing", async () => {
+      const before = await listedConnectionIds(stranger);
+      const { error, response } = await createConnection({
+        client: server.client,
+        headers: await auth(),
+        body: webhookInput({ workspace: stranger.workspaceId }),
+      });
+      expect(response?.status).toBe(404);
+      expect(error?.error.name).toBe("NotFound");
+      expect(await listedConnectionIds(stranger)).toEqual(before);
+    });
+  });
+});
+
+describe("rules API", () => {
+  it("when a rule is created, then GET and every list answer it, and the filters select it", async () => {
+    const org = await createTenant(server.db, server.secretBox, "Router");
+    const headers = await bearer(org.machine);
+    const connection = await newConnection(webhookInput({}, org), org);
+    const rule = await newRule(
+      { connection: connection.connection.id, event: "invoice.paid", resource: "invoice", metadata: { action: "send" } },
+      org,
+    );
+    expect(rule).toMatchObject({
+      type: "rule",
+      workspace: org.workspaceId,
+      connection: connection.connection.id,
+      event: "invoice.paid",
+      resource: "invoice",
+      resource_id: null,
+      metadata: { action: "send" },
+      active: true,
+    });
+    const other = await newRule({ connection: connection.connection.id, event: "contact.created", metadata: { action: "send" } }, org);
+
+    expect((await getRule({ client: server.client, headers, path: { id: rule.id } })).data).toEqual(rule);
+    expect((await listRules({ client: server.client, headers })).data?.records).toEqual([rule, other]);
+    expect((await listRules({ client: server.client, headers, query: { event: "invoice.paid" } })).data?.records).toEqual([rule]);
+    expect((await listRules({ client: server.client, headers, query: { resource: "invoice" } })).data?.records).toEqual([rule]);
+    expect(
+      (await listWorkspaceRules({ client: server.client, headers, path: { id: org.workspaceId }, query: { event: "contact.created" } }))
+        .data?.records,
+    ).toEqual([other]);
+  });
+
+  it("when the action is not one the integration offers, then it answers 422 and stores nothing", async () => {
+    const connection = await newConnection();
+    const before = await listedRuleIds();
+    const { error, response } = await createRule({
+      client: server.client,
+      headers: await auth(),
+      body: { connection: connection.connection.id, event: "a", metadata: { action: "teleport" } },
+    });
+    expect(response?.status).toBe(422);
+    expect(error?.error).toMatchObject({ name: "UnprocessableEntity", data: [{ param: "metadata.action", msg: "must be one of: send" }] });
+    expect(await listedRuleIds()).toEqual(before);
+  });
+
+  it("when the rule names a workspace other than its connection's, then it answers 422 and stores nothing", async () => {
+    const connection = await newConnection();
+    const second = await createWorkspace(server.db, tenant.organizationId, "Elsewhere");
+    const before = await listedRuleIds();
+    const { error, response } = await createRule({
+      client: server.client,
+      headers: await auth(),
+      body: { connection: connection.connection.id, workspace: second.workspace.id, event: "a", metadata: { action: "send" } },
+    });
+    expect(response?.status).toBe(422);
+    expect(error?.error.data?.map((d) => d.param)).toEqual(["connection"]);
+    expect(await listedRuleIds()).toEqual(before);
+  });
+
+  it("when the connection is another organization's, then it answers 404 and stores nothing", async () => {
+    const foreign = await newConnection(webhookInput({}, stranger), stranger);
+    const before = await listedRuleIds(stranger);
+    const { error, response } = await createRule({
+      client: server.client,
+      headers: await auth(),
+      body: { connection: foreign.connection.id, event: "a", metadata: { action: "send" } },
+    });
+    expect(response?.status).toBe(404);
+    expect(error?.error.name).toBe("NotFound");
+    expect(await listedRuleIds(stranger)).toEqual(before);
+  });
+
+  it("when the body has an unknown field, then it answers 400", async () => {
+    const connection = await newConnection();
+    const { response } = await createRule({
+      client: server.client,
+      headers: await auth(),
+      body: { connection: connection.connection.id, event: "a", metadata: { action: "send" }, priority: 1 } as RuleInput,
+    });
+    expect(response?.status).toBe(400);
+  });
+
+  it("when an active rule uses a connection, then deleting the connection answers 409 until the rule is deleted", async () => {
+    const connection = await newConnection();
+    const id = connection.connection.id;
+    const rule = await newRule({ connection: id, event: "order.placed", metadata: { action: "send" } });
+    const headers = await auth();
+
+    const refused = await deleteConnection({ client: server.client, headers, path: { id } });
+    expect(refused.response?.status).toBe(409);
+    expect(refused.error).toMatchObject({ message: "Conflict", error: { name: "Conflict" } });
+    expect((await getConnection({ client: server.client, headers, path: { id } })).response?.status).toBe(200);
+
+    expect((await deleteRule({ client: server.client, headers, path: { id: rule.id } })).response?.status).toBe(204);
+    expect((await getRule({ client: server.client, headers, path: { id: rule.id } })).response?.status).toBe(404);
+    expect(await listedRuleIds()).not.toContain(rule.id);
+
+    expect((await deleteConnection({ client: server.client, headers, path: { id } })).response?.status).toBe(204);
+    const gone = await getConnection({ client: server.client, headers, path: { id } });
+    expect(gone.response?.status).toBe(404);
+    expect(gone.error?.error.name).toBe("NotFound");
+    expect(await listedConnectionIds()).not.toContain(id);
+    expect((await deleteConnection({ client: server.client, headers, path: { id } })).response?.status).toBe(404);
+  });
+
+  it("when a rule's connection was deleted, then a new rule cannot use it", async () => {
+    const connection = await newConnection();
+    const headers = await auth();
+    expect((await deleteConnection({ client: server.client, headers, path: { id: connection.connection.id } })).response?.status).toBe(204);
+    const { response } = await createRule({
+      client: server.client,
+      headers,
+      body: { connection: connection.connection.id, event: "a", metadata: { action: "send" } },
+    });
+    expect(response?.status).toBe(404);
+  });
+});
+
+describe("integrations API", () => {
+  it("when integrations are listed, then the webhook describes itself with its send action and its schemas", async () => {
+    const { data, response } = await listIntegrations({ client: server.client, headers: await auth() });
+    expect(response?.status).toBe(200);
+    const webhook = data?.records.find((i) => i.id === "webhook");
+    expect(webhook).toMatchObject({ id: "webhook", name: "Webhook", actions: [{ id: "send", name: "Send" }] });
+    expect(webhook?.metadata_schema).toMatchObject({ type: "object", required: ["url"] });
+    expect(data?.records.map((i) => i.id)).not.toContain("slack");
+    expect(data?.count).toBe(data?.records.length);
+  });
+
+  it("when a publishable key asks, then it answers 401", async () => {
+    const { response } = await listIntegrations({ client: server.client, headers: { "X-Meshes-Publishable-Key": tenant.publishableKey } });
+    expect(response?.status).toBe(401);
+  });
+});
+
+describe("isolation", () => {
+  let owner: Tenant;
+  let connectionId: string;
+  let ruleId: string;
+
+  beforeAll(async () => {
+    owner = await createTenant(server.db, server.secretBox, "Owner");
+    const connection = await newConnection(webhookInput({}, owner), owner);
+    connectionId = connection.connection.id;
+    ruleId = (await newRule({ connection: connectionId, event: "private", metadata: { action: "send" } }, owner)).id;
+  });
+
+  it("when another organization names the owner's connection or rule, then every endpoint answers 404 and nothing changes", async () => {
+    const headers = await bearer(stranger.machine);
+    const path = { id: connectionId };
+    const answers = [
+      await getConnection({ client: server.client, headers, path }),
+      await updateConnection({ client: server.client, headers, path, body: { name: "hijacked" } }),
+      await updateConnection({ client: server.client, headers, path, body: { active: false } }),
+      await rotateSigningSecret({ client: server.client, headers, path }),
+      await deleteConnection({ client: server.client, headers, path }),
+      await getRule({ client: server.client, headers, path: { id: ruleId } }),
+      await deleteRule({ client: server.client, headers, path: { id: ruleId } }),
+      await listWorkspaceConnections({ client: server.client, headers, path: { id: owner.workspaceId } }),
+      await listWorkspaceRules({ client: server.client, headers, path: { id: owner.workspaceId } }),
+      await listConnections({ client: server.client, headers, query: { workspace: owner.workspaceId } }),
+      await listRules({ client: server.client, headers, query: { workspace: owner.workspaceId } }),
+    ];
+    expect(answers.map((a) => a.response?.status)).toEqual(answers.map(() => 404));
+    for (const answer of answers) expect(answer.error?.error.name).toBe("NotFound");
+
+    const ownerHeaders = await bearer(owner.machine);
+    const kept = await getConnection({ client: server.client, headers: ownerHeaders, path });
+    expect(kept.data).toMatchObject({ name: "CRM sync", active: true });
+    expect((await getRule({ client: server.client, headers: ownerHeaders, path: { id: ruleId } })).data?.active).toBe(true);
+  });
+
+  it("when another organization lists everything it can see, then the owner's connection and rule are not among them", async () => {
+    expect(await listedConnectionIds(stranger)).not.toContain(connectionId);
+    expect(await listedRuleIds(stranger)).not.toContain(ruleId);
+    expect(await listedConnectionIds(owner)).toEqual([connectionId]);
+    expect(await listedRuleIds(owner)).toEqual([ruleId]);
+  });
+
+  it("when one workspace of an organization is listed, then another workspace's connections and rules are not in it", async () => {
+    const second = await createWorkspace(server.db, owner.organizationId, "Other");
+    const headers = await bearer(owner.machine);
+    const connections = await listWorkspaceConnections({ client: server.client, headers, path: { id: second.workspace.id } });
+    const rules = await listWorkspaceRules({ client: server.client, headers, path: { id: second.workspace.id } });
+    expect(connections.data?.records).toEqual([]);
+    expect(rules.data?.records).toEqual([]);
+    expect((await listRules({ client: server.client, headers, query: { workspace: second.workspace.id } })).data?.records).toEqual([]);
+  });
+});

@@ -1,0 +1,270 @@
+import { cancelEvent, getConnection, updateConnection } from "@switchyard/client";
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bearer, createTenant, type Tenant } from "./support/fixtures.js";
+import { type Answer, startReceiver, waitFor } from "./support/receiver.js";
+import { createTestDatabase } from "./support/testDatabase.js";
+import { startTestServer, type TestServer, type TestServerConfig } from "./support/testServer.js";
+import { attemptsOf, deliveryOf, emitEvent, eventDetail, type RouteOptions, routeToReceiver } from "./support/webhookRoutes.js";
+
+/** A server with its own database, delivery worker and tenant; `stop` ends all three. */
+interface Setup {
+  readonly server: TestServer;
+  readonly tenant: Tenant;
+  readonly route: (event: string, options?: RouteOptions) => ReturnType<typeof routeToReceiver>;
+  readonly emit: (event: string) => ReturnType<typeof emitEvent>;
+  readonly settled: (eventId: string) => ReturnType<typeof eventDetail>;
+  readonly stop: () => Promise<void>;
+}
+
+async function setUp(overrides: Partial<TestServerConfig>): Promise<Setup> {
+  const database = await createTestDatabase();
+  const server = await startTestServer(database.url, overrides);
+  const tenant = await createTenant(server.db, server.secretBox, "Failures");
+  const closers: Array<() => Promise<void>> = [];
+  return {
+    server,
+    tenant,
+    route: (event, options = {}) => routeToReceiver(server, tenant, event, { ...options, closers }),
+    emit: (event) => emitEvent(server, tenant, { event }),
+    settled: (eventId) =>
+      waitFor(
+        `event ${eventId} to settle`,
+        () => eventDetail(server, tenant, eventId),
+        (e) => e.status === "completed" || e.status === "failed",
+      ),
+    stop: async () => {
+      for (const close of closers) await close();
+      await server.close();
+      await database.drop();
+    },
+  };
+}
+
+/** Attempts as [attempt, outcome_code, http_status] rows. */
+const summary = (attempts: Awaited<ReturnType<typeof attemptsOf>>) => attempts.map((a) => [a.attempt, a.outcome_code, a.http_status]);
+
+describe("answers and failures (delivery timeout 300 ms, retry schedule compressed 1000 times)", () => {
+  let s: Setup;
+  beforeAll(async () => {
+    s = await setUp({ worker: { deliveryTimeoutMs: 300 } });
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  it("when the receiver answers 429 with Retry-After, then the attempt is rate_limited and the retry waits at least the 60 s floor, compressed", async () => {
+    const { receiver, ruleId } = await s.route("throttled", {
+      script: [{ status: 429, headers: { "Retry-After": "1" } }, { status: 200 }],
+    });
+    const event = await s.emit("throttled");
+    expect((await s.settled(event.id)).status).toBe("completed");
+    const attempts = await attemptsOf(s.server, s.tenant, event.id, ruleId);
+    expect(summary(attempts)).toEqual([
+      [1, "rate_limited", 429],
+      [2, "delivered", 200],
+    ]);
+    const [first, second] = attempts;
+    const scheduledAfterMs = Date.parse(first?.next_attempt_at ?? "") - Date.parse(first?.completed_at ?? "");
+    expect(scheduledAfterMs).toBeGreaterThanOrEqual(60);
+    expect(first?.response?.headers).toMatchObject({ "retry-after": "1" });
+    // The wait was kept, not only recorded.
+    expect(Date.parse(second?.started_at ?? "")).toBeGreaterThanOrEqual(Date.parse(first?.next_attempt_at ?? ""));
+    expect((receiver.requests[1]?.at ?? 0) - (receiver.requests[0]?.at ?? 0)).toBeGreaterThanOrEqual(60);
+  });
+
+  it("when the receiver answers 410 Gone, then the delivery fails, the connection is deactivated and later events fail at once saying why", async () => {
+    const { receiver, ruleId, connectionId } = await s.route("gone", { script: [{ status: 410 }, { status: 200 }] });
+    const event = await s.emit("gone");
+    const failed = await s.settled(event.id);
+    expect(failed).toMatchObject({ status: "failed", failed_count: 1 });
+    expect(failed.rule_events[0]?.last_error).toMatch(/410 Gone/);
+    expect(summary(await attemptsOf(s.server, s.tenant, event.id, ruleId))).toEqual([[1, "rejected_client_error", 410]]);
+
+    const headers = await bearer(s.tenant.machine);
+    const connection = await getConnection({ client: s.server.client, headers, path: { id: connectionId } });
+    expect(connection.data).toMatchObject({ active: false, inactive_reason: "the destination answered 410 Gone" });
+
+    const later = await s.emit("gone");
+    expect(later.status).toBe("failed");
+    const laterDelivery = await deliveryOf(s.server, s.tenant, later.id, ruleId);
+    expect(laterDelivery).toMatchObject({
+      status: "failed",
+      attempt_count: 0,
+      last_error: "connection inactive: the destination answered 410 Gone",
+    });
+    expect(receiver.requests).toHaveLength(1);
+
+    // Reactivated, the connection delivers again.
+    const reactivated = await updateConnection({ client: s.server.client, headers, path: { id: connectionId }, body: { active: true } });
+    expect(reactivated.data).toMatchObject({ active: true, inactive_reason: null });
+    const after = await s.emit("gone");
+    expect((await s.settled(after.id)).status).toBe("completed");
+    expect(receiver.requests).toHaveLength(2);
+  });
+
+  it("when the receiver never answers, then the attempt times out and is retried no sooner than the 60 s floor, compressed", async () => {
+    const { receiver, ruleId } = await s.route("silent", { script: ["hang", { status: 200 }] });
+    const event = await s.emit("silent");
+    expect((await s.settled(event.id)).status).toBe("completed");
+    const attempts = await attemptsOf(s.server, s.tenant, event.id, ruleId);
+    expect(summary(attempts)).toEqual([
+      [1, "timeout", null],
+      [2, "delivered", 200],
+    ]);
+    const [first] = attempts;
+    expect(first).toMatchObject({ error: "no response within 300 ms", response: null });
+    expect(first?.duration_ms).toBeGreaterThanOrEqual(300);
+    expect(Date.parse(first?.next_attempt_at ?? "") - Date.parse(first?.completed_at ?? "")).toBeGreaterThanOrEqual(60);
+    expect(receiver.requests).toHaveLength(2);
+  });
+
+  it.each<[string, string, Answer]>([
+    ["401", "auth_failed", { status: 401 }],
+    ["403", "auth_failed", { status: 403 }],
+    ["400", "rejected_client_error", { status: 400 }],
+    ["a redirect", "rejected_client_error", { status: 302, headers: { Location: "http://127.0.0.1:1/elsewhere" } }],
+  ])("when the receiver answers %s, then the delivery fails after one attempt as %s", async (what, outcome, answer) => {
+    const name = `final.${what.replaceAll(" ", "-")}`;
+    const { receiver, ruleId } = await s.route(name, { script: [answer, { status: 200 }] });
+    const event = await s.emit(name);
+    const failed = await s.settled(event.id);
+    expect(failed).toMatchObject({ status: "failed", failed_count: 1 });
+    expect(failed.rule_events[0]).toMatchObject({ status: "failed", attempt_count: 1, next_attempt_at: null });
+    const attempts = await attemptsOf(s.server, s.tenant, event.id, ruleId);
+    expect(summary(attempts)).toEqual([[1, outcome, typeof answer === "string" ? null : answer.status]]);
+    expect(attempts[0]?.next_attempt_at).toBeNull();
+    expect(receiver.requests).toHaveLength(1);
+  });
+
+  it.each<[string, string, Answer]>([
+    ["500", "rejected_server_error", { status: 500 }],
+    ["408", "timeout", { status: 408 }],
+    ["425", "rate_limited", { status: 425 }],
+    ["a dropped connection", "network_error", "reset"],
+  ])("when the receiver answers %s once, then the attempt is %s and the retry delivers", async (what, outcome, answer) => {
+    const name = `retried.${what.replaceAll(" ", "-")}`;
+    const { ruleId } = await s.route(name, { script: [answer, { status: 200 }] });
+    const event = await s.emit(name);
+    expect((await s.settled(event.id)).status).toBe("completed");
+    expect((await attemptsOf(s.server, s.tenant, event.id, ruleId)).map((a) => a.outcome_code)).toEqual([outcome, "delivered"]);
+  });
+  it("when an attempt's result arrives after its lease went to a newer attempt, then the late result leaves the newer attempt's delivery alone", async () => {
+    const { receiver, ruleId } = await s.route("overtaken", { script: ["hang", { status: 200 }] });
+    const event = await s.emit("overtaken");
+    await waitFor(
+      "the first attempt to be in flight",
+      () => receiver.requests.length,
+      (n) => n === 1,
+    );
+    const { id } = await deliveryOf(s.server, s.tenant, event.id, ruleId);
+    // As if the first attempt's lease had run out and another worker had claimed the delivery as attempt 2.
+    await sql`update rule_events set attempt_count = 2, lease_expires_at = now() + interval '1 minute' where id = ${id}`.execute(
+      s.server.db,
+    );
+
+    const [late] = await waitFor(
+      "the first attempt's result",
+      () => attemptsOf(s.server, s.tenant, event.id, ruleId),
+      (a) => a.length === 1,
+    );
+    expect(late).toMatchObject({ attempt: 1, outcome_code: "timeout" });
+    // Recorded in the same transaction as any status change: what the delivery shows now is final for attempt 1.
+    expect(await deliveryOf(s.server, s.tenant, event.id, ruleId)).toMatchObject({
+      status: "processing",
+      attempt_count: 2,
+      next_attempt_at: null,
+    });
+    const jobs = await sql<{ n: number }>`select count(*)::int as n from graphile_worker.jobs where key = ${`deliver:${id}`}`.execute(
+      s.server.db,
+    );
+    expect(jobs.rows[0]?.n).toBe(0);
+    await cancelEvent({ client: s.server.client, headers: await bearer(s.tenant.machine), path: { id: event.id } });
+  });
+});
+
+describe("a connection that keeps failing (deactivated after 200 ms of failures)", () => {
+  let s: Setup;
+  beforeAll(async () => {
+    s = await setUp({ worker: { deactivateAfterMs: 200 } });
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  it("when every attempt fails for longer than the period, then the connection is deactivated and its deliveries fail saying why", async () => {
+    const { receiver, ruleId, connectionId } = await s.route("doomed", { script: [{ status: 500 }] });
+    const event = await s.emit("doomed");
+    const failed = await s.settled(event.id);
+    expect(failed.status).toBe("failed");
+    expect(failed.rule_events[0]?.last_error).toMatch(/^connection deactivated: every attempt failed since /);
+    const attempts = await attemptsOf(s.server, s.tenant, event.id, ruleId);
+    expect(attempts.length).toBeGreaterThanOrEqual(2);
+    expect(attempts.every((a) => a.outcome_code === "rejected_server_error")).toBe(true);
+    expect(receiver.requests).toHaveLength(attempts.length);
+
+    const connection = await getConnection({
+      client: s.server.client,
+      headers: await bearer(s.tenant.machine),
+      path: { id: connectionId },
+    });
+    expect(connection.data?.active).toBe(false);
+    expect(connection.data?.inactive_reason).toMatch(/^every attempt failed since \d{4}-\d\d-\d\dT/);
+
+    const later = await s.emit("doomed");
+    expect(later.status).toBe("failed");
+    expect((await deliveryOf(s.server, s.tenant, later.id, ruleId)).last_error).toBe(
+      `connection inactive: ${connection.data?.inactive_reason}`,
+    );
+  });
+
+  it("when attempts fail but a later one succeeds, then the streak ends and the connection stays active", async () => {
+    const { connectionId } = await s.route("recovers", { script: [{ status: 500 }, { status: 200 }] });
+    const event = await s.emit("recovers");
+    expect((await s.settled(event.id)).status).toBe("completed");
+    const connection = await getConnection({
+      client: s.server.client,
+      headers: await bearer(s.tenant.machine),
+      path: { id: connectionId },
+    });
+    expect(connection.data).toMatchObject({ active: true, inactive_reason: null });
+  });
+});
+
+describe("the address policy at connect time (the API allows loopback, the worker does not)", () => {
+  let s: Setup;
+  beforeAll(async () => {
+    s = await setUp({ worker: { destinationAllowList: "" } });
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  it.each([
+    ["an IP literal", (url: string) => url, /refused to connect to 127\.0\.0\.1: in the loopback range/],
+    [
+      "a name resolving to loopback",
+      (url: string) => url.replace("127.0.0.1", "localhost"),
+      /refused to connect to (127\.0\.0\.1|::1) \(resolved from localhost\)/,
+    ],
+  ])(
+    "when the destination is %s, then the attempt is refused before connecting, final, and the receiver sees nothing",
+    async (what, toUrl, message) => {
+      const receiver = await startReceiver([{ status: 200 }]);
+      try {
+        const name = `internal.${what.replaceAll(" ", "-")}`;
+        const { ruleId } = await s.route(name, { receiver, metadata: { url: toUrl(receiver.url) } });
+        const event = await s.emit(name);
+        const failed = await s.settled(event.id);
+        expect(failed.rule_events[0]).toMatchObject({ status: "failed", attempt_count: 1 });
+        const attempts = await attemptsOf(s.server, s.tenant, event.id, ruleId);
+        expect(attempts).toHaveLength(1);
+        expect(attempts[0]).toMatchObject({ outcome_code: "network_error", http_status: null, next_attempt_at: null, response: null });
+        expect(attempts[0]?.error).toMatch(message);
+        expect(receiver.requests).toHaveLength(0);
+      } finally {
+        await receiver.close();
+      }
+    },
+  );
+});

@@ -1,0 +1,120 @@
+import {
+  type BulkEventRecord,
+  createConnection,
+  createEventsBulk,
+  createRule,
+  type EventInput,
+  getEvent,
+  listDeliveryAttempts,
+} from "@switchyard/client";
+import { expect } from "vitest";
+import { bearer, type Tenant } from "./fixtures.js";
+import { type Answer, type Receiver, startReceiver } from "./receiver.js";
+import type { TestServer } from "./testServer.js";
+
+/** A webhook connection to a scripted receiver and a rule routing `event` to it, made through the API. */
+export interface WebhookRoute {
+  readonly receiver: Receiver;
+  readonly connectionId: string;
+  readonly ruleId: string;
+  /** The signing secret the creation answer showed, once. */
+  readonly signingSecret: string;
+}
+
+export interface RouteOptions {
+  /** How the receiver answers (the last answer repeats). Default: 200. */
+  readonly script?: readonly Answer[];
+  /** Webhook metadata besides `url`. */
+  readonly metadata?: Record<string, unknown>;
+  readonly secrets?: Record<string, unknown>;
+  /** The rule's filters besides the event name. */
+  readonly filter?: { readonly resource?: string; readonly resource_id?: string };
+  /** Route to this receiver instead of starting one. */
+  readonly receiver?: Receiver;
+}
+
+/**
+ * Starts a receiver (closed by `closers`) and routes `event` of the tenant's workspace to it. Every helper
+ * here goes through the generated client, as a user's code would.
+ */
+export async function routeToReceiver(
+  server: TestServer,
+  tenant: Tenant,
+  event: string,
+  options: RouteOptions & { readonly closers: Array<() => Promise<void>> },
+): Promise<WebhookRoute> {
+  const receiver = options.receiver ?? (await startReceiver(options.script ?? [{ status: 200 }]));
+  if (options.receiver === undefined) options.closers.push(receiver.close);
+  const connection = await createConnection({
+    client: server.client,
+    headers: await bearer(tenant.machine),
+    body: {
+      workspace: tenant.workspaceId,
+      integration_type: "webhook",
+      name: `hook for ${event}`,
+      metadata: { url: receiver.url, ...options.metadata },
+      ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
+    },
+  });
+  expect(connection.response?.status).toBe(201);
+  const connectionId = connection.data?.connection.id ?? "";
+  const rule = await createRule({
+    client: server.client,
+    headers: await bearer(tenant.machine),
+    body: { connection: connectionId, event, ...options.filter, metadata: { action: "send" } },
+  });
+  expect(rule.response?.status).toBe(201);
+  return { receiver, connectionId, ruleId: rule.data?.id ?? "", signingSecret: String(connection.data?.secrets.signing_secret) };
+}
+
+/** Emits one event with the workspace's publishable key, as a browser would; answers the stored event. */
+export async function emitEvent(
+  server: TestServer,
+  tenant: Tenant,
+  input: Omit<EventInput, "payload"> & { readonly payload?: EventInput["payload"] },
+): Promise<BulkEventRecord> {
+  const { data } = await createEventsBulk({
+    client: server.client,
+    headers: { "X-Meshes-Publishable-Key": tenant.publishableKey },
+    body: [{ payload: {}, ...input }],
+  });
+  const record = data?.records[0];
+  if (record?.type !== "event") throw new Error(`emit failed: ${JSON.stringify(data)}`);
+  return record;
+}
+
+export async function eventDetail(server: TestServer, tenant: Tenant, id: string) {
+  const { data } = await getEvent({ client: server.client, headers: await bearer(tenant.machine), path: { id } });
+  if (data === undefined) throw new Error(`event ${id} not found`);
+  return data;
+}
+
+/** The one delivery of an event through `ruleId`. */
+export async function deliveryOf(server: TestServer, tenant: Tenant, eventId: string, ruleId: string) {
+  const delivery = (await eventDetail(server, tenant, eventId)).rule_events.find((r) => r.rule === ruleId);
+  if (delivery === undefined) throw new Error(`event ${eventId} has no delivery through rule ${ruleId}`);
+  return delivery;
+}
+
+export async function attemptsOf(server: TestServer, tenant: Tenant, eventId: string, ruleId: string) {
+  const { data } = await listDeliveryAttempts({
+    client: server.client,
+    headers: await bearer(tenant.machine),
+    path: { id: eventId, ruleId },
+  });
+  if (data === undefined) throw new Error(`no attempts of event ${eventId} through rule ${ruleId}`);
+  return data.records;
+}
+
+/** The request's Standard Webhooks headers, as a verifier takes them. */
+export function standardWebhookHeaders(headers: Receiver["requests"][number]["headers"]): {
+  "webhook-id": string;
+  "webhook-timestamp": string;
+  "webhook-signature": string;
+} {
+  return {
+    "webhook-id": String(headers["webhook-id"]),
+    "webhook-timestamp": String(headers["webhook-timestamp"]),
+    "webhook-signature": String(headers["webhook-signature"]),
+  };
+}

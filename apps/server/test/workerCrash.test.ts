@@ -1,0 +1,138 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTenant, type Tenant } from "./support/fixtures.js";
+import { waitFor } from "./support/receiver.js";
+import { createTestDatabase } from "./support/testDatabase.js";
+import { startTestServer, type TestServer } from "./support/testServer.js";
+import { attemptsOf, deliveryOf, emitEvent, eventDetail, routeToReceiver } from "./support/webhookRoutes.js";
+
+// The standalone worker as operators run it (built by `turbo run build`), beside an API server that runs none.
+const workerMain = fileURLToPath(new URL("../../worker/dist/main.js", import.meta.url));
+
+let server: TestServer;
+let databaseUrl: string;
+let dropDatabase: () => Promise<void>;
+let tenant: Tenant;
+const encryptionKey = randomBytes(32);
+const closers: Array<() => Promise<void>> = [];
+const workers = new Set<WorkerProcess>();
+
+interface WorkerProcess {
+  readonly child: ChildProcess;
+  /** Everything it wrote, stdout and stderr, for failure messages. */
+  readonly output: string[];
+  readonly exited: Promise<void>;
+}
+
+/** Starts `node apps/worker/dist/main.js` and waits until it says it runs. */
+async function startWorkerProcess(): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [workerMain], {
+    env: {
+      PATH: process.env.PATH,
+      DATABASE_URL: databaseUrl,
+      SWITCHYARD_ENCRYPTION_KEY: encryptionKey.toString("base64"),
+      SWITCHYARD_DESTINATION_ALLOWLIST: "127.0.0.1/32",
+      SWITCHYARD_DELIVERY_TIMEOUT_MS: "500",
+      SWITCHYARD_DELIVERY_LEASE_MARGIN_MS: "500",
+      SWITCHYARD_LEASE_SWEEP_MS: "200",
+      SWITCHYARD_WORKER_POLL_MS: "100",
+      SWITCHYARD_RETRY_SCHEDULE_SCALE: "0.001",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const output: string[] = [];
+  child.stdout?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const worker = { child, output, exited };
+  workers.add(worker);
+  await waitFor(
+    "the worker to start",
+    () => ({ running: output.join("").includes("delivery worker running"), exitCode: child.exitCode, output: output.join("") }),
+    (state) => state.running || state.exitCode !== null,
+    15_000,
+  );
+  if (child.exitCode !== null) throw new Error(`the worker exited with ${child.exitCode}: ${output.join("")}`);
+  return worker;
+}
+
+/** Ends a worker process (SIGTERM, then SIGKILL if it lingers) and waits for it to exit. */
+async function stopWorkerProcess(worker: WorkerProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  if (worker.child.exitCode === null && worker.child.signalCode === null) {
+    worker.child.kill(signal);
+    const lingering = setTimeout(() => worker.child.kill("SIGKILL"), 5_000);
+    await worker.exited;
+    clearTimeout(lingering);
+  }
+  workers.delete(worker);
+}
+
+beforeAll(async () => {
+  const database = await createTestDatabase();
+  databaseUrl = database.url;
+  dropDatabase = database.drop;
+  server = await startTestServer(database.url, { encryptionKey });
+  tenant = await createTenant(server.db, server.secretBox, "Crash");
+});
+
+afterAll(async () => {
+  for (const worker of [...workers]) await stopWorkerProcess(worker, "SIGKILL");
+  for (const close of closers) await close();
+  await server?.close();
+  await dropDatabase?.();
+});
+
+describe("a worker killed mid-delivery", () => {
+  it("when the worker is killed while a receiver holds its request, then another worker delivers it again with the same webhook-id and nothing is lost", async () => {
+    const first = await startWorkerProcess();
+    const hanging = await routeToReceiver(server, tenant, "crash.during", { script: ["hang", { status: 200 }], closers });
+    const bystander = await routeToReceiver(server, tenant, "crash.after", { closers });
+
+    const event = await emitEvent(server, tenant, { event: "crash.during", payload: { n: 1 } });
+    await waitFor(
+      "the receiver to hold the first attempt",
+      () => hanging.receiver.requests.length,
+      (n) => n === 1,
+    );
+    await stopWorkerProcess(first, "SIGKILL");
+    expect(first.child.signalCode).toBe("SIGKILL");
+    expect((await deliveryOf(server, tenant, event.id, hanging.ruleId)).status).toBe("processing");
+
+    // Accepted while no worker runs: queued, not lost.
+    const meanwhile = await Promise.all([1, 2, 3].map((n) => emitEvent(server, tenant, { event: "crash.after", payload: { n } })));
+
+    const second = await startWorkerProcess();
+    try {
+      const done = await waitFor(
+        "the lost attempt to be delivered again",
+        () => eventDetail(server, tenant, event.id),
+        (e) => e.status === "completed",
+        15_000,
+      );
+      expect(done.rule_events[0]).toMatchObject({ status: "completed", attempt_count: 2, last_error: null });
+      expect(hanging.receiver.requests).toHaveLength(2);
+      const [lost, redelivered] = hanging.receiver.requests;
+      expect(redelivered?.headers["webhook-id"]).toBe(lost?.headers["webhook-id"]);
+      expect(JSON.parse(redelivered?.body.toString() ?? "{}")).toMatchObject({ uuid: event.id, payload: { n: 1 } });
+      // The killed worker recorded nothing; the attempt that counted is the second.
+      expect((await attemptsOf(server, tenant, event.id, hanging.ruleId)).map((a) => [a.attempt, a.outcome_code])).toEqual([
+        [2, "delivered"],
+      ]);
+
+      for (const queued of meanwhile) {
+        await waitFor(
+          `event ${queued.id}`,
+          () => eventDetail(server, tenant, queued.id),
+          (e) => e.status === "completed",
+        );
+      }
+      const received = bystander.receiver.requests.map((r) => JSON.parse(r.body.toString()).uuid).sort();
+      expect(received).toEqual(meanwhile.map((e) => e.id).sort());
+    } finally {
+      await stopWorkerProcess(second);
+    }
+    expect(second.child.exitCode).toBe(0);
+  });
+});
