@@ -7,6 +7,7 @@ import type { Config } from "./config.js";
 import { connectionsRouter } from "./connections/connections.routes.js";
 import type { Db } from "./db/database.js";
 import { eventsRouter } from "./events/events.routes.js";
+import { createEventWriter } from "./events/eventWriter.js";
 import { historyRouter } from "./history/history.routes.js";
 import { accessLog } from "./http/accessLog.js";
 import { authenticate } from "./http/authenticate.js";
@@ -35,6 +36,8 @@ export interface AppDeps {
     | "jwtClockSkewSeconds"
     | "dbTimeoutMs"
     | "idempotencyTtlSeconds"
+    | "dbPoolSize"
+    | "ingestGroupMaxRows"
     | "corsOrigins"
     | "trustProxy"
     | "destinationAllowList"
@@ -68,6 +71,9 @@ export function createApp(deps: AppDeps): Express {
   // First of the API middleware: preflights are answered before authentication and validation, and errors carry CORS headers.
   app.use(cors({ spec, origins: config.corsOrigins }));
   app.use(express.json({ limit: config.maxBodyBytes }));
+  // Before authentication, which reads the database too: one timeout bounds every wait of the request on
+  // the database (after authentication it would allow the timeout twice over: once for the key, once for the work).
+  app.use(deadline(config.dbTimeoutMs));
   app.use(authenticate({ db, spec, secretBox: deps.secretBox, jwtClockSkewSeconds: config.jwtClockSkewSeconds }));
   app.use(
     OpenApiValidator.middleware({
@@ -81,14 +87,17 @@ export function createApp(deps: AppDeps): Express {
       ignorePaths: (path: string) => !path.startsWith("/api/"),
     }),
   );
-  app.use(deadline(config.dbTimeoutMs));
 
   const validateEventInput = createEventInputValidator(eventInputSchema(spec), config.limits);
   app.use(
     eventsRouter({
       db,
       validateEventInput,
-      idempotencyTtlSeconds: config.idempotencyTtlSeconds,
+      writer: createEventWriter(db, {
+        idempotencyTtlSeconds: config.idempotencyTtlSeconds,
+        maxInFlight: Math.max(1, Math.ceil(config.dbPoolSize / 2)),
+        maxRows: config.ingestGroupMaxRows,
+      }),
       rateLimiter: deps.rateLimiter ?? unlimited,
       metrics,
     }),

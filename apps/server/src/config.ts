@@ -29,6 +29,11 @@ export interface Config {
   /** Longest time a client may take to send a whole request. `SWITCHYARD_REQUEST_TIMEOUT_MS`, default 30000. */
   readonly requestTimeoutMs: number;
   /**
+   * Most events one ingest statement carries when concurrent requests are written together (group commit;
+   * at most half the pool's connections write events at once). `SWITCHYARD_INGEST_GROUP_MAX_ROWS`, default 400.
+   */
+  readonly ingestGroupMaxRows: number;
+  /**
    * Longest wait, after a shutdown signal, for in-flight requests to finish before their connections are
    * closed. `SWITCHYARD_SHUTDOWN_GRACE_MS`, default 10000.
    */
@@ -119,6 +124,7 @@ export function parseConfig(env: Env = process.env): Config {
     dbTimeoutMs: integer(env, "SWITCHYARD_DB_TIMEOUT_MS", 5000, 100, 600_000),
     dbPoolSize: integer(env, "SWITCHYARD_DB_POOL_SIZE", 10, 1, 1000),
     requestTimeoutMs: integer(env, "SWITCHYARD_REQUEST_TIMEOUT_MS", 30_000, 1000, 3_600_000),
+    ingestGroupMaxRows: integer(env, "SWITCHYARD_INGEST_GROUP_MAX_ROWS", 400, 1, 100_000),
     shutdownGraceMs: integer(env, "SWITCHYARD_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
     trustProxy: trustProxy(env),
     maxBodyBytes: integer(env, "SWITCHYARD_MAX_BODY_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),

@@ -88,6 +88,23 @@ describe("idempotency keys", () => {
     expect(single.error?.error.name).toBe("IdempotencyConflict");
   });
 
+  it("when a key is reused with the same payload in another key order, then it is a duplicate, in one batch or across two", async () => {
+    const key = uniqueKey();
+    const sent = { event: "order.placed", payload: { a: 1, b: { c: [1, 2], d: null } }, idempotency_key: key };
+    const reordered = { event: "order.placed", payload: { b: { d: null, c: [1, 2] }, a: 1 }, idempotency_key: key };
+    const first = await createEventsBulk({ client: server.client, headers: pub(), body: [sent, reordered] });
+    expect(first.data?.records.map((r) => (r.type === "event" ? Boolean(r.duplicate) : r.error.name))).toEqual([false, true]);
+    const again = await createEvent({ client: server.client, headers: pub(), body: reordered });
+    expect(again.response?.status).toBe(201);
+    expect(again.data?.event.duplicate).toBe(true);
+    const changed = await createEvent({
+      client: server.client,
+      headers: pub(),
+      body: { ...reordered, payload: { a: 1, b: { c: [2, 1], d: null } } },
+    });
+    expect(changed.response?.status).toBe(409);
+  });
+
   it("when POST /events carries an Idempotency-Key header, then a repeat is a duplicate, and a body key that disagrees is a 400", async () => {
     const key = uniqueKey();
     const body = { event: "signup", payload: { email: "a@example.com" } };

@@ -31,7 +31,7 @@ export interface NewEventRow {
   readonly payloadJson: string;
   readonly created_by: string;
   /** With a key, the row is stored only if it claims the key (see insertEvents). */
-  readonly idempotency?: { readonly key: string; readonly requestHash: Buffer };
+  readonly idempotency_key?: string;
 }
 
 export interface InsertedEvents {
@@ -71,14 +71,14 @@ export async function insertEvents(db: Db, rows: readonly NewEventRow[], idempot
     with input as (
       select * from jsonb_to_recordset(${batch}::jsonb) as r(
         id uuid, workspace_id uuid, event text, resource text, resource_id text, payload jsonb, created_by text,
-        idempotency_key text, request_hash text)
+        idempotency_key text)
     ),
     claimed as (
-      insert into idempotency_keys (workspace_id, key, event_id, request_hash, expires_at)
-      select workspace_id, idempotency_key, id, decode(request_hash, 'hex'), now() + make_interval(secs => ${idempotencyTtlSeconds})
+      insert into idempotency_keys (workspace_id, key, event_id, expires_at)
+      select workspace_id, idempotency_key, id, now() + make_interval(secs => ${idempotencyTtlSeconds})
       from input where idempotency_key is not null
       on conflict (workspace_id, key) do update
-        set event_id = excluded.event_id, request_hash = excluded.request_hash, expires_at = excluded.expires_at
+        set event_id = excluded.event_id, expires_at = excluded.expires_at
         where idempotency_keys.expires_at <= now()
       returning event_id
     ),
@@ -128,10 +128,7 @@ export async function insertEvents(db: Db, rows: readonly NewEventRow[], idempot
 }
 
 function serializeRow(row: NewEventRow): string {
-  const key =
-    row.idempotency === undefined
-      ? ""
-      : `,"idempotency_key":${JSON.stringify(row.idempotency.key)},"request_hash":"${row.idempotency.requestHash.toString("hex")}"`;
+  const key = row.idempotency_key === undefined ? "" : `,"idempotency_key":${JSON.stringify(row.idempotency_key)}`;
   return (
     `{"id":"${row.id}","workspace_id":"${row.workspace_id}","event":${JSON.stringify(row.event)},` +
     `"resource":${JSON.stringify(row.resource)},"resource_id":${JSON.stringify(row.resource_id)},` +

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { Event } from "@switchyard/client";
 import { type ItemError, type ItemOutcome, type ValidateEventInput, type ValidEventInput, validationError } from "@switchyard/event-intake";
 import type { Principal } from "../auth/principal.js";
@@ -7,14 +6,16 @@ import { TooManyRequestsError } from "../http/errors.js";
 import { uuidv7 } from "../ids.js";
 import type { RateLimitState, WorkspaceRateLimiter } from "../rateLimit/workspaceRateLimiter.js";
 import { filterOrganizationWorkspaces } from "../workspaces/workspaces.repository.js";
-import { insertEvents, type NewEventRow } from "./events.repository.js";
+import type { NewEventRow } from "./events.repository.js";
+import type { EventWriter } from "./eventWriter.js";
 import { findRememberedEvents, type RememberedEvent } from "./idempotencyKeys.repository.js";
+import { sameJson } from "./sameJson.js";
 
 export interface IngestDeps {
   readonly db: Db;
   readonly validateEventInput: ValidateEventInput;
-  /** How long an idempotency key is remembered, in seconds. */
-  readonly idempotencyTtlSeconds: number;
+  /** Stores the accepted rows (with their routing), grouped with concurrent requests' rows. */
+  readonly writer: EventWriter;
   /** Each workspace's event budget; asked once per request, for the items about to be stored. */
   readonly rateLimiter: WorkspaceRateLimiter;
 }
@@ -55,6 +56,7 @@ function idempotencyConflict(eventId: string): ItemError {
 /** An item that passed validation and authorization, on its way to storage. */
 interface Candidate {
   readonly row: NewEventRow;
+  readonly payload: Record<string, unknown>;
   /** For a repeat of a key earlier in the same batch: the index of that first use. */
   readonly sameKeyAs?: number;
 }
@@ -95,14 +97,14 @@ export async function ingestEvents(
       resource_id: input.resource_id ?? null,
       payloadJson: input.payloadJson,
       created_by: createdBy,
-      ...(typeof key === "string" ? { idempotency: { key, requestHash: requestHash(input) } } : {}),
+      ...(typeof key === "string" ? { idempotency_key: key } : {}),
     };
-    if (typeof key !== "string") return { row };
+    if (typeof key !== "string") return { row, payload: input.payload };
     const scopedKey = `${workspace}\n${key}`;
     const first = firstUse.get(scopedKey);
-    if (first !== undefined) return { row, sameKeyAs: first };
+    if (first !== undefined) return { row, payload: input.payload, sameKeyAs: first };
     firstUse.set(scopedKey, index);
-    return { row };
+    return { row, payload: input.payload };
   });
 
   const toStore = stages.flatMap((s) => ("row" in s && s.sameKeyAs === undefined ? [s.row] : []));
@@ -114,43 +116,50 @@ export async function ingestEvents(
   const admission = await deps.rateLimiter.admit(eventsByWorkspace);
   if (!admission.admitted) throw new TooManyRequestsError(admission.workspace, admission.state);
 
-  const { createdAt, stored } = await insertEvents(deps.db, toStore, deps.idempotencyTtlSeconds);
+  const { createdAt, stored } = await deps.writer.write(toStore);
 
   const taken = toStore.filter((row) => !stored.has(row.id));
   const remembered = await findRememberedEvents(
     deps.db,
-    taken.map((row) => ({ workspaceId: row.workspace_id, key: row.idempotency?.key ?? "" })),
+    taken.map((row) => ({ workspaceId: row.workspace_id, key: row.idempotency_key ?? "", payloadJson: row.payloadJson })),
   );
   const rememberedBy = new Map(remembered.map((r) => [`${r.workspace_id}\n${r.key}`, r]));
 
-  // For each first use of a key: the event that owns the key now, and the hash it was stored with.
-  const owners = new Map<number, { readonly event: Event; readonly hash: Buffer | undefined }>();
+  // For each first use of a key: its answer, which later uses of the key in this batch repeat if they are the same event.
+  const owners = new Map<number, { readonly answer: ItemOutcome<Event>; readonly ownerId: string }>();
   const answers = stages.map((stage, index): ItemOutcome<Event> | undefined => {
     if (!("row" in stage)) return stage;
     if (stage.sameKeyAs !== undefined) return undefined;
     const { row } = stage;
     const status = stored.get(row.id);
+    const original = status === undefined ? rememberedBy.get(`${row.workspace_id}\n${row.idempotency_key}`) : undefined;
+    let answer: ItemOutcome<Event>;
     if (status !== undefined) {
-      const event = toEvent(row, status, createdAt.toISOString());
-      owners.set(index, { event, hash: row.idempotency?.requestHash });
-      return { ok: true, event };
+      answer = { ok: true, event: toEvent(row, status, createdAt.toISOString()) };
+    } else if (original === undefined) {
+      throw new Error(`the idempotency key of event ${row.id} was neither claimed nor found`);
+    } else {
+      const same =
+        original.same_payload &&
+        original.event === row.event &&
+        original.resource === row.resource &&
+        original.resource_id === row.resource_id;
+      answer = same ? { ok: true, event: rememberedEvent(original) } : { ok: false, error: idempotencyConflict(original.id) };
     }
-    const original = rememberedBy.get(`${row.workspace_id}\n${row.idempotency?.key}`);
-    if (original === undefined) throw new Error(`the idempotency key of event ${row.id} was neither claimed nor found`);
-    const event = rememberedEvent(original);
-    owners.set(index, { event, hash: original.request_hash });
-    return sameRequest(original.request_hash, row) ? { ok: true, event } : { ok: false, error: idempotencyConflict(original.id) };
+    owners.set(index, { answer, ownerId: original?.id ?? row.id });
+    return answer;
   });
 
   // A repeat of a key earlier in the same batch is answered against whatever owns that key.
   const outcomes = stages.map((stage, index): ItemOutcome<Event> => {
     const answer = answers[index];
     if (answer !== undefined) return answer;
-    const { row, sameKeyAs } = stage as Candidate;
-    const owner = owners.get(sameKeyAs ?? -1);
-    if (owner === undefined) throw new Error("a repeated idempotency key has no first use");
-    if (owner.hash === undefined || !sameRequest(owner.hash, row)) return { ok: false, error: idempotencyConflict(owner.event.id) };
-    return { ok: true, event: { ...owner.event, duplicate: true } };
+    const repeat = stage as Candidate;
+    const first = stages[repeat.sameKeyAs ?? -1];
+    const owner = owners.get(repeat.sameKeyAs ?? -1);
+    if (owner === undefined || first === undefined || !("row" in first)) throw new Error("a repeated idempotency key has no first use");
+    if (!sameEvent(first, repeat)) return { ok: false, error: idempotencyConflict(owner.ownerId) };
+    return owner.answer.ok ? { ok: true, event: { ...owner.answer.event, duplicate: true } } : owner.answer;
   });
   return { outcomes, rateLimit: admission.state };
 }
@@ -160,17 +169,14 @@ function keyOf(input: ValidEventInput, headerKey: string | undefined): string | 
   return input.idempotency_key ?? headerKey;
 }
 
-/** What makes two uses of one key "the same event": name, resource, resource id and serialized payload. */
-function requestHash(input: ValidEventInput): Buffer {
-  return createHash("sha256")
-    .update(JSON.stringify([input.event, input.resource ?? null, input.resource_id ?? null]))
-    .update("\n")
-    .update(input.payloadJson)
-    .digest();
-}
-
-function sameRequest(hash: Buffer, row: NewEventRow): boolean {
-  return row.idempotency !== undefined && hash.equals(row.idempotency.requestHash);
+/** Two uses of one key are the same event when name, resource, resource id and payload (as JSON values) are. */
+function sameEvent(a: Candidate, b: Candidate): boolean {
+  return (
+    a.row.event === b.row.event &&
+    a.row.resource === b.row.resource &&
+    a.row.resource_id === b.row.resource_id &&
+    sameJson(a.payload, b.payload)
+  );
 }
 
 function rememberedEvent(original: RememberedEvent): Event {

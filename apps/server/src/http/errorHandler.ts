@@ -45,11 +45,19 @@ export function sendError(res: Response, response: ErrorResponse): void {
 
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
+    // A response already went out (the deadline answered 503 first): nothing more can be said. What comes
+    // here is the handler finishing late (its answer refused) or failing late. Not a 500, since the client got
+    // the 503; and its batch may have been committed, so a retry with the same idempotency keys gets `duplicate`.
+    if (res.headersSent) {
+      log.warn(
+        { requestId: requestIdOf(res), err: error, method: req.method, path: req.path },
+        "handler finished after the answer was sent",
+      );
+      return;
+    }
     const response = toErrorResponse(error);
     if (response.status >= 500)
       log.error({ requestId: requestIdOf(res), err: error, method: req.method, path: req.path, status: response.status }, "request failed");
-    // A response already went out (the deadline answered 503 first): nothing more can be said.
-    if (res.headersSent) return;
     sendError(res, response);
   };
 }

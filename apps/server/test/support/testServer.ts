@@ -34,6 +34,8 @@ export type TestServerConfig = Pick<
   | "corsOrigins"
   | "rateLimit"
   | "idempotencyTtlSeconds"
+  | "dbPoolSize"
+  | "ingestGroupMaxRows"
   | "trustProxy"
   | "destinationAllowList"
   | "signingSecretGraceMs"
@@ -52,6 +54,8 @@ export const testConfig: TestServerConfig = {
   jwtClockSkewSeconds: 5,
   dbTimeoutMs: 5000,
   idempotencyTtlSeconds: 24 * 3600,
+  dbPoolSize: 5,
+  ingestGroupMaxRows: 400,
   corsOrigins: "*",
   trustProxy: false,
   rateLimit: { eventsPerSecond: 0, burst: 100, store: "memory" },
@@ -76,7 +80,12 @@ export const testWorkerConfig: DeliveryWorkerConfig = {
 /** The real app on a real socket (port 0), validating responses against the spec as well as requests. */
 export async function startTestServer(databaseUrl: string, overrides: Partial<TestServerConfig> = {}): Promise<TestServer> {
   const config = { ...testConfig, ...overrides };
-  const database = openDatabase({ connectionString: databaseUrl, timeoutMs: config.dbTimeoutMs, poolSize: 5, onIdleError: () => {} });
+  const database = openDatabase({
+    connectionString: databaseUrl,
+    timeoutMs: config.dbTimeoutMs,
+    poolSize: config.dbPoolSize,
+    onIdleError: () => {},
+  });
   const secretBox = createSecretBox(config.encryptionKey ?? randomBytes(32));
   const rateLimiter = createWorkspaceRateLimiter(config.rateLimit, { pool: database.pool, log: config.log });
   const metrics = createMetrics({ pool: database.pool });

@@ -284,7 +284,7 @@ export type EventInput = {
      * a repeat of the same key with the same event returns the original event with `duplicate: true`,
      * stores nothing new and is never delivered twice; the same key with a different event (name,
      * resource, resource_id or payload) is rejected with `IdempotencyConflict` (409). Keys are
-     * compared exactly; payloads are compared as serialized JSON, so key order matters.
+     * compared exactly; payloads as JSON values, so key order and spacing do not matter.
      *
      */
     idempotency_key?: string;

@@ -11,7 +11,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("workspace_id", "uuid", (c) => c.notNull())
     .addColumn("key", "text", (c) => c.notNull())
     .addColumn("event_id", "uuid", (c) => c.notNull())
-    .addColumn("request_hash", "bytea", (c) => c.notNull())
     .addColumn("expires_at", "timestamptz", (c) => c.notNull())
     .addPrimaryKeyConstraint("idempotency_keys_pkey", ["workspace_id", "key"])
     .execute();

@@ -54,7 +54,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("started_at", "timestamptz")
     .addColumn("completed_at", "timestamptz")
     .execute();
-  await db.schema.createIndex("events_workspace_status_idx").on("events").columns(["workspace_id", "status", "id"]).execute();
 
   // `lease_expires_at`: while `processing`, when the attempt is presumed lost (worker killed) and the
   // delivery goes back to the queue. `next_attempt_at`: when `retrying`, the time of the next attempt.

@@ -1,0 +1,84 @@
+import { randomBytes } from "node:crypto";
+import { createSecretBox } from "@switchyard/secret-box";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Db, openDatabase } from "../src/db/database.js";
+import type { NewEventRow } from "../src/events/events.repository.js";
+import { createEventWriter } from "../src/events/eventWriter.js";
+import { uuidv7 } from "../src/ids.js";
+import { createTenant, type Tenant } from "./support/fixtures.js";
+import { createTestDatabase } from "./support/testDatabase.js";
+
+let db: Db;
+let close: () => Promise<void>;
+let drop: () => Promise<void>;
+let tenant: Tenant;
+
+beforeAll(async () => {
+  const database = await createTestDatabase();
+  drop = database.drop;
+  const handle = openDatabase({ connectionString: database.url, timeoutMs: 5000, poolSize: 4, onIdleError: () => {} });
+  db = handle.db;
+  close = handle.close;
+  tenant = await createTenant(db, createSecretBox(randomBytes(32)), "Writer");
+});
+
+afterAll(async () => {
+  await close?.();
+  await drop?.();
+});
+
+const row = (workspace: string, extra: Partial<NewEventRow> = {}): NewEventRow => ({
+  id: uuidv7(),
+  workspace_id: workspace,
+  event: "grouped",
+  resource: null,
+  resource_id: null,
+  payloadJson: "{}",
+  created_by: "test",
+  ...extra,
+});
+
+const stored = async (ids: string[]) =>
+  (await db.selectFrom("events").select("id").where("id", "in", ids).execute()).map((r) => r.id).sort();
+
+describe("createEventWriter", () => {
+  it("when requests arrive while a statement runs, then they are written together in one statement", async () => {
+    const writer = createEventWriter(db, { idempotencyTtlSeconds: 3600, maxInFlight: 1, maxRows: 400 });
+    const batches = Array.from({ length: 5 }, () => [row(tenant.workspaceId), row(tenant.workspaceId)]);
+    const results = await Promise.all(batches.map((rows) => writer.write(rows)));
+    // The first went alone; the four that queued behind it shared the next statement (one creation time).
+    expect(new Set(results.slice(1).map((r) => r.createdAt.getTime())).size).toBe(1);
+    expect(results[1]).toBe(results[4]);
+    expect(await stored(batches.flat().map((r) => r.id))).toEqual(
+      batches
+        .flat()
+        .map((r) => r.id)
+        .sort(),
+    );
+  });
+
+  it("when one queued request's rows make the group's statement fail, then only that request fails", async () => {
+    const writer = createEventWriter(db, { idempotencyTtlSeconds: 3600, maxInFlight: 1, maxRows: 400 });
+    const first = writer.write([row(tenant.workspaceId)]);
+    // A workspace that does not exist: the foreign key refuses it (validation would never let this through).
+    const bad = writer.write([row("00000000-0000-7000-8000-000000000000")]);
+    const good = [row(tenant.workspaceId)];
+    const goodWrite = writer.write(good);
+    await first;
+    await expect(bad).rejects.toMatchObject({ code: "23503" });
+    const result = await goodWrite;
+    expect(result.stored.get(good[0]?.id ?? "")).toBe("completed");
+    expect(await stored(good.map((r) => r.id))).toEqual([good[0]?.id]);
+  });
+
+  it("when two queued requests use one idempotency key, then one event is stored and the other request finds the key taken", async () => {
+    const writer = createEventWriter(db, { idempotencyTtlSeconds: 3600, maxInFlight: 1, maxRows: 400 });
+    const blocker = writer.write([row(tenant.workspaceId)]);
+    const a = row(tenant.workspaceId, { idempotency_key: "shared-key" });
+    const b = row(tenant.workspaceId, { idempotency_key: "shared-key" });
+    const [ra, rb] = await Promise.all([writer.write([a]), writer.write([b]), blocker]);
+    expect(ra?.stored.has(a.id)).toBe(true);
+    expect(rb?.stored.has(b.id)).toBe(false);
+    expect(await stored([a.id, b.id])).toEqual([a.id]);
+  });
+});
