@@ -10,6 +10,7 @@ import type { NewEventRow } from "./events.repository.js";
 import type { EventWriter } from "./eventWriter.js";
 import { findRememberedEvents, type RememberedEvent } from "./idempotencyKeys.repository.js";
 import { sameJson } from "./sameJson.js";
+import { toEventResource } from "./toEventResource.js";
 
 export interface IngestDeps {
   readonly db: Db;
@@ -135,7 +136,7 @@ export async function ingestEvents(
     const original = status === undefined ? rememberedBy.get(`${row.workspace_id}\n${row.idempotency_key}`) : undefined;
     let answer: ItemOutcome<Event>;
     if (status !== undefined) {
-      answer = { ok: true, event: toEvent(row, status, createdAt.toISOString()) };
+      answer = { ok: true, event: toEvent(row, status, createdAt) };
     } else if (original === undefined) {
       throw new Error(`the idempotency key of event ${row.id} was neither claimed nor found`);
     } else {
@@ -180,18 +181,7 @@ function sameEvent(a: Candidate, b: Candidate): boolean {
 }
 
 function rememberedEvent(original: RememberedEvent): Event {
-  return {
-    id: original.id,
-    type: "event",
-    workspace: original.workspace_id,
-    event: original.event,
-    resource: original.resource,
-    resource_id: original.resource_id,
-    status: original.status as Event["status"],
-    created_by: original.created_by,
-    created_at: original.created_at.toISOString(),
-    duplicate: true,
-  };
+  return { ...toEventResource(original), duplicate: true };
 }
 
 /** Decides each valid item's workspace, or why it may not have one; one query at most. */
@@ -211,16 +201,6 @@ async function workspaceResolver(
   };
 }
 
-function toEvent(row: NewEventRow, status: Event["status"], createdAt: string): Event {
-  return {
-    id: row.id,
-    type: "event",
-    workspace: row.workspace_id,
-    event: row.event,
-    resource: row.resource,
-    resource_id: row.resource_id,
-    status,
-    created_by: row.created_by,
-    created_at: createdAt,
-  };
+function toEvent(row: NewEventRow, status: Event["status"], createdAt: Date): Event {
+  return toEventResource({ ...row, status, created_at: createdAt });
 }

@@ -4,7 +4,6 @@ import type {
   EventDetail,
   EventList,
   EventPayload,
-  EventStatus,
   EventSummary,
   IntegrationType,
   OutcomeCode,
@@ -16,6 +15,7 @@ import { findConnection } from "../connections/connections.repository.js";
 import type { Db } from "../db/database.js";
 import { inSnapshot } from "../db/inSnapshot.js";
 import { inTransaction } from "../db/inTransaction.js";
+import { toEventResource } from "../events/toEventResource.js";
 import { BadRequestError, ConflictError, NotFoundError, TooEarlyError } from "../http/errors.js";
 import { decodeCursor, toPage } from "../pagination/cursorPage.js";
 import { findWorkspace } from "../workspaces/workspaces.repository.js";
@@ -187,15 +187,7 @@ function deliveryNotFound(): NotFoundError {
 
 function toEventSummary(row: EventSummaryRow): EventSummary {
   return {
-    id: row.id,
-    type: "event",
-    workspace: row.workspace_id,
-    event: row.event,
-    resource: row.resource,
-    resource_id: row.resource_id,
-    status: row.status as EventStatus,
-    created_by: row.created_by,
-    created_at: row.created_at.toISOString(),
+    ...toEventResource(row),
     total_rules: row.total_rules,
     completed_count: row.completed_count,
     failed_count: row.failed_count,

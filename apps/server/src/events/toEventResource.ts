@@ -1,0 +1,28 @@
+import type { Event } from "@switchyard/client";
+
+/** The stored columns every answer about an event is made of. */
+export interface EventColumns {
+  readonly id: string;
+  readonly workspace_id: string;
+  readonly event: string;
+  readonly resource: string | null;
+  readonly resource_id: string | null;
+  readonly status: string;
+  readonly created_by: string;
+  readonly created_at: Date;
+}
+
+/** An event as the API shows it (CONTRACT §2); the read API adds its counters to this. */
+export function toEventResource(row: EventColumns): Event {
+  return {
+    id: row.id,
+    type: "event",
+    workspace: row.workspace_id,
+    event: row.event,
+    resource: row.resource,
+    resource_id: row.resource_id,
+    status: row.status as Event["status"],
+    created_by: row.created_by,
+    created_at: row.created_at.toISOString(),
+  };
+}
