@@ -14,5 +14,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("expires_at", "timestamptz", (c) => c.notNull())
     .addPrimaryKeyConstraint("idempotency_keys_pkey", ["workspace_id", "key"])
     .execute();
-  await sql`create index idempotency_keys_expires_idx on idempotency_keys (expires_at)`.execute(db);
+  // Keys arrive in expiry order, so a BRIN index finds the expired ones for the purge at a fraction of a
+  // B-tree's cost on every insert (the ingest path).
+  await sql`create index idempotency_keys_expires_idx on idempotency_keys using brin (expires_at)`.execute(db);
 }
