@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { EventRow } from "./switchyardRepository.js";
 import { uuidv7 } from "./uuidv7.js";
 
@@ -111,26 +110,19 @@ export function rawBatches(options: { readonly workspaceId: string; readonly cre
 }
 
 /**
- * Batches of the rows Switchyard's `insertEvents` takes, each with a distinct idempotency key and the
- * request hash the server would compute, the same events as the HTTP bodies.
+ * Batches of the rows Switchyard's `insertEvents` takes, each with a distinct idempotency key, the same
+ * events as the HTTP bodies.
  */
 export function repositoryBatches(options: {
   readonly workspaceId: string;
   readonly createdBy: string;
   readonly runPrefix: string;
 }): () => EventRow[] {
-  const fixed = Array.from({ length: batchSize }, (_, i) => {
-    const e = sampleEvent(i);
-    const requestHash = createHash("sha256")
-      .update(JSON.stringify([e.event, e.resource, e.resourceId]))
-      .update("\n")
-      .update(e.payloadJson)
-      .digest();
-    return { ...e, requestHash, keyTail: `-${String(i).padStart(2, "0")}` };
-  });
+  const fixed = Array.from({ length: batchSize }, (_, i) => ({ ...sampleEvent(i), keyTail: `-${String(i).padStart(2, "0")}` }));
   let counter = 0;
   return () => {
     counter += 1;
+    const digits = String(counter).padStart(12, "0");
     return fixed.map((f) => ({
       id: uuidv7(),
       workspace_id: options.workspaceId,
@@ -139,7 +131,7 @@ export function repositoryBatches(options: {
       resource_id: f.resourceId,
       payloadJson: f.payloadJson,
       created_by: options.createdBy,
-      idempotency: { key: `${options.runPrefix}-${counter}${f.keyTail}`, requestHash: f.requestHash },
+      idempotency_key: `${options.runPrefix}-${digits}${f.keyTail}`,
     }));
   };
 }

@@ -189,6 +189,8 @@ export interface OpenLoopResult {
   readonly peakBacklog: number;
   /** The recorded window, in ms. */
   readonly windowMs: number;
+  /** Recorded requests slower than `slowMs`: when each was due (ms into the window) and its latency. */
+  readonly slow: ReadonlyArray<readonly [number, number]>;
 }
 
 interface Job {
@@ -206,7 +208,13 @@ interface Job {
  */
 export async function runOpenLoop(
   target: Target,
-  options: { readonly ratePerSecond: number; readonly durationMs: number; readonly rampMs: number; readonly maxConnections: number },
+  options: {
+    readonly ratePerSecond: number;
+    readonly durationMs: number;
+    readonly rampMs: number;
+    readonly maxConnections: number;
+    readonly slowMs: number;
+  },
   nextRequest: () => Buffer,
 ): Promise<OpenLoopResult> {
   const counters = newCounters();
@@ -221,6 +229,7 @@ export async function runOpenLoop(
   let outstanding = 0;
   let scheduled = 0;
   let onDrained: (() => void) | undefined;
+  const slow: Array<[number, number]> = [];
 
   const openConnection = () => {
     const connection = new Connection(target, () => all.delete(connection));
@@ -247,7 +256,11 @@ export async function runOpenLoop(
         dispatch(job);
         return;
       }
-      if (job.recorded) record(counters, answer, performance.now() - job.scheduledAt);
+      if (job.recorded) {
+        const latency = performance.now() - job.scheduledAt;
+        record(counters, answer, latency);
+        if (latency > options.slowMs) slow.push([job.scheduledAt - start - options.rampMs, latency]);
+      }
       outstanding -= 1;
       const next = backlog.shift();
       if (next !== undefined && !connection.closed) send(connection, next);
@@ -290,5 +303,6 @@ export async function runOpenLoop(
     peakConnections,
     peakBacklog,
     windowMs: options.durationMs,
+    slow,
   };
 }

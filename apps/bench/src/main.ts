@@ -8,7 +8,8 @@ import { waitForQuietMachine } from "./cpuWindow.js";
 import { measureRawInsert, type RawInsertResult } from "./measureRawInsert.js";
 import { measureSwitchyard } from "./measureSwitchyard.js";
 import { type PostgresCluster, startPostgresCluster } from "./postgresCluster.js";
-import { type BenchReport, formatProfile, formatTable, type Round, writeBenchmarksDoc } from "./report.js";
+import { type BenchReport, formatProfile, formatTable, type Round, slowSummary, writeBenchmarksDoc } from "./report.js";
+import { sourceRevision } from "./sourceRevision.js";
 import { createTenant } from "./switchyardServer.js";
 
 const usage = `Usage: pnpm bench [--quick] [--rounds N] [--no-profile] [--no-write]
@@ -41,7 +42,8 @@ const durations = quick
 const connections = { raw: 8, http: 16 };
 const profile = !quick && !values["no-profile"];
 const write = !quick && !values["no-write"];
-const docPath = fileURLToPath(new URL("../../../docs/benchmarks.md", import.meta.url));
+const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+const docPath = join(repoRoot, "docs", "benchmarks.md");
 const skeleton = `# Benchmarks
 
 <!-- bench:results:start -->
@@ -57,6 +59,8 @@ const log = (message: string) => process.stderr.write(`${new Date().toISOString(
 
 async function main(): Promise<void> {
   const began = Date.now();
+  // Read before measuring: the server's sources may change while the bench runs.
+  const revision = sourceRevision(repoRoot);
   const workDir = await mkdtemp(join(tmpdir(), "switchyard-bench-work-"));
   let cluster: PostgresCluster | undefined;
   let keepWorkDir = false;
@@ -129,7 +133,8 @@ async function main(): Promise<void> {
       log(
         `round ${round}: (b) Switchyard ${Math.round(switchyard.eventsPerSecond)} events/s, ` +
           `p50/p99 ${switchyard.latency?.p50Ms.toFixed(1)}/${switchyard.latency?.p99Ms.toFixed(1)} ms at half load ` +
-          `(${Math.round(switchyard.latency?.achievedEventsPerSecond ?? 0)} events/s answered 201), peak RSS ${Math.round(switchyard.peakRssBytes / 2 ** 20)} MiB`,
+          `(${Math.round(switchyard.latency?.achievedEventsPerSecond ?? 0)} events/s answered 201; ${slowSummary(switchyard.latency)}), ` +
+          `peak RSS ${Math.round(switchyard.peakRssBytes / 1e6)} MB`,
       );
       results.push({ raw, ...(repository === undefined ? {} : { repository }), switchyard });
     }
@@ -155,6 +160,7 @@ async function main(): Promise<void> {
 
     const report: BenchReport = {
       command: "npx -y pnpm@12.4.2 bench",
+      revision,
       date: new Date(),
       machine: {
         cores: availableParallelism(),

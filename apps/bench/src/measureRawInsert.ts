@@ -106,6 +106,8 @@ export async function measureRawInsert(
   const end = readCpu(cluster.postmasterPid);
   await load.stop();
 
+  if (options.statement === "repository") await checkKeysClaimed(url);
+
   const cpu = cpuBetween(start, end);
   const events = load.counters.statements * batchSize;
   return {
@@ -114,4 +116,24 @@ export async function measureRawInsert(
     postgresUsPerEvent: cpu.postgresUs / events,
     otherLoad: cpu.otherLoad,
   };
+}
+
+/**
+ * The repository's row shape is the server's to change: if the rows reached the table without claiming
+ * their keys, (a') measured a different statement than Switchyard runs, and must not be reported.
+ */
+async function checkKeysClaimed(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ events: string; keys: string }>(
+      "select (select count(*) from events) as events, (select count(*) from idempotency_keys) as keys",
+    );
+    const { events = "0", keys = "0" } = rows[0] ?? {};
+    if (Number(keys) < Number(events)) {
+      throw new Error(`${events} events were stored but only ${keys} idempotency keys claimed: the server's NewEventRow has changed shape`);
+    }
+  } finally {
+    await client.end();
+  }
 }

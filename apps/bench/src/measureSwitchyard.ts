@@ -51,7 +51,17 @@ export interface LatencyResult {
   readonly firstFailure: string | undefined;
   readonly peakConnections: number;
   readonly peakBacklog: number;
+  /** Requests slower than the p99 target, and when they were due (s into the window): bursts point at stalls. */
+  readonly slow: { readonly count: number; readonly at: readonly number[] };
+  /** CPU of processes outside the bench during this phase, as a share of all cores. */
+  readonly otherLoad: number;
+  /** Server and PostgreSQL CPU per event at this load, in µs. */
+  readonly serverUsPerEvent: number;
+  readonly postgresUsPerEvent: number;
 }
+
+/** Latencies above this count as slow in the latency report (the p99 target). */
+const slowMs = 50;
 
 const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
 
@@ -106,11 +116,15 @@ export async function measureSwitchyard(
     if (options.latencyMs > 0) {
       await resetEventTables(databaseUrl);
       const rate = eventsPerSecond / 2 / batchSize;
+      const before = readCpu(cluster.postmasterPid, server.pid);
       const open = await runOpenLoop(
         target,
-        { ratePerSecond: rate, durationMs: options.latencyMs, rampMs: 1000, maxConnections: 256 },
+        { ratePerSecond: rate, durationMs: options.latencyMs, rampMs: 1000, maxConnections: 256, slowMs },
         requests("l").next,
       );
+      // The whole phase (ramp and drain included): close enough for a disturbance indicator and a cost at half load.
+      const phase = cpuBetween(before, readCpu(cluster.postmasterPid, server.pid));
+      const phaseEvents = phase.seconds * rate * batchSize;
       const sorted = Float64Array.from(open.counters.latenciesMs).sort();
       latency = {
         offeredRequestsPerSecond: rate,
@@ -123,6 +137,10 @@ export async function measureSwitchyard(
         firstFailure: open.counters.firstError,
         peakConnections: open.peakConnections,
         peakBacklog: open.peakBacklog,
+        slow: { count: open.slow.length, at: [...new Set(open.slow.map(([at]) => Math.round(at / 100) / 10))] },
+        otherLoad: phase.otherLoad,
+        serverUsPerEvent: phase.serverUs / phaseEvents,
+        postgresUsPerEvent: phase.postgresUs / phaseEvents,
       };
     }
     return {

@@ -1,5 +1,6 @@
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { serverDist } from "./switchyardServer.js";
 
 /** The row `insertEvents` takes (apps/server/src/events/events.repository.ts), as far as the bench fills it. */
 export interface EventRow {
@@ -10,7 +11,7 @@ export interface EventRow {
   readonly resource_id: string | null;
   readonly payloadJson: string;
   readonly created_by: string;
-  readonly idempotency?: { readonly key: string; readonly requestHash: Buffer };
+  readonly idempotency_key: string;
 }
 
 export interface SwitchyardRepository {
@@ -18,8 +19,6 @@ export interface SwitchyardRepository {
   readonly insertEvents: (rows: readonly EventRow[]) => Promise<unknown>;
   readonly close: () => Promise<void>;
 }
-
-const serverDist = dirname(fileURLToPath(import.meta.resolve("@switchyard/server")));
 
 /**
  * Opens the built server's database module and event repository (`dist/db/database.js`,

@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { peakRssBytes } from "./procStat.js";
 
 /** The built server's folder (`apps/server/dist`), found by package name like any dependency. */
-const serverDist = dirname(fileURLToPath(import.meta.resolve("@switchyard/server")));
+export const serverDist = dirname(fileURLToPath(import.meta.resolve("@switchyard/server")));
 
 /** One key for every process of a bench run, so that no key file is written anywhere. */
 const encryptionKey = randomBytes(32).toString("base64");
