@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { cancelDelivery, cancelEvent, deleteRule, retryDelivery, rotateSigningSecret } from "@switchyard/client";
+import { cancelDelivery, cancelEvent, createEventsBulk, deleteRule, retryDelivery, rotateSigningSecret } from "@switchyard/client";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, createTenant, type Tenant } from "./support/fixtures.js";
@@ -351,5 +351,31 @@ describe("retry and cancel through the API", () => {
     } finally {
       await hanging.close();
     }
+  });
+
+  it("when one batch carries more deliveries to one connection than its cap, then the rest are deferred and all arrive promptly", async () => {
+    const burst = await route("burst.event");
+    const body = Array.from({ length: 60 }, (_, i) => ({ event: "burst.event", payload: { i } }));
+    const { data } = await createEventsBulk({
+      client: server.client,
+      headers: { "X-Meshes-Publishable-Key": tenant.publishableKey },
+      body,
+    });
+    expect(data?.error_count).toBe(0);
+    // 60 deliveries in one job, 16 at a time at most: the other 44 go through the deferral path.
+    await waitFor(
+      "all 60 at the receiver",
+      () => burst.receiver.requests.length,
+      (n) => n === 60,
+      5_000,
+    );
+    const ids = data?.records.flatMap((r) => (r.type === "event" ? [r.id] : [])) ?? [];
+    for (const id of ids)
+      await waitFor(
+        `event ${id}`,
+        () => eventDetail(server, tenant, id),
+        (e) => e.status === "completed",
+        2_000,
+      );
   });
 });

@@ -107,7 +107,7 @@ export async function claimDeliveries(
 
 /** Looks at `ids` again after `delayMs`, in one job that remembers how often they were deferred. */
 export async function deferDeliveries(db: DeliveryDb, ids: readonly string[], deferrals: number, delayMs: number): Promise<void> {
-  await sql`select graphile_worker.add_job(${deliverTask}, json_build_object('rule_events', ${JSON.stringify(ids)}::json, 'deferrals', ${deferrals}),
+  await sql`select graphile_worker.add_job(${deliverTask}, json_build_object('rule_events', ${JSON.stringify(ids)}::json, 'deferrals', ${deferrals}::int),
     run_at := now() + make_interval(secs => ${delayMs / 1000}))`.execute(db);
 }
 
