@@ -194,6 +194,8 @@ export interface OpenLoopResult {
 }
 
 interface Job {
+  /** The request's number in this run, from 0 (the order `nextRequest` was called in). */
+  readonly index: number;
   readonly scheduledAt: number;
   readonly request: Buffer;
   readonly recorded: boolean;
@@ -214,6 +216,8 @@ export async function runOpenLoop(
     readonly rampMs: number;
     readonly maxConnections: number;
     readonly slowMs: number;
+    /** Called when request `index` (numbered from 0 in `nextRequest` order) is answered, with `performance.now()`. */
+    readonly onAnswered?: (index: number, atMs: number, status: number) => void;
   },
   nextRequest: () => Buffer,
 ): Promise<OpenLoopResult> {
@@ -256,6 +260,7 @@ export async function runOpenLoop(
         dispatch(job);
         return;
       }
+      options.onAnswered?.(job.index, performance.now(), answer.status);
       if (job.recorded) {
         const latency = performance.now() - job.scheduledAt;
         record(counters, answer, latency);
@@ -279,7 +284,13 @@ export async function runOpenLoop(
       while (scheduled < total && start + scheduled * interval <= now) {
         const scheduledAt = start + scheduled * interval;
         outstanding += 1;
-        dispatch({ scheduledAt, request: nextRequest(), recorded: scheduledAt >= start + options.rampMs, retried: false });
+        dispatch({
+          index: scheduled,
+          scheduledAt,
+          request: nextRequest(),
+          recorded: scheduledAt >= start + options.rampMs,
+          retried: false,
+        });
         scheduled += 1;
       }
       if (scheduled < total) setTimeout(tick, Math.max(0, start + scheduled * interval - performance.now()));

@@ -5,12 +5,15 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { summarizeCpuProfile } from "./cpuProfile.js";
 import { waitForQuietMachine } from "./cpuWindow.js";
+import { type DeliveryRound, formatDeliveryTable, writeDeliveryBlock } from "./deliveryReport.js";
+import { measureDelivery, measureTrivialJobs } from "./measureDelivery.js";
 import { measureRawInsert, type RawInsertResult } from "./measureRawInsert.js";
 import { measureSwitchyard } from "./measureSwitchyard.js";
 import { type PostgresCluster, startPostgresCluster } from "./postgresCluster.js";
+import { startReceiver } from "./receiver.js";
 import { type BenchReport, formatProfile, formatTable, type Round, slowSummary, writeBenchmarksDoc } from "./report.js";
 import { sourceRevision } from "./sourceRevision.js";
-import { createTenant } from "./switchyardServer.js";
+import { addRoute, createTenant } from "./switchyardServer.js";
 
 const usage = `Usage: pnpm bench [--quick] [--rounds N] [--no-profile] [--no-write]
 
@@ -38,7 +41,22 @@ const rounds = values.rounds === undefined ? (quick ? 1 : 3) : Number(values.rou
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, got ${values.rounds}`);
 const durations = quick
   ? { rawMs: 3000, throughputMs: 3000, latencyMs: 3000, warmupMs: 1500, rawWarmupMs: 750, rampMs: 300 }
-  : { rawMs: 10_000, throughputMs: 10_000, latencyMs: 10_000, warmupMs: 3000, rawWarmupMs: 1500, rampMs: 500 };
+  : { rawMs: 8000, throughputMs: 8000, latencyMs: 8000, warmupMs: 3000, rawWarmupMs: 1500, rampMs: 500 };
+/** Delivery parts: (d) trivial jobs, (e) a burst of events to deliver, (f) end-to-end latency at 1,000 events/s. */
+const delivery = quick
+  ? {
+      trivialJobs: 3000,
+      burstEvents: 3000,
+      deliverDeadlineMs: 10_000,
+      e2e: { requestsPerSecond: 100, eventsPerRequest: 10, durationMs: 5000 },
+    }
+  : {
+      trivialJobs: 8000,
+      burstEvents: 10_000,
+      deliverDeadlineMs: 15_000,
+      e2e: { requestsPerSecond: 100, eventsPerRequest: 10, durationMs: 20_000 },
+    };
+const routeEnv = { SWITCHYARD_DESTINATION_ALLOWLIST: "127.0.0.1/32" };
 const connections = { raw: 8, http: 16 };
 const profile = !quick && !values["no-profile"];
 const write = !quick && !values["no-write"];
@@ -64,7 +82,9 @@ async function main(): Promise<void> {
   const workDir = await mkdtemp(join(tmpdir(), "switchyard-bench-work-"));
   let cluster: PostgresCluster | undefined;
   let keepWorkDir = false;
+  const receiver = await startReceiver();
   const cleanUp = async () => {
+    await receiver.close();
     await cluster?.stop();
     cluster = undefined;
     if (!keepWorkDir) await rm(workDir, { recursive: true, force: true });
@@ -81,11 +101,15 @@ async function main(): Promise<void> {
     await pg.admin("create database bench_template");
     const tenant = await createTenant(pg.url("bench_template"), workDir);
     log(`template database migrated by the server's CLI; workspace ${tenant.workspaceId}`);
+    // A second template whose workspace routes every event to the bench's receiver (created with the CLI).
+    await pg.admin("create database bench_routing template bench_template");
+    await addRoute(pg.url("bench_routing"), workDir, tenant, `http://127.0.0.1:${receiver.port}/hook`, "contact.created", routeEnv);
+    log(`routing template: one webhook connection to 127.0.0.1:${receiver.port}, one rule for contact.created`);
 
     // Every run gets a fresh copy of the migrated template (with the tenant), dropped afterwards.
     let waitedMs = 0;
-    const withDatabase = async <T>(name: string, run: (database: string) => Promise<T>): Promise<T> => {
-      await pg.admin(`create database ${name} template bench_template`);
+    const withDatabase = async <T>(name: string, run: (database: string) => Promise<T>, template = "bench_template"): Promise<T> => {
+      await pg.admin(`create database ${name} template ${template}`);
       // At most 30 s before one run and 90 s in all, so that a busy machine cannot stretch the bench unboundedly.
       const waited = await waitForQuietMachine(0.15, Math.max(0, Math.min(quick ? 5000 : 30_000, (quick ? 5000 : 90_000) - waitedMs)));
       if (waited > 500) log(`waited ${Math.round(waited / 1000)} s for other processes to quiet down`);
@@ -103,6 +127,7 @@ async function main(): Promise<void> {
       durationMs: durations.rawMs,
     };
     const results: Round[] = [];
+    const deliveryRounds: DeliveryRound[] = [];
     let repositoryProblem: string | undefined;
     for (let round = 1; round <= rounds; round++) {
       const raw = await withDatabase(`r${round}_raw`, (db) => measureRawInsert(pg, db, tenant, { ...rawOptions, statement: "plain" }));
@@ -137,6 +162,47 @@ async function main(): Promise<void> {
           `peak RSS ${Math.round(switchyard.peakRssBytes / 1e6)} MB`,
       );
       results.push({ raw, ...(repository === undefined ? {} : { repository }), switchyard });
+
+      // (g) the same closed loop as (b), routing on: every event matches the rule; the receiver answers 200.
+      receiver.reset();
+      const routed = await withDatabase(
+        `r${round}_routed`,
+        (db) =>
+          measureSwitchyard(pg, db, tenant, {
+            connections: connections.http,
+            warmupMs: durations.warmupMs,
+            rampMs: durations.rampMs,
+            throughputMs: durations.throughputMs,
+            latencyMs: 0,
+            workDir,
+            env: routeEnv,
+          }),
+        "bench_routing",
+      );
+      log(
+        `round ${round}: (g) Switchyard with routing ${Math.round(routed.eventsPerSecond)} events/s ` +
+          `(${(routed.eventsPerSecond / raw.eventsPerSecond).toFixed(2)} of raw; ${receiver.deliveryIds.size} deliveries arrived meanwhile)`,
+      );
+      const jobs = await withDatabase(`r${round}_jobs`, (db) => measureTrivialJobs(pg, db, delivery.trivialJobs));
+      log(`round ${round}: (d) graphile-worker ${jobs.version}, trivial jobs: ${Math.round(jobs.jobsPerSecond)} jobs/s`);
+      const delivered = await withDatabase(
+        `r${round}_delivery`,
+        (db) =>
+          measureDelivery(pg, db, tenant, receiver, {
+            events: delivery.burstEvents,
+            deliverDeadlineMs: delivery.deliverDeadlineMs,
+            workDir,
+            env: routeEnv,
+            e2e: delivery.e2e,
+          }),
+        "bench_routing",
+      );
+      log(
+        `round ${round}: (e) ${Math.round(delivered.deliveriesPerSecond)} deliveries/s (${delivered.delivered} of ${delivered.events} in ${delivered.deliverSeconds.toFixed(1)} s, ` +
+          `ingested in ${delivered.ingestSeconds.toFixed(1)} s); (f) end-to-end p50/p99 ` +
+          `${delivered.endToEnd?.p50Ms.toFixed(1)}/${delivered.endToEnd?.p99Ms.toFixed(1)} ms, ${delivered.endToEnd?.missing} missing`,
+      );
+      deliveryRounds.push({ baseline: switchyard, raw, routed, jobs, delivery: delivered });
     }
 
     let profiled: BenchReport["profile"];
@@ -157,6 +223,26 @@ async function main(): Promise<void> {
       profiled = { summary, run };
       log(`profiled run: ${Math.round(run.eventsPerSecond)} events/s`);
     }
+
+    // Diagnostic, not in the medians: (e) and (f) once more with the per-process and per-connection caps raised
+    // so far that no delivery is ever deferred (deferring is what fails in the code measured; see the report).
+    const uncappedEnv = { ...routeEnv, SWITCHYARD_DELIVERY_MAX_IN_FLIGHT: "100000", SWITCHYARD_DELIVERY_MAX_PER_CONNECTION: "10000" };
+    const uncapped = await withDatabase(
+      "uncapped",
+      (db) =>
+        measureDelivery(pg, db, tenant, receiver, {
+          events: delivery.burstEvents,
+          deliverDeadlineMs: delivery.deliverDeadlineMs,
+          workDir,
+          env: uncappedEnv,
+          e2e: { ...delivery.e2e, durationMs: Math.min(delivery.e2e.durationMs, 10_000) },
+        }),
+      "bench_routing",
+    );
+    log(
+      `caps raised: (e) ${Math.round(uncapped.deliveriesPerSecond)} deliveries/s (${uncapped.delivered} of ${uncapped.events}); ` +
+        `(f) p50/p99 ${uncapped.endToEnd?.p50Ms.toFixed(1)}/${uncapped.endToEnd?.p99Ms.toFixed(1)} ms`,
+    );
 
     const report: BenchReport = {
       command: "npx -y pnpm@12.4.2 bench",
@@ -186,8 +272,10 @@ async function main(): Promise<void> {
     };
     process.stdout.write(`\n${formatTable(report)}\n`);
     if (profiled !== undefined) process.stdout.write(`\n${formatProfile(profiled.summary, profiled.run)}\n`);
+    process.stdout.write(`\n${formatDeliveryTable(deliveryRounds, delivery, uncapped)}\n`);
     if (write) {
       writeBenchmarksDoc(docPath, report, skeleton);
+      writeDeliveryBlock(docPath, deliveryRounds, delivery, report, uncapped);
       process.stdout.write(`\nwrote ${docPath}\n`);
     } else {
       process.stdout.write(`\n${quick ? "--quick: " : ""}docs/benchmarks.md left unchanged\n`);

@@ -20,6 +20,8 @@ export interface SwitchyardOptions {
   readonly profileDir?: string;
   /** Scratch folder for the server's log. */
   readonly workDir: string;
+  /** Extra server environment (the destination allow-list, for runs with routing). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface SwitchyardResult {
@@ -81,6 +83,7 @@ export async function measureSwitchyard(
     databaseUrl,
     dataDir: options.workDir,
     logFile: join(options.workDir, `${database}.server.log`),
+    ...(options.env === undefined ? {} : { env: options.env }),
     nodeArgs:
       options.profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`, "--cpu-prof-name=server.cpuprofile"],
   });

@@ -16,8 +16,9 @@ const encryptionKey = randomBytes(32).toString("base64");
  * The environment the server and its CLI run with: only what the bench means to set, so that a
  * `SWITCHYARD_*` variable of the calling shell (a rate limit, say) cannot change what is measured.
  */
-function serverEnv(databaseUrl: string, dataDir: string): NodeJS.ProcessEnv {
+function serverEnv(databaseUrl: string, dataDir: string, extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
   return {
+    ...extra,
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     DATABASE_URL: databaseUrl,
@@ -28,6 +29,7 @@ function serverEnv(databaseUrl: string, dataDir: string): NodeJS.ProcessEnv {
 }
 
 export interface Tenant {
+  readonly organizationId: string;
   readonly workspaceId: string;
   readonly publishableKey: string;
   /** What the server stores as `created_by` for this key: the key without its secret. */
@@ -51,7 +53,39 @@ export async function createTenant(databaseUrl: string, dataDir: string): Promis
     publishable_key: { key: string };
   };
   const key = created.publishable_key.key;
-  return { workspaceId: created.workspace.id, publishableKey: key, createdBy: key.slice(0, key.lastIndexOf("_")) };
+  return {
+    organizationId: organization.id,
+    workspaceId: created.workspace.id,
+    publishableKey: key,
+    createdBy: key.slice(0, key.lastIndexOf("_")),
+  };
+}
+
+/**
+ * Routes every event of the tenant's workspace to `url`: one webhook connection and one rule for the bench's
+ * event name, created with the server's CLI (`connection create`, `rule create`) as an operator would.
+ * `env` must allow the receiver's address (SWITCHYARD_DESTINATION_ALLOWLIST).
+ */
+export async function addRoute(
+  databaseUrl: string,
+  dataDir: string,
+  tenant: Tenant,
+  url: string,
+  event: string,
+  env: Readonly<Record<string, string>>,
+): Promise<{ connectionId: string; ruleId: string }> {
+  const cli = async (...args: string[]) => {
+    const { stdout } = await promisify(execFile)(process.execPath, [`${serverDist}/cli.js`, ...args], {
+      env: serverEnv(databaseUrl, dataDir, env),
+    });
+    return JSON.parse(stdout) as Record<string, unknown>;
+  };
+  const created = await cli("connection", "create", "--org", tenant.organizationId, "--workspace", tenant.workspaceId, "--url", url);
+  const connection = (created.connection ?? created) as { id: string };
+  const rule = (await cli("rule", "create", "--org", tenant.organizationId, "--connection", connection.id, "--event", event)) as {
+    id: string;
+  };
+  return { connectionId: connection.id, ruleId: rule.id };
 }
 
 export interface RunningServer {
@@ -72,12 +106,14 @@ export async function startServer(options: {
   readonly dataDir: string;
   readonly logFile: string;
   readonly nodeArgs?: readonly string[];
+  /** Extra environment (SWITCHYARD_DESTINATION_ALLOWLIST for runs that deliver). */
+  readonly env?: Readonly<Record<string, string>>;
 }): Promise<RunningServer> {
   const log = openSync(options.logFile, "w");
   let child: ChildProcess;
   try {
     child = spawn(process.execPath, [...(options.nodeArgs ?? []), `${serverDist}/main.js`], {
-      env: { ...serverEnv(options.databaseUrl, options.dataDir), HOST: "127.0.0.1", PORT: "0" },
+      env: { ...serverEnv(options.databaseUrl, options.dataDir, options.env), HOST: "127.0.0.1", PORT: "0" },
       stdio: ["ignore", log, log],
     });
   } finally {
