@@ -9,6 +9,7 @@ import {
   claimDeliveries,
   type DeliveryDb,
   deferDeliveries,
+  dueDeliveriesOf,
   failWithoutAttempt,
   recordAttempt,
 } from "./deliveryStore.js";
@@ -25,34 +26,76 @@ export interface DeliverBatchDeps {
   readonly random?: () => number;
 }
 
-/** The longest a deferred delivery waits before it is looked at again. */
-const maxDeferMs = 30_000;
+/** The longest a deferred delivery waits before it is looked at again (a backstop: see `refill`). */
+const maxDeferMs = 5_000;
 
 /**
  * One `deliver` job: claims the due deliveries among `ids` that this process has room for (and whose
  * connection is not at its in-flight cap), starts their attempts and returns at once, so that no job slot
  * waits on a destination: a hanging destination holds at most its cap of attempts, never the worker. The
- * deliveries it could not take now are deferred, with a wait that doubles each time. A failed attempt is
- * data (recorded and scheduled); only the database failing throws, and graphile-worker retries the job.
+ * deliveries it could not take now are deferred, with a wait that doubles each time (up to 5 s), and taken
+ * sooner when an attempt to their connection ends (`refill`). A failed attempt is data (recorded and
+ * scheduled); only the database failing throws, and graphile-worker retries the job.
  */
 export async function deliverBatch(deps: DeliverBatchDeps, ids: readonly string[], deferrals = 0): Promise<void> {
-  const { claimed, left } = await claimDeliveries(deps.db, ids, {
+  const { claimed, left } = await claimDeliveries(deps.db, ids, claimLimits(deps));
+  startAttempts(deps, claimed);
+  if (left.length > 0) await deferDeliveries(deps.db, left, deferrals + 1, Math.min(deps.config.deferMs * 2 ** deferrals, maxDeferMs));
+}
+
+function claimLimits(deps: DeliverBatchDeps) {
+  return {
     capacity: deps.attempts.free(),
     perConnection: deps.config.maxInFlightPerConnection,
     leaseMs: deps.config.deliveryTimeoutMs + deps.config.leaseMarginMs,
-  });
+  };
+}
+
+/** Runs one attempt per claimed delivery in the background; each one that ends frees a slot for its connection. */
+function startAttempts(deps: DeliverBatchDeps, claimed: readonly ClaimedDelivery[]): void {
   for (const delivery of claimed) {
-    deps.attempts.run(() =>
-      attemptOnce(deps, delivery).catch((error: unknown) => {
+    deps.attempts.run(async () => {
+      try {
+        await attemptOnce(deps, delivery);
+      } catch (error) {
         // Not recorded (the database failed): the lease runs out and the sweeper requeues the delivery.
         deps.log.warn(
           { err: error, ruleEvent: delivery.id },
           "could not record a delivery attempt; it will be retried when its lease ends",
         );
-      }),
-    );
+        return;
+      }
+      refill(deps, delivery.connection_id);
+    });
   }
-  if (left.length > 0) await deferDeliveries(deps.db, left, deferrals + 1, Math.min(deps.config.deferMs * 2 ** deferrals, maxDeferMs));
+}
+
+/** Connections this process is refilling right now: one refill at a time each. */
+const refilling = new WeakMap<AttemptRunner, Set<string>>();
+
+/**
+ * An attempt to this connection just ended, so it has a free slot: take its next due deliveries now rather
+ * than when their deferral ends. A fast destination is thus fed as fast as it answers; a hanging one, whose
+ * attempts do not end, is not. What it cannot claim keeps the job or deferral it already has, and a
+ * failure here only leaves the deliveries to that.
+ */
+function refill(deps: DeliverBatchDeps, connectionId: string): void {
+  const busy = refilling.get(deps.attempts) ?? new Set<string>();
+  refilling.set(deps.attempts, busy);
+  if (busy.has(connectionId) || deps.attempts.free() === 0) return;
+  busy.add(connectionId);
+  void (async () => {
+    try {
+      const ids = await dueDeliveriesOf(deps.db, connectionId, Math.min(deps.attempts.free(), deps.config.maxInFlightPerConnection));
+      if (ids.length === 0) return;
+      const { claimed } = await claimDeliveries(deps.db, ids, claimLimits(deps));
+      startAttempts(deps, claimed);
+    } catch (error) {
+      deps.log.warn({ err: error, connection: connectionId }, "could not refill a connection's deliveries; they wait for their deferral");
+    } finally {
+      busy.delete(connectionId);
+    }
+  })();
 }
 
 async function attemptOnce(deps: DeliverBatchDeps, delivery: ClaimedDelivery): Promise<void> {

@@ -105,6 +105,15 @@ export async function claimDeliveries(
   });
 }
 
+/** A connection's due deliveries, oldest first: what a freed attempt slot for it takes next. */
+export async function dueDeliveriesOf(db: DeliveryDb, connectionId: string, limit: number): Promise<string[]> {
+  const result = await sql<{ id: string }>`
+    select id from rule_events
+    where connection_id = ${connectionId} and status in ('pending', 'retrying') and coalesce(next_attempt_at, now()) <= now()
+    order by created_at limit ${limit}`.execute(db);
+  return result.rows.map((r) => r.id);
+}
+
 /** Looks at `ids` again after `delayMs`, in one job that remembers how often they were deferred. */
 export async function deferDeliveries(db: DeliveryDb, ids: readonly string[], deferrals: number, delayMs: number): Promise<void> {
   await sql`select graphile_worker.add_job(${deliverTask}, json_build_object('rule_events', ${JSON.stringify(ids)}::json, 'deferrals', ${deferrals}::int),
