@@ -74,6 +74,8 @@ export const testWorkerConfig: DeliveryWorkerConfig = {
   retryScheduleScale: 0.001,
   destinationAllowList: "127.0.0.1/32,::1/128",
   leaseSweepMs: 200,
+  // Below the default (64), so that the cap is reached with few events.
+  maxInFlightPerConnection: 16,
   pollIntervalMs: 100,
 };
 

@@ -20,7 +20,7 @@ export interface DeliveryWorkerConfig {
   readonly maxInFlight: number;
   /**
    * Attempts in flight at once to one connection, across every worker: a hanging destination holds at most
-   * this many, the rest wait their turn without delaying others. `SWITCHYARD_DELIVERY_MAX_PER_CONNECTION`, default 16.
+   * this many, the rest wait their turn without delaying others. `SWITCHYARD_DELIVERY_MAX_PER_CONNECTION`, default 64.
    */
   readonly maxInFlightPerConnection: number;
   /** The first wait before deliveries that found no free slot are looked at again (doubling, up to 30 s). `SWITCHYARD_DELIVERY_DEFER_MS`, default 250. */
@@ -49,7 +49,7 @@ export function parseDeliveryWorkerConfig(env: Env = process.env): DeliveryWorke
     leaseSweepMs: number(env, "SWITCHYARD_LEASE_SWEEP_MS", 5_000, 50, 3_600_000, true),
     pollIntervalMs: number(env, "SWITCHYARD_WORKER_POLL_MS", 1_000, 10, 60_000, true),
     maxInFlight: number(env, "SWITCHYARD_DELIVERY_MAX_IN_FLIGHT", 256, 1, 100_000, true),
-    maxInFlightPerConnection: number(env, "SWITCHYARD_DELIVERY_MAX_PER_CONNECTION", 16, 1, 10_000, true),
+    maxInFlightPerConnection: number(env, "SWITCHYARD_DELIVERY_MAX_PER_CONNECTION", 64, 1, 10_000, true),
     deferMs: number(env, "SWITCHYARD_DELIVERY_DEFER_MS", 250, 10, 60_000, true),
     staleAfterMs: number(env, "SWITCHYARD_DELIVERY_STALE_MS", 120_000, 100, 86_400_000, true),
   });
