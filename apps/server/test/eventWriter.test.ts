@@ -71,6 +71,22 @@ describe("createEventWriter", () => {
     expect(await stored(good.map((r) => r.id))).toEqual([good[0]?.id]);
   });
 
+  it("when a queued request's deadline passes before its turn, then its rows are not written and it fails with the deadline's reason", async () => {
+    const writer = createEventWriter(db, { idempotencyTtlSeconds: 3600, maxInFlight: 1, maxRows: 400 });
+    const blocker = writer.write([row(tenant.workspaceId)]);
+    const expired = new AbortController();
+    const late = [row(tenant.workspaceId)];
+    const lateWrite = writer.write(late, expired.signal);
+    const next = [row(tenant.workspaceId)];
+    const nextWrite = writer.write(next);
+    expired.abort(new Error("deadline passed"));
+    await expect(lateWrite).rejects.toThrow("deadline passed");
+    await Promise.all([blocker, nextWrite]);
+    expect(await stored([...late, ...next].map((r) => r.id))).toEqual([next[0]?.id]);
+    // Already aborted: nothing is queued at all.
+    await expect(writer.write([row(tenant.workspaceId)], expired.signal)).rejects.toThrow("deadline passed");
+  });
+
   it("when two queued requests use one idempotency key, then one event is stored and the other request finds the key taken", async () => {
     const writer = createEventWriter(db, { idempotencyTtlSeconds: 3600, maxInFlight: 1, maxRows: 400 });
     const blocker = writer.write([row(tenant.workspaceId)]);

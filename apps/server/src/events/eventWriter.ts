@@ -4,7 +4,8 @@ import { type InsertedEvents, insertEvents, type NewEventRow } from "./events.re
 
 /** Stores a request's event rows; see createEventWriter. */
 export interface EventWriter {
-  write(rows: readonly NewEventRow[]): Promise<InsertedEvents>;
+  /** Rejects with `signal`'s reason, writing nothing, if it aborts while the rows still wait for their turn. */
+  write(rows: readonly NewEventRow[], signal?: AbortSignal): Promise<InsertedEvents>;
 }
 
 export interface EventWriterOptions {
@@ -31,6 +32,10 @@ interface Pending {
  * finds the key taken and reads what it names, as it would had it come a moment later. If a group's
  * statement fails for a reason other than the database being unavailable (something PostgreSQL refuses
  * in one request's rows), each request is written alone, so that only its own request fails.
+ *
+ * A batch whose request was answered while it waited (the deadline's 503) leaves the queue unwritten: under
+ * overload the queue then holds no more than a timeout's worth of requests, the statements serve requests
+ * that are still waiting, and a 503 means "not stored" unless the batch's statement had already begun.
  */
 export function createEventWriter(db: Db, options: EventWriterOptions): EventWriter {
   const queue: Pending[] = [];
@@ -69,9 +74,21 @@ export function createEventWriter(db: Db, options: EventWriterOptions): EventWri
   };
 
   return {
-    write: (rows) =>
+    write: (rows, signal) =>
       new Promise<InsertedEvents>((resolve, reject) => {
-        queue.push({ rows, resolve, reject });
+        if (signal?.aborted) return reject(signal.reason);
+        const pending: Pending = { rows, resolve, reject };
+        queue.push(pending);
+        signal?.addEventListener(
+          "abort",
+          () => {
+            const index = queue.indexOf(pending);
+            if (index === -1) return; // Already in a statement: it completes.
+            queue.splice(index, 1);
+            reject(signal.reason);
+          },
+          { once: true },
+        );
         pump();
       }),
   };

@@ -2,6 +2,7 @@ import type { BulkResult, EventCreated } from "@switchyard/client";
 import { assembleBulkResult } from "@switchyard/event-intake";
 import { Router } from "express";
 import { principalOf } from "../http/authenticate.js";
+import { deadlineSignalOf } from "../http/deadline.js";
 import { ItemRejectedError } from "../http/errors.js";
 import { rateLimitHeaders } from "../http/rateLimitHeaders.js";
 import { countIngested, type Metrics } from "../operations/metrics.js";
@@ -14,6 +15,7 @@ export function eventsRouter(deps: IngestDeps & { readonly metrics: Pick<Metrics
     const { outcomes, rateLimit } = await ingestEvents(deps, principalOf(res), [req.body], {
       root: "body",
       headerKey: req.get("idempotency-key"),
+      signal: deadlineSignalOf(res),
     });
     countIngested(deps.metrics, outcomes);
     const [outcome] = outcomes;
@@ -25,7 +27,7 @@ export function eventsRouter(deps: IngestDeps & { readonly metrics: Pick<Metrics
 
   router.post("/api/v1/events/bulk", async (req, res) => {
     // The validator has checked that the body is an array of 1 to maxBatchItems items.
-    const { outcomes, rateLimit } = await ingestEvents(deps, principalOf(res), req.body as unknown[]);
+    const { outcomes, rateLimit } = await ingestEvents(deps, principalOf(res), req.body as unknown[], { signal: deadlineSignalOf(res) });
     countIngested(deps.metrics, outcomes);
     const { status, body } = assembleBulkResult(outcomes);
     res.set(rateLimitHeaders(rateLimit));

@@ -33,6 +33,8 @@ export interface IngestOptions {
   readonly root?: string;
   /** The `Idempotency-Key` header of a single-event request. */
   readonly headerKey?: string | undefined;
+  /** Aborted when the request was answered without waiting for this (its deadline): a batch not yet written is then not written. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 const foreignWorkspace: ItemError = {
@@ -117,7 +119,7 @@ export async function ingestEvents(
   const admission = await deps.rateLimiter.admit(eventsByWorkspace);
   if (!admission.admitted) throw new TooManyRequestsError(admission.workspace, admission.state);
 
-  const { createdAt, stored } = await deps.writer.write(toStore);
+  const { createdAt, stored } = await deps.writer.write(toStore, options.signal);
 
   const taken = toStore.filter((row) => !stored.has(row.id));
   const remembered = await findRememberedEvents(
