@@ -1,5 +1,5 @@
+import { uuidv7 } from "@switchyard/server";
 import type { EventRow } from "./switchyardRepository.js";
-import { uuidv7 } from "./uuidv7.js";
 
 /** Events per bulk request and rows per raw statement. */
 export const batchSize = 100;

@@ -1,18 +1,10 @@
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import type { NewEventRow } from "@switchyard/server";
 import { serverDist } from "./switchyardServer.js";
 
-/** The row `insertEvents` takes (apps/server/src/events/events.repository.ts), as far as the bench fills it. */
-export interface EventRow {
-  readonly id: string;
-  readonly workspace_id: string;
-  readonly event: string;
-  readonly resource: string | null;
-  readonly resource_id: string | null;
-  readonly payloadJson: string;
-  readonly created_by: string;
-  readonly idempotency_key: string;
-}
+/** The row `insertEvents` takes, with the idempotency key the bench always sets. */
+export type EventRow = NewEventRow & { readonly idempotency_key: string };
 
 export interface SwitchyardRepository {
   /** Switchyard's own ingest statement, through its own pool settings and Kysely: the server minus HTTP. */
