@@ -1,0 +1,221 @@
+import { createClient, createConfig, createEventsBulk } from "@switchyard/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deliveryState } from "./support/deliveryState.js";
+import { type Deployment, type ServerProcess, startDeployment, type Tenant } from "./support/deployment.js";
+import { reportFigures } from "./support/figures.js";
+import { type LatencySummary, summarize } from "./support/latencies.js";
+import { type Answer, type ReceivedWebhook, type Receiver, startReceiver } from "./support/receiver.js";
+import { sleep, waitFor } from "./support/waitFor.js";
+import { addWebhookRoute } from "./support/webhookRoute.js";
+
+/** One attempt's limit; every hanging answer outlasts it. */
+const deliveryTimeoutMs = 500;
+/**
+ * The retry schedule compressed 5000 times: 8 attempts in about 20 s instead of 28 h, so "comes back after
+ * a while" (5 s here) stands for about 7 hours.
+ */
+const retryScale = 0.0002;
+const phaseMs = 8000;
+const batchSize = 10;
+/** 50 events/s to the healthy receiver; 10/s to the hanging one, already five times what its cap of 16 attempts in flight can take. */
+const healthyBatchesPerSecond = 5;
+const brokenBatchesPerSecond = 1;
+/** The bounds this scenario holds a hanging receiver to (see docs/reliability.md). */
+const healthyDelayBoundMs = 500;
+const ingestionDelayBoundMs = 100;
+/** How long the "late" receiver stays unreachable after its events were sent: about 7 hours at this scale. */
+const lateForMs = 5000;
+
+/** What each receiver does. The retried ones fail a fixed number of times per delivery, so every delivery must end completed. */
+const behaviours: Record<string, (w: ReceivedWebhook) => Answer> = {
+  healthy: () => ({ status: 200 }),
+  /** 500 at random (half the time), at most 3 times per delivery. */
+  flaky: (w) => (w.repeat < 3 && Math.random() < 0.5 ? { status: 500 } : { status: 200 }),
+  /** Holds the first two attempts past the timeout. */
+  slow: (w) => (w.repeat < 2 ? "hang" : { status: 200 }),
+  /** Drops the connection on the first two attempts. */
+  reset: (w) => (w.repeat < 2 ? "reset" : { status: 200 }),
+  /** 429 with Retry-After on the first two attempts. */
+  throttled: (w) => (w.repeat < 2 ? { status: 429, headers: { "Retry-After": "1" } } : { status: 200 }),
+  /** Refuses connections until 5 s after its events were sent (see `lateForMs`), then answers. */
+  late: () => ({ status: 200 }),
+  /** Never answers: every attempt times out, and the delivery fails after the last. */
+  broken: () => "hang",
+};
+const chaotic = ["flaky", "slow", "reset", "throttled", "late"] as const;
+
+let deployment: Deployment;
+let tenant: Tenant;
+let server: ServerProcess;
+const receivers = new Map<string, Receiver>();
+
+beforeAll(async () => {
+  deployment = await startDeployment("destination-chaos");
+  // The single-machine default: the worker inside the server process, so ingestion shares its event loop.
+  server = await deployment.startServer({
+    env: {
+      SWITCHYARD_RUN_WORKER: "true",
+      SWITCHYARD_DELIVERY_TIMEOUT_MS: String(deliveryTimeoutMs),
+      SWITCHYARD_DELIVERY_LEASE_MARGIN_MS: "1000",
+      SWITCHYARD_LEASE_SWEEP_MS: "200",
+      SWITCHYARD_WORKER_POLL_MS: "100",
+      SWITCHYARD_RETRY_SCHEDULE_SCALE: String(retryScale),
+    },
+  });
+  tenant = await deployment.createTenant("Chaos");
+});
+
+afterAll(async () => {
+  for (const receiver of receivers.values()) await receiver.close();
+  await deployment?.close();
+});
+
+interface Batch {
+  readonly name: string;
+  readonly sentAt: number;
+  readonly status: number | "no answer";
+  readonly ms: number;
+  readonly ids: readonly string[];
+}
+
+describe("destinations that fail in every way, beside a healthy one", () => {
+  it("when receivers error, hang, reset, throttle or come back late, then every delivery completes (or fails with its attempts recorded), and a hanging receiver neither delays the healthy one nor slows ingestion", async () => {
+    const client = createClient(createConfig({ baseUrl: server.baseUrl }));
+    const headers = { "X-Meshes-Publishable-Key": tenant.publishableKey };
+    const batches: Batch[] = [];
+
+    /** Sends `perSecond` batches of `name` events for `ms`, each answered batch recorded. */
+    const sendSteadily = async (name: string, ms: number, perSecond: number) => {
+      const start = Date.now();
+      const pending: Promise<void>[] = [];
+      for (let n = 0; n < (ms / 1000) * perSecond; n += 1) {
+        await sleep(start + (n * 1000) / perSecond - Date.now());
+        pending.push(sendBatch(name, batchSize));
+      }
+      await Promise.all(pending);
+    };
+    const sendBatch = async (name: string, size: number) => {
+      const sentAt = Date.now();
+      const body = Array.from({ length: size }, (_, i) => ({ event: `chaos.${name}`, payload: { i } }));
+      const result = await createEventsBulk({ client, headers, body, signal: AbortSignal.timeout(30_000) }).catch(() => undefined);
+      batches.push({
+        name,
+        sentAt,
+        status: result?.response?.status ?? "no answer",
+        ms: Date.now() - sentAt,
+        ids: result?.data?.records.flatMap((r) => (r.type === "event" ? [r.id] : [])) ?? [],
+      });
+    };
+
+    const startedAt = Date.now();
+    for (const [name, behaviour] of Object.entries(behaviours)) {
+      const receiver = await startReceiver(behaviour, { down: name === "late" });
+      receivers.set(name, receiver);
+      await addWebhookRoute(server.baseUrl, tenant, `chaos.${name}`, receiver.url);
+    }
+    const healthy = receivers.get("healthy") as Receiver;
+    const broken = receivers.get("broken") as Receiver;
+
+    // Phase A: the healthy receiver alone. Phase B: the same, with as much traffic to a receiver that never answers.
+    const phaseA = Date.now();
+    await sendSteadily("healthy", phaseMs, healthyBatchesPerSecond);
+    const phaseB = Date.now();
+    await Promise.all([sendSteadily("healthy", phaseMs, healthyBatchesPerSecond), sendSteadily("broken", phaseMs, brokenBatchesPerSecond)]);
+    const phaseEnd = Date.now();
+    // Then 20 events for each misbehaving receiver.
+    await Promise.all(chaotic.map((name) => sendBatch(name, 20)));
+    await sleep(lateForMs);
+    await receivers.get("late")?.up();
+
+    const finished = await waitFor(
+      "every delivery to finish",
+      () => deliveryState(deployment.pool),
+      (s) => s.unfinished === 0,
+      90_000,
+      250,
+    );
+
+    const healthyLatency = (from: number, to: number) => {
+      const arrivals = new Map(healthy.received.filter((w) => w.repeat === 0).map((w) => [w.eventId, w.at]));
+      return summarize(
+        batches
+          .filter((b) => b.name === "healthy" && b.sentAt >= from && b.sentAt < to)
+          .flatMap((b) => b.ids.map((id) => (arrivals.get(id) ?? Number.POSITIVE_INFINITY) - b.sentAt)),
+      );
+    };
+    const ingestionLatency = (from: number, to: number) =>
+      summarize(batches.filter((b) => b.sentAt >= from && b.sentAt < to).map((b) => b.ms));
+    const deliveryA = healthyLatency(phaseA, phaseB);
+    const deliveryB = healthyLatency(phaseB, phaseEnd);
+    const ingestA = ingestionLatency(phaseA, phaseB);
+    const ingestB = ingestionLatency(phaseB, phaseEnd);
+
+    const { rows: deliveries } = await deployment.pool.query<{
+      event: string;
+      status: string;
+      attempt_count: number;
+      outcomes: string[];
+    }>(
+      `select e.event, re.status, re.attempt_count,
+         coalesce(array_agg(a.outcome_code order by a.attempt) filter (where a.id is not null), '{}') as outcomes
+       from rule_events re join events e on e.id = re.event_id left join delivery_attempts a on a.rule_event_id = re.id
+       group by re.id, e.event, re.status, re.attempt_count`,
+    );
+    const byReceiver = (name: string) => deliveries.filter((d) => d.event === `chaos.${name}`);
+    const acknowledged = batches.flatMap((b) => b.ids);
+    const show = (s: LatencySummary) => `${s.p50} / ${s.p99} / ${s.max}`;
+
+    reportFigures("4. destination chaos", {
+      sent: batches.reduce((sum, b) => sum + (b.name === "healthy" || b.name === "broken" ? batchSize : 20), 0),
+      acknowledged: acknowledged.length,
+      stored: deliveries.length,
+      delivered: [...receivers.values()].reduce((sum, r) => sum + r.deliveries(), 0) - broken.deliveries(),
+      duplicates: [...receivers.values()].reduce((sum, r) => sum + r.repeatsAfterSuccess(), 0),
+      maxLatencyMs: Math.max(deliveryA.max, deliveryB.max),
+      peakRssBytes: deployment.peakRssBytes(),
+      extra: {
+        "healthy delivery, alone p50/p99/max (ms)": show(deliveryA),
+        "healthy delivery, beside the hanging receiver p50/p99/max (ms)": show(deliveryB),
+        "ingestion, alone p50/p99/max (ms)": show(ingestA),
+        "ingestion, beside the hanging receiver p50/p99/max (ms)": show(ingestB),
+        ...Object.fromEntries(
+          Object.keys(behaviours).map((name) => {
+            const mine = byReceiver(name);
+            const attempts = mine.reduce((sum, d) => sum + d.attempt_count, 0);
+            const statuses = [...new Set(mine.map((d) => d.status))].map((s) => `${mine.filter((d) => d.status === s).length} ${s}`);
+            return [`${name}: deliveries, attempts`, `${statuses.join(", ")}; ${attempts} attempts`];
+          }),
+        ),
+        "until every delivery finished (s)": Math.round((Date.now() - startedAt) / 1000),
+      },
+    });
+
+    expect(finished.unfinished).toBe(0);
+    expect(batches.filter((b) => b.status !== 201)).toEqual([]);
+    expect(deliveries).toHaveLength(acknowledged.length);
+    for (const name of ["healthy", ...chaotic]) {
+      const mine = byReceiver(name);
+      expect(mine.length, name).toBeGreaterThan(0);
+      expect(
+        mine.filter((d) => d.status !== "completed" || d.outcomes.length !== d.attempt_count || d.outcomes.at(-1) !== "delivered"),
+        name,
+      ).toEqual([]);
+    }
+    // Each misbehaviour was met and recorded as what it was.
+    const earlier = (name: string) => new Set(byReceiver(name).flatMap((d) => d.outcomes.slice(0, -1)));
+    expect(earlier("slow")).toEqual(new Set(["timeout"]));
+    expect(earlier("reset")).toEqual(new Set(["network_error"]));
+    expect(earlier("throttled")).toEqual(new Set(["rate_limited"]));
+    expect(earlier("late")).toEqual(new Set(["network_error"]));
+    expect([...earlier("flaky")].every((o) => o === "rejected_server_error")).toBe(true);
+    // The permanently broken receiver: every delivery failed after all 8 attempts, each recorded as a timeout.
+    const failed = byReceiver("broken");
+    expect(
+      failed.filter((d) => d.status !== "failed" || d.attempt_count !== 8 || d.outcomes.join() !== Array(8).fill("timeout").join()),
+    ).toEqual([]);
+    // Isolation: the bounds stated in docs/reliability.md.
+    expect(deliveryB.count).toBe(deliveryA.count);
+    expect(deliveryB.p99).toBeLessThanOrEqual(deliveryA.p99 + healthyDelayBoundMs);
+    expect(ingestB.p99).toBeLessThanOrEqual(ingestA.p99 + ingestionDelayBoundMs);
+  });
+});
