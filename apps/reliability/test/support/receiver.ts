@@ -22,6 +22,8 @@ export interface Receiver {
   readonly received: ReceivedWebhook[];
   /** Requests that arrived and were not answered yet (or are held: "hang"). */
   readonly inFlight: () => number;
+  /** The most requests open at once so far. */
+  readonly peakInFlight: () => number;
   /** Distinct webhook-ids seen. */
   readonly deliveries: () => number;
   /** Requests beyond the first for a webhook-id: what a receiver drops by webhook-id. */
@@ -47,6 +49,7 @@ export async function startReceiver(answer: (webhook: ReceivedWebhook) => Answer
   const seen = new Map<string, number>();
   const succeeded = new Set<string>();
   let repeatsAfterSuccess = 0;
+  let peakInFlight = 0;
   const open = new Set<ServerResponse>();
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
@@ -68,6 +71,7 @@ export async function startReceiver(answer: (webhook: ReceivedWebhook) => Answer
       const webhook: ReceivedWebhook = { webhookId, eventId, repeat, at: Date.now() };
       received.push(webhook);
       open.add(res);
+      peakInFlight = Math.max(peakInFlight, open.size);
       res.once("close", () => open.delete(res));
       const reply = answer(webhook);
       if (reply === "hang") return;
@@ -99,6 +103,7 @@ export async function startReceiver(answer: (webhook: ReceivedWebhook) => Answer
     url: `http://127.0.0.1:${port}/hook`,
     received,
     inFlight: () => open.size,
+    peakInFlight: () => peakInFlight,
     deliveries: () => seen.size,
     duplicates: () => received.length - seen.size,
     repeatsAfterSuccess: () => repeatsAfterSuccess,
