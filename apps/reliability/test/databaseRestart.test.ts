@@ -1,7 +1,7 @@
 import { createClient, createConfig, createEventsBulk } from "@switchyard/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deliveryState } from "./support/deliveryState.js";
-import { type Deployment, type Env, type ServerProcess, startDeployment, type Tenant } from "./support/deployment.js";
+import { type Deployment, fastRecoveryWorkerEnv, type ServerProcess, startDeployment, type Tenant } from "./support/deployment.js";
 import { reportFigures } from "./support/figures.js";
 import { summarize } from "./support/latencies.js";
 import type { ManagedProcess } from "./support/processes.js";
@@ -21,16 +21,6 @@ const beforeMs = 4000;
 const downMs = 6000;
 const afterMs = 6000;
 
-/** The worker's recovery timers compressed as in the worker-crash scenario. */
-const workerEnv: Env = {
-  SWITCHYARD_DELIVERY_STALE_MS: "3000",
-  SWITCHYARD_DELIVERY_TIMEOUT_MS: "2000",
-  SWITCHYARD_DELIVERY_LEASE_MARGIN_MS: "1000",
-  SWITCHYARD_LEASE_SWEEP_MS: "200",
-  SWITCHYARD_WORKER_POLL_MS: "100",
-  SWITCHYARD_RETRY_SCHEDULE_SCALE: "0.001",
-};
-
 let deployment: Deployment;
 let tenant: Tenant;
 let server: ServerProcess;
@@ -40,7 +30,7 @@ let receiver: Receiver;
 beforeAll(async () => {
   deployment = await startDeployment("database-restart");
   server = await deployment.startServer({ env: { SWITCHYARD_RUN_WORKER: "false", SWITCHYARD_DB_TIMEOUT_MS: String(dbTimeoutMs) } });
-  worker = await deployment.startWorker(workerEnv);
+  worker = await deployment.startWorker(fastRecoveryWorkerEnv);
   tenant = await deployment.createTenant("Database restart");
   receiver = await startReceiver(() => ({ status: 200 }));
   await addWebhookRoute(server.baseUrl, tenant, "order.placed", receiver.url);

@@ -1,7 +1,7 @@
 import { EventsClient } from "@switchyard/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deliveryState } from "./support/deliveryState.js";
-import { type Deployment, type Env, type ServerProcess, startDeployment, type Tenant } from "./support/deployment.js";
+import { type Deployment, fastRecoveryWorkerEnv, type ServerProcess, startDeployment, type Tenant } from "./support/deployment.js";
 import { reportFigures } from "./support/figures.js";
 import { summarize } from "./support/latencies.js";
 import type { ManagedProcess } from "./support/processes.js";
@@ -19,19 +19,6 @@ const loadMs = 12_000;
 const kills = 4;
 /** How long no worker runs after each kill. */
 const downMs = 500;
-
-/**
- * A lost attempt goes back to the queue 3 s after its claim (timeout + margin), and a delivery whose job died
- * with a worker before claiming it gets a new job after 3 s; the sweeper looks every 200 ms.
- */
-const workerEnv: Env = {
-  SWITCHYARD_DELIVERY_STALE_MS: "3000",
-  SWITCHYARD_DELIVERY_TIMEOUT_MS: "2000",
-  SWITCHYARD_DELIVERY_LEASE_MARGIN_MS: "1000",
-  SWITCHYARD_LEASE_SWEEP_MS: "200",
-  SWITCHYARD_WORKER_POLL_MS: "100",
-  SWITCHYARD_RETRY_SCHEDULE_SCALE: "0.001",
-};
 
 let deployment: Deployment;
 let tenant: Tenant;
@@ -53,7 +40,7 @@ afterAll(async () => {
 
 describe("the standalone worker killed with SIGKILL while deliveries are in flight", () => {
   it("when it is restarted, then every delivery completes, every event arrives, and duplicates (same webhook-id) are only of deliveries in flight at a kill", async () => {
-    let worker: ManagedProcess = await deployment.startWorker(workerEnv);
+    let worker: ManagedProcess = await deployment.startWorker(fastRecoveryWorkerEnv);
     const client = new EventsClient({ baseUrl: server.baseUrl, publishableKey: tenant.publishableKey });
     const acknowledgedAt = new Map<string, number>();
     let sent = 0;
@@ -102,7 +89,7 @@ describe("the standalone worker killed with SIGKILL while deliveries are in flig
         lostPerKill.push(rows.filter((r) => !lostClaims.has(r.claim)).length);
         for (const { claim } of rows) lostClaims.add(claim);
         await sleep(downMs - 200);
-        worker = await deployment.startWorker(workerEnv);
+        worker = await deployment.startWorker(fastRecoveryWorkerEnv);
         restartedAt.push(Date.now());
       }
     };

@@ -17,6 +17,20 @@ const workerMain = fileURLToPath(new URL("../../../worker/dist/main.js", import.
 
 export type Env = Readonly<Record<string, string>>;
 
+/**
+ * The worker's recovery timers compressed for the scenarios: a lost attempt goes back to the queue 3 s after
+ * its claim (timeout + margin), a delivery whose job died with a worker before claiming it gets a new job
+ * after 3 s, and the sweeper looks every 200 ms.
+ */
+export const fastRecoveryWorkerEnv: Env = {
+  SWITCHYARD_DELIVERY_STALE_MS: "3000",
+  SWITCHYARD_DELIVERY_TIMEOUT_MS: "2000",
+  SWITCHYARD_DELIVERY_LEASE_MARGIN_MS: "1000",
+  SWITCHYARD_LEASE_SWEEP_MS: "200",
+  SWITCHYARD_WORKER_POLL_MS: "100",
+  SWITCHYARD_RETRY_SCHEDULE_SCALE: "0.001",
+};
+
 export interface ServerProcess extends ManagedProcess {
   readonly port: number;
   readonly baseUrl: string;
