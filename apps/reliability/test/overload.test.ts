@@ -10,8 +10,10 @@ const dbTimeoutMs = 5000;
 const batchSize = 100;
 const overloadMs = 30_000;
 /** The bounds held under twice the capacity (see docs/reliability.md). */
-const answeredP99BoundMs = dbTimeoutMs + 1000;
-const peakRssBoundBytes = 512 * 1024 * 1024;
+const answeredP99BoundMs = 3000;
+/** Requests on connections the client already had: what the server itself adds, accept queue aside. */
+const keptAliveP99BoundMs = 1000;
+const peakRssBoundBytes = 384 * 1024 * 1024;
 /** Once the offered load is back under capacity, requests are answered 201 again within this. */
 const recoveryBoundMs = dbTimeoutMs + 1000;
 
@@ -49,7 +51,7 @@ describe("offered load at twice the measured capacity for 30 s", () => {
     try {
       // Capacity: 64 requests always in flight (ingestion writes concurrent requests together, so fewer would
       // understate it), 2 s of warm-up, then 5 s measured.
-      await load.closedLoop(64, 2000);
+      const warmUp = await load.closedLoop(64, 2000);
       const measured = await load.closedLoop(64, 5000);
       const capacity = (measured.filter((a) => a.status === 201).length * batchSize) / 5;
       const rate = (2 * capacity) / batchSize;
@@ -79,10 +81,15 @@ describe("offered load at twice the measured capacity for 30 s", () => {
       const acceptedLatency = summarize(accepted.map((a) => a.ms));
       const shedLatency = summarize(shed.map((a) => a.ms));
       const afterLatency = summarize(after.map((a) => a.ms));
+      // Requests that found no free kept-alive connection and opened one: a saturated Node 20 server accepts
+      // about one connection per event-loop turn (libuv ≥ 1.45), so these wait in its accept queue first.
+      const onNewConnections = answered.filter((a) => a.newConnection);
+      const onReused = summarize(answered.filter((a) => !a.newConnection).map((a) => a.ms));
+      const onNew = summarize(onNewConnections.map((a) => a.ms));
       // The server's own view (its access log): from the moment Express saw each request to its answer.
       const serverSide = summarize(accessLogDurations(server.output(), "/api/v1/events/bulk"));
 
-      const acknowledged = [...measured, ...overload, ...after].filter((a) => a.status === 201);
+      const acknowledged = [...warmUp, ...measured, ...overload, ...after].filter((a) => a.status === 201);
       const { rows } = await deployment.pool.query<{ r: number; n: number }>(
         "select (payload->>'r')::int as r, count(*)::int as n from events group by 1",
       );
@@ -95,7 +102,7 @@ describe("offered load at twice the measured capacity for 30 s", () => {
       const rssEnd = rss.at(-1)?.bytes ?? 0;
 
       reportFigures("5. overload", {
-        sent: (measured.length + overload.length + after.length) * batchSize,
+        sent: (warmUp.length + measured.length + overload.length + after.length) * batchSize,
         acknowledged: acknowledged.length * batchSize,
         stored,
         delivered: undefined,
@@ -111,6 +118,8 @@ describe("offered load at twice the measured capacity for 30 s", () => {
           "answered p50/p99/max (ms)": `${latency.p50} / ${latency.p99} / ${latency.max}`,
           "201 p50/p99/max (ms)": `${acceptedLatency.p50} / ${acceptedLatency.p99} / ${acceptedLatency.max}`,
           "429/503 p50/p99/max (ms)": `${shedLatency.p50} / ${shedLatency.p99} / ${shedLatency.max}`,
+          "on kept-alive connections p50/p99/max (ms)": `${onReused.p50} / ${onReused.p99} / ${onReused.max}`,
+          "on new connections (count; p50/p99/max ms)": `${onNewConnections.length}; ${onNew.p50} / ${onNew.p99} / ${onNew.max}`,
           "server-side (access log, whole run) p50/p99/max (ms)": `${serverSide.p50} / ${serverSide.p99} / ${serverSide.max}`,
           "RSS at 15 s / at 30 s (MiB)": `${mib(rssMid)} / ${mib(rssEnd)}`,
           "first 201 after the overload (ms after it ended)":
@@ -127,6 +136,7 @@ describe("offered load at twice the measured capacity for 30 s", () => {
       expect.soft(other, "answers other than 201, 429, 503").toEqual([]);
       expect.soft(shed.length, "requests shed with 429 or 503").toBeGreaterThan(0);
       expect.soft(latency.p99, "p99 of answered requests (ms)").toBeLessThanOrEqual(answeredP99BoundMs);
+      expect.soft(onReused.p99, "p99 of requests on kept-alive connections (ms)").toBeLessThanOrEqual(keptAliveP99BoundMs);
       expect.soft(deployment.peakRssBytes(), "peak RSS (bytes)").toBeLessThanOrEqual(peakRssBoundBytes);
       // Recovery: the first request after the overload is answered 201 in time, and all later ones too.
       expect(firstOk).toBeDefined();

@@ -14,6 +14,7 @@ import { authenticate } from "./http/authenticate.js";
 import { cors } from "./http/cors.js";
 import { deadline } from "./http/deadline.js";
 import { errorHandler, notFoundHandler } from "./http/errorHandler.js";
+import { shedLoad } from "./http/loadShedding.js";
 import { requestId } from "./http/requestId.js";
 import { integrationsRouter } from "./integrations/integrations.routes.js";
 import type { Logger } from "./logger.js";
@@ -38,6 +39,8 @@ export interface AppDeps {
     | "idempotencyTtlSeconds"
     | "dbPoolSize"
     | "ingestGroupMaxRows"
+    | "ingestMaxInProgress"
+    | "ingestMaxQueueWaitMs"
     | "corsOrigins"
     | "trustProxy"
     | "destinationAllowList"
@@ -72,6 +75,21 @@ export function createApp(deps: AppDeps): Express {
 
   // First of the API middleware: preflights are answered before authentication and validation, and errors carry CORS headers.
   app.use(cors({ spec, origins: config.corsOrigins }));
+  const writer = createEventWriter(db, {
+    idempotencyTtlSeconds: config.idempotencyTtlSeconds,
+    maxInFlight: Math.max(1, Math.ceil(config.dbPoolSize / 2)),
+    maxRows: config.ingestGroupMaxRows,
+  });
+  // Before the body is read and the key looked up: a request the server cannot serve in time costs it next to nothing.
+  app.post(
+    ["/api/v1/events", "/api/v1/events/bulk"],
+    shedLoad({
+      maxInProgress: config.ingestMaxInProgress,
+      maxQueueWaitMs: config.ingestMaxQueueWaitMs,
+      queueWaitMs: writer.queueWaitMs,
+      onShed: (reason) => metrics.requestsShed.inc({ reason }),
+    }),
+  );
   app.use(express.json({ limit: config.maxBodyBytes }));
   // Before authentication, which reads the database too: one timeout bounds every wait of the request on
   // the database (after authentication it would allow the timeout twice over: once for the key, once for the work).
@@ -95,11 +113,7 @@ export function createApp(deps: AppDeps): Express {
     eventsRouter({
       db,
       validateEventInput,
-      writer: createEventWriter(db, {
-        idempotencyTtlSeconds: config.idempotencyTtlSeconds,
-        maxInFlight: Math.max(1, Math.ceil(config.dbPoolSize / 2)),
-        maxRows: config.ingestGroupMaxRows,
-      }),
+      writer,
       rateLimiter: deps.rateLimiter ?? unlimited,
       metrics,
     }),

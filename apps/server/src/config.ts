@@ -34,6 +34,16 @@ export interface Config {
    */
   readonly ingestGroupMaxRows: number;
   /**
+   * Load shedding (docs/operations.md): most ingestion requests in progress at once; beyond it a new one is
+   * answered 503 with `Retry-After` before its body is read. `SWITCHYARD_INGEST_MAX_IN_PROGRESS`, default 64; 0 = no limit.
+   */
+  readonly ingestMaxInProgress: number;
+  /**
+   * Load shedding: a new ingestion request is answered 503 at once while the oldest batch waiting to be written
+   * has waited longer than this. `SWITCHYARD_INGEST_MAX_QUEUE_WAIT_MS`, default 1000; 0 = never.
+   */
+  readonly ingestMaxQueueWaitMs: number;
+  /**
    * Longest wait, after a shutdown signal, for in-flight requests to finish before their connections are
    * closed. `SWITCHYARD_SHUTDOWN_GRACE_MS`, default 10000.
    */
@@ -125,6 +135,8 @@ export function parseConfig(env: Env = process.env): Config {
     dbPoolSize: integer(env, "SWITCHYARD_DB_POOL_SIZE", 10, 1, 1000),
     requestTimeoutMs: integer(env, "SWITCHYARD_REQUEST_TIMEOUT_MS", 30_000, 1000, 3_600_000),
     ingestGroupMaxRows: integer(env, "SWITCHYARD_INGEST_GROUP_MAX_ROWS", 400, 1, 100_000),
+    ingestMaxInProgress: integer(env, "SWITCHYARD_INGEST_MAX_IN_PROGRESS", 64, 0, 1_000_000),
+    ingestMaxQueueWaitMs: integer(env, "SWITCHYARD_INGEST_MAX_QUEUE_WAIT_MS", 1000, 0, 600_000),
     shutdownGraceMs: integer(env, "SWITCHYARD_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
     trustProxy: trustProxy(env),
     maxBodyBytes: integer(env, "SWITCHYARD_MAX_BODY_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),

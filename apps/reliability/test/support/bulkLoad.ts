@@ -7,6 +7,8 @@ export interface BulkAnswer {
   readonly status: number | "no answer";
   /** From the time it was due to the end of its answer: waiting for a free socket counts too. */
   readonly ms: number;
+  /** Sent on a connection opened for it (none of the agent's kept-alive connections was free). */
+  readonly newConnection: boolean;
 }
 
 export interface BulkTarget {
@@ -43,7 +45,7 @@ export class BulkLoad {
       const settle = (status: number | "no answer") => {
         if (settled) return;
         settled = true;
-        resolve({ r, dueAt, status, ms: performance.now() - dueAt });
+        resolve({ r, dueAt, status, ms: performance.now() - dueAt, newConnection: !req.reusedSocket });
       };
       const req = request(
         {

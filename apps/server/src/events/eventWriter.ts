@@ -6,6 +6,8 @@ import { type InsertedEvents, insertEvents, type NewEventRow } from "./events.re
 export interface EventWriter {
   /** Rejects with `signal`'s reason, writing nothing, if it aborts while the rows still wait for their turn. */
   write(rows: readonly NewEventRow[], signal?: AbortSignal): Promise<InsertedEvents>;
+  /** How long the oldest batch still waiting for its statement has waited, in ms; 0 when none waits. */
+  queueWaitMs(): number;
 }
 
 export interface EventWriterOptions {
@@ -18,6 +20,7 @@ export interface EventWriterOptions {
 
 interface Pending {
   readonly rows: readonly NewEventRow[];
+  readonly queuedAt: number;
   readonly resolve: (result: InsertedEvents) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -77,7 +80,7 @@ export function createEventWriter(db: Db, options: EventWriterOptions): EventWri
     write: (rows, signal) =>
       new Promise<InsertedEvents>((resolve, reject) => {
         if (signal?.aborted) return reject(signal.reason);
-        const pending: Pending = { rows, resolve, reject };
+        const pending: Pending = { rows, queuedAt: performance.now(), resolve, reject };
         queue.push(pending);
         signal?.addEventListener(
           "abort",
@@ -91,6 +94,7 @@ export function createEventWriter(db: Db, options: EventWriterOptions): EventWri
         );
         pump();
       }),
+    queueWaitMs: () => (queue[0] === undefined ? 0 : performance.now() - queue[0].queuedAt),
   };
 }
 

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { ShedReason } from "../http/loadShedding.js";
 
 /** What ingestion did with one event: stored it, answered it with an error record, or recognised a repeat. */
 export type IngestOutcome = "accepted" | "rejected" | "duplicate";
@@ -22,6 +23,8 @@ export interface Metrics {
   readonly httpRequestDuration: Histogram<"route" | "method" | "status">;
   /** `switchyard_events_ingested_total{outcome}`: `metrics.eventsIngested.inc({ outcome: "accepted" }, n)`. */
   readonly eventsIngested: Counter<"outcome">;
+  /** `switchyard_requests_shed_total{reason}`: ingestion requests answered 503 at capacity (`shedLoad`). */
+  readonly requestsShed: Counter<"reason">;
 }
 
 export interface MetricsOptions {
@@ -53,6 +56,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
   // Every outcome is reported from the start, so a rate over it is defined before the first event.
   for (const outcome of ["accepted", "rejected", "duplicate"] satisfies IngestOutcome[]) eventsIngested.inc({ outcome }, 0);
+  const requestsShed = new Counter({
+    name: "switchyard_requests_shed_total",
+    help: "Ingestion requests answered 503 before their body was read, the server being at capacity: in_progress (too many requests in progress) or queue_wait (the write queue is behind).",
+    labelNames: ["reason"] as const,
+    registers,
+  });
+  for (const reason of ["in_progress", "queue_wait"] satisfies ShedReason[]) requestsShed.inc({ reason }, 0);
 
   const pool = options.pool;
   if (pool !== undefined) {
@@ -70,7 +80,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     poolGauge("switchyard_db_pool_waiting_clients", "Queries waiting for a connection from the database pool.", (p) => p.waitingCount);
   }
 
-  return { registry, httpRequests, httpRequestDuration, eventsIngested };
+  return { registry, httpRequests, httpRequestDuration, eventsIngested, requestsShed };
 }
 
 /** Counts a batch of ingestion answers: stored events as accepted, replays (`duplicate: true`) as duplicate, errors as rejected. */

@@ -36,6 +36,8 @@ export type TestServerConfig = Pick<
   | "idempotencyTtlSeconds"
   | "dbPoolSize"
   | "ingestGroupMaxRows"
+  | "ingestMaxInProgress"
+  | "ingestMaxQueueWaitMs"
   | "trustProxy"
   | "destinationAllowList"
   | "signingSecretGraceMs"
@@ -56,6 +58,8 @@ export const testConfig: TestServerConfig = {
   idempotencyTtlSeconds: 24 * 3600,
   dbPoolSize: 5,
   ingestGroupMaxRows: 400,
+  ingestMaxInProgress: 64,
+  ingestMaxQueueWaitMs: 1000,
   corsOrigins: "*",
   trustProxy: false,
   rateLimit: { eventsPerSecond: 0, burst: 100, store: "memory" },

@@ -1,0 +1,149 @@
+import { type ClientRequest, request } from "node:http";
+import { createEvent, createEventsBulk, listWorkspaces } from "@switchyard/client";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bearer, createTenant, storedEvents, type Tenant } from "./support/fixtures.js";
+import { createTestDatabase } from "./support/testDatabase.js";
+import { startTestServer, type TestServer } from "./support/testServer.js";
+
+let databaseUrl: string;
+let dropDatabase: () => Promise<void>;
+
+beforeAll(async () => {
+  const database = await createTestDatabase();
+  databaseUrl = database.url;
+  dropDatabase = database.drop;
+});
+
+afterAll(async () => {
+  await dropDatabase?.();
+});
+
+/** A bulk request whose headers and first half of the body are sent; `finish` sends the rest. */
+function halfSentBulk(server: TestServer, tenant: Tenant, event: string) {
+  const body = Buffer.from(JSON.stringify([{ event, payload: { n: 1 } }]));
+  let req: ClientRequest | undefined;
+  const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    req = request(
+      `${server.baseUrl}/api/v1/events/bulk`,
+      {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "Content-Length": body.length, "X-Meshes-Publishable-Key": tenant.publishableKey },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          text += chunk;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on("error", reject);
+    req.flushHeaders();
+    req.write(body.subarray(0, 10));
+  });
+  return { answer, finish: () => req?.end(body.subarray(10)) };
+}
+
+async function shedCount(server: TestServer, reason: string): Promise<number> {
+  const metric = await server.metrics.requestsShed.get();
+  return metric.values.find((v) => v.labels.reason === reason)?.value ?? 0;
+}
+
+/** Polls `condition` every 20 ms for up to 5 s. */
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 250; i += 1) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error("condition not met within 5 s");
+}
+
+describe("when the ingestion requests in progress reach SWITCHYARD_INGEST_MAX_IN_PROGRESS", () => {
+  it("then a new one is answered 503 with Retry-After before its body is read, nothing of it is stored, and the next one after them is served", async () => {
+    const server = await startTestServer(databaseUrl, { ingestMaxInProgress: 2 });
+    try {
+      const tenant = await createTenant(server.db, server.secretBox);
+      const headers = { "X-Meshes-Publishable-Key": tenant.publishableKey };
+      // Two requests still sending their bodies hold both places.
+      const first = halfSentBulk(server, tenant, "held.one");
+      const second = halfSentBulk(server, tenant, "held.two");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+
+      const started = performance.now();
+      const shedBulk = await createEventsBulk({ client: server.client, headers, body: [{ event: "shed.bulk", payload: {} }] });
+      const shedSingle = await createEvent({ client: server.client, headers, body: { event: "shed.single", payload: {} } });
+      expect(performance.now() - started).toBeLessThan(1000);
+      for (const shed of [shedBulk, shedSingle]) {
+        expect(shed.response?.status).toBe(503);
+        expect(shed.response?.headers.get("retry-after")).toBe("1");
+        expect(shed.error).toEqual({
+          message: "Service Unavailable",
+          error: { name: "ServiceUnavailable", message: "The server is at capacity; retry after the delay in Retry-After." },
+        });
+      }
+      expect(await shedCount(server, "in_progress")).toBe(2);
+      // The management API is not limited by it.
+      const workspaces = await listWorkspaces({ client: server.client, headers: await bearer(tenant.machine) });
+      expect(workspaces.response?.status).toBe(200);
+
+      first.finish();
+      second.finish();
+      expect((await first.answer).status).toBe(201);
+      expect((await second.answer).status).toBe(201);
+      const after = await createEventsBulk({ client: server.client, headers, body: [{ event: "after", payload: {} }] });
+      expect(after.response?.status).toBe(201);
+
+      const stored = (await storedEvents(server.db, tenant.workspaceId)).map((e) => e.event).sort();
+      expect(stored).toEqual(["after", "held.one", "held.two"]);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("when the batches waiting to be written have waited longer than SWITCHYARD_INGEST_MAX_QUEUE_WAIT_MS", () => {
+  it("then new requests are answered 503 at once, the waiting ones are written when the database catches up, and ingestion recovers", async () => {
+    // Pool 2: one ingest statement at a time, so a second batch waits in the queue behind a blocked first one.
+    const server = await startTestServer(databaseUrl, { dbPoolSize: 2, ingestMaxQueueWaitMs: 200, dbTimeoutMs: 5000 });
+    const locker = new pg.Client({ connectionString: databaseUrl });
+    try {
+      const tenant = await createTenant(server.db, server.secretBox);
+      const headers = { "X-Meshes-Publishable-Key": tenant.publishableKey };
+      await locker.connect();
+      await locker.query("begin");
+      await locker.query("lock table events in access exclusive mode");
+
+      const blocked = createEventsBulk({ client: server.client, headers, body: [{ event: "blocked", payload: {} }] });
+      const queued = createEventsBulk({ client: server.client, headers, body: [{ event: "queued", payload: {} }] });
+      // The first statement waits on the lock; the second batch has waited past 200 ms in the queue.
+      await until(async () => {
+        const { rows } = await locker.query<{ n: number }>(
+          "select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+        );
+        return rows[0]?.n === 1;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 400));
+
+      const started = performance.now();
+      const shed = await createEventsBulk({ client: server.client, headers, body: [{ event: "shed", payload: {} }] });
+      expect(performance.now() - started).toBeLessThan(500);
+      expect(shed.response?.status).toBe(503);
+      expect(shed.response?.headers.get("retry-after")).toBe("1");
+      expect(shed.error?.error.name).toBe("ServiceUnavailable");
+      expect(await shedCount(server, "queue_wait")).toBe(1);
+
+      await locker.query("rollback");
+      expect((await blocked).response?.status).toBe(201);
+      expect((await queued).response?.status).toBe(201);
+      const after = await createEventsBulk({ client: server.client, headers, body: [{ event: "after", payload: {} }] });
+      expect(after.response?.status).toBe(201);
+      const stored = (await storedEvents(server.db, tenant.workspaceId)).map((e) => e.event).sort();
+      expect(stored).toEqual(["after", "blocked", "queued"]);
+    } finally {
+      await locker.end().catch(() => {});
+      await server.close();
+    }
+  });
+});
