@@ -86,6 +86,31 @@ describe("delivery", () => {
     // Standard Webhooks: the same webhook-id on every retry, so receivers can deduplicate.
     expect(new Set(receiver.requests.map((r) => r.headers["webhook-id"])).size).toBe(1);
   });
+
+  it("when receivers answer with NUL bytes in their bodies (which PostgreSQL text refuses), then the attempts are recorded with U+FFFD in their place and nothing is sent twice", async () => {
+    const ok = await route("nul.ok", { script: [{ status: 200, body: "ok\u0000done" }] });
+    const failing = await route("nul.failing", {
+      script: [
+        { status: 500, body: "\u0000boom" },
+        { status: 200, body: "ok" },
+      ],
+    });
+    const delivered = await emit("nul.ok");
+    const retried = await emit("nul.failing");
+    for (const id of [delivered.id, retried.id]) {
+      await waitFor(
+        `event ${id} to complete`,
+        () => detail(id),
+        (e) => e.status === "completed",
+      );
+    }
+    expect(ok.receiver.requests).toHaveLength(1);
+    expect(failing.receiver.requests).toHaveLength(2);
+    const [okAttempt] = await attemptsOf(server, tenant, delivered.id, ok.ruleId);
+    expect(okAttempt?.response).toMatchObject({ body: "ok\ufffddone" });
+    const [first] = await attemptsOf(server, tenant, retried.id, failing.ruleId);
+    expect(first?.response).toMatchObject({ body: "\ufffdboom" });
+  });
 });
 
 describe("routing", () => {

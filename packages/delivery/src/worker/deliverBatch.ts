@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { SecretBox } from "@switchyard/secret-box";
 import { type AttemptDecision, decideAttempt } from "../policy/decideAttempt.js";
+import type { AttemptRecorder } from "./attemptRecorder.js";
 import type { AttemptRunner } from "./attemptRunner.js";
 import type { DeliveryWorkerConfig } from "./config.js";
 import {
+  type AttemptRecord,
   type AttemptResolution,
   type ClaimedDelivery,
   claimDeliveries,
@@ -23,6 +25,8 @@ export interface DeliverBatchDeps {
   readonly log: { info(fields: object, message: string): void; warn(fields: object, message: string): void };
   /** Where this process's attempts run, off the job's slot. */
   readonly attempts: AttemptRunner;
+  /** Where this process's successful attempts are recorded, together under load. */
+  readonly recorder: AttemptRecorder;
   readonly random?: () => number;
 }
 
@@ -112,29 +116,34 @@ async function attemptOnce(deps: DeliverBatchDeps, delivery: ClaimedDelivery): P
   const attempt = delivery.attempt_count - delivery.retry_base;
   const decision = decideAttempt(facts, attempt, { scale: deps.config.retryScheduleScale, random: deps.random ?? Math.random });
   const resolution = resolve(decision, facts.message);
-  await recordAttempt(
-    deps.db,
-    {
-      ruleEventId: delivery.id,
-      attempt: delivery.attempt_count,
-      outcome: decision.outcome,
-      httpStatus: facts.httpStatus ?? null,
-      durationMs: Math.round(facts.durationMs),
-      request: facts.request ?? null,
-      responseHeaders: facts.responseHeaders ?? null,
-      responseBody: facts.responseBody ?? null,
-      error: facts.message ?? null,
-      startedAt,
-      completedAt,
-    },
-    resolution,
-    {
-      id: delivery.connection_id,
-      deactivateAfterMs: deps.config.deactivateAfterMs,
-      deactivateNow: decision.next === "failed" ? decision.deactivateConnection : undefined,
-    },
-    randomUUID(),
-  );
+  const record: AttemptRecord = {
+    ruleEventId: delivery.id,
+    attempt: delivery.attempt_count,
+    outcome: decision.outcome,
+    httpStatus: facts.httpStatus ?? null,
+    durationMs: Math.round(facts.durationMs),
+    request: facts.request ?? null,
+    responseHeaders: facts.responseHeaders ?? null,
+    responseBody: facts.responseBody ?? null,
+    error: facts.message ?? null,
+    startedAt,
+    completedAt,
+  };
+  if (resolution.status === "completed") {
+    await deps.recorder.completed({ record, connectionId: delivery.connection_id, attemptId: randomUUID() });
+  } else {
+    await recordAttempt(
+      deps.db,
+      record,
+      resolution,
+      {
+        id: delivery.connection_id,
+        deactivateAfterMs: deps.config.deactivateAfterMs,
+        deactivateNow: decision.next === "failed" ? decision.deactivateConnection : undefined,
+      },
+      randomUUID(),
+    );
+  }
   deps.log.info(
     {
       ruleEvent: delivery.id,

@@ -160,8 +160,10 @@ export async function recordAttempt(
       insert into delivery_attempts (id, rule_event_id, attempt, outcome_code, http_status, duration_ms, request, response_headers,
         response_body, error, next_attempt_at, started_at, completed_at)
       values (${attemptId}, ${record.ruleEventId}, ${record.attempt}, ${record.outcome}, ${record.httpStatus}, ${record.durationMs},
-        ${JSON.stringify(record.request ?? null)}::jsonb, ${JSON.stringify(record.responseHeaders ?? null)}::jsonb,
-        ${record.responseBody}, ${record.error}, ${nextAttemptAt}, ${record.startedAt}, ${record.completedAt})`.execute(trx);
+        ${storableJson(record.request)}::jsonb, ${storableJson(record.responseHeaders)}::jsonb,
+        ${storableText(record.responseBody)}, ${storableText(record.error)}, ${nextAttemptAt}, ${record.startedAt}, ${record.completedAt})`.execute(
+      trx,
+    );
     const updated = await sql`
       update rule_events set
         status = ${resolution.status},
@@ -189,6 +191,69 @@ export async function recordAttempt(
         : undefined);
     if (reason !== undefined) await deactivateConnection(trx, connection.id, reason);
   });
+}
+
+/**
+ * Records successful attempts, many in one statement (so one commit): each attempt row, and each delivery
+ * `completed` if it is still this attempt's (as `recordAttempt` does), and the end of the connections'
+ * failure streaks. Rejects as a whole; the caller may then record the attempts one by one.
+ */
+export async function recordCompletedAttempts(
+  db: DeliveryDb,
+  attempts: ReadonlyArray<{ readonly record: AttemptRecord; readonly connectionId: string; readonly attemptId: string }>,
+): Promise<void> {
+  const rows = attempts.map(({ record, connectionId, attemptId }) => ({
+    id: attemptId,
+    rule_event_id: record.ruleEventId,
+    attempt: record.attempt,
+    outcome_code: record.outcome,
+    http_status: record.httpStatus,
+    duration_ms: record.durationMs,
+    request: record.request ?? null,
+    response_headers: record.responseHeaders ?? null,
+    response_body: record.responseBody,
+    error: record.error,
+    started_at: record.startedAt,
+    completed_at: record.completedAt,
+    connection_id: connectionId,
+  }));
+  await sql`
+    with input as (
+      select * from jsonb_to_recordset(${storableJson(rows)}::jsonb) as r(
+        id uuid, rule_event_id uuid, attempt int, outcome_code text, http_status int, duration_ms int, request jsonb,
+        response_headers jsonb, response_body text, error text, started_at timestamptz, completed_at timestamptz, connection_id uuid)
+    ),
+    recorded as (
+      insert into delivery_attempts (id, rule_event_id, attempt, outcome_code, http_status, duration_ms, request, response_headers,
+        response_body, error, next_attempt_at, started_at, completed_at)
+      select id, rule_event_id, attempt, outcome_code, http_status, duration_ms, request, response_headers,
+        response_body, error, null, started_at, completed_at
+      from input
+    ),
+    moved as (
+      update rule_events re set status = 'completed', last_error = null, next_attempt_at = null,
+        completed_at = i.completed_at, lease_expires_at = null
+      from input i
+      where re.id = i.rule_event_id and re.status = 'processing' and re.attempt_count = i.attempt
+    ),
+    healed as (
+      update connections set failing_since = null
+      where id in (select connection_id from input) and failing_since is not null
+    )
+    select 1`.execute(db);
+}
+
+/**
+ * Text as PostgreSQL can store it: a destination's answer may hold NUL characters, which `text` and `jsonb`
+ * refuse (the attempt could then never be recorded, and would be sent again at every lease's end).
+ */
+function storableText(text: string | null): string | null {
+  return text?.replaceAll("\u0000", "\ufffd") ?? null;
+}
+
+/** `value` as JSON that `jsonb` accepts: every string's NUL characters replaced (`jsonb` refuses `\u0000`). */
+function storableJson(value: unknown): string {
+  return JSON.stringify(value ?? null, (_key, v: unknown) => (typeof v === "string" ? storableText(v) : v));
 }
 
 /** Deactivates a connection and fails its waiting deliveries, saying why. */

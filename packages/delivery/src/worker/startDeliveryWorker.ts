@@ -2,6 +2,7 @@ import type { SecretBox } from "@switchyard/secret-box";
 import { Logger, type Runner, run } from "graphile-worker";
 import { Kysely, PostgresDialect } from "kysely";
 import type pg from "pg";
+import { createAttemptRecorder } from "./attemptRecorder.js";
 import { createAttemptRunner } from "./attemptRunner.js";
 import type { DeliveryWorkerConfig } from "./config.js";
 import { deliverBatch } from "./deliverBatch.js";
@@ -37,6 +38,8 @@ export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<Del
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: deps.pool }) });
   const destinations = deps.destinations ?? createDestinations(deps.config.destinationAllowList);
   const attempts = createAttemptRunner(deps.config.maxInFlight);
+  // Two statements at once leave the pool's other connections to jobs, claims and the sweeper.
+  const recorder = createAttemptRecorder(db, { maxInFlight: 2, maxBatch: 256 });
   const runner: Runner = await run({
     pgPool: deps.pool,
     concurrency: deps.config.concurrency,
@@ -50,7 +53,7 @@ export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<Del
           deps.log.error({ payload }, "deliver job without a rule_events list; dropped");
           return;
         }
-        const batchDeps = { db, secretBox: deps.secretBox, destinations, config: deps.config, log: deps.log, attempts };
+        const batchDeps = { db, secretBox: deps.secretBox, destinations, config: deps.config, log: deps.log, attempts, recorder };
         await deliverBatch(batchDeps, ids, typeof deferrals === "number" ? deferrals : 0);
       },
     },
