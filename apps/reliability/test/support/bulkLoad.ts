@@ -9,6 +9,8 @@ export interface BulkAnswer {
   readonly ms: number;
   /** Sent on a connection opened for it (none of the agent's kept-alive connections was free). */
   readonly newConnection: boolean;
+  /** Why there was no answer: the error's code (`ECONNRESET`, `timeout`, …). */
+  readonly failure?: string;
 }
 
 export interface BulkTarget {
@@ -42,10 +44,11 @@ export class BulkLoad {
     const body = Buffer.from(this.#template.replaceAll('"__R__"', String(r)).replaceAll("__R__", `r${r}`));
     return new Promise((resolve) => {
       let settled = false;
-      const settle = (status: number | "no answer") => {
+      const settle = (status: number | "no answer", error?: NodeJS.ErrnoException) => {
         if (settled) return;
         settled = true;
-        resolve({ r, dueAt, status, ms: performance.now() - dueAt, newConnection: !req.reusedSocket });
+        const answer = { r, dueAt, status, ms: performance.now() - dueAt, newConnection: !req.reusedSocket };
+        resolve(error === undefined ? answer : { ...answer, failure: error.code ?? error.message });
       };
       const req = request(
         {
@@ -64,11 +67,11 @@ export class BulkLoad {
         (res) => {
           res.resume();
           res.once("end", () => settle(res.statusCode ?? 0));
-          res.once("error", () => settle("no answer"));
+          res.once("error", (error) => settle("no answer", error));
         },
       );
-      req.once("timeout", () => req.destroy(new Error("timed out")));
-      req.once("error", () => settle("no answer"));
+      req.once("timeout", () => req.destroy(Object.assign(new Error("timed out"), { code: "timeout" })));
+      req.once("error", (error) => settle("no answer", error));
       req.end(body);
     });
   }
