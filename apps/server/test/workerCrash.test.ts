@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTenant, type Tenant } from "./support/fixtures.js";
 import { waitFor } from "./support/receiver.js";
@@ -27,7 +28,7 @@ interface WorkerProcess {
 }
 
 /** Starts `node apps/worker/dist/main.js` and waits until it says it runs. */
-async function startWorkerProcess(): Promise<WorkerProcess> {
+async function startWorkerProcess(env: Record<string, string> = {}): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [workerMain], {
     env: {
       PATH: process.env.PATH,
@@ -39,6 +40,7 @@ async function startWorkerProcess(): Promise<WorkerProcess> {
       SWITCHYARD_LEASE_SWEEP_MS: "200",
       SWITCHYARD_WORKER_POLL_MS: "100",
       SWITCHYARD_RETRY_SCHEDULE_SCALE: "0.001",
+      ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -134,5 +136,38 @@ describe("a worker killed mid-delivery", () => {
       await stopWorkerProcess(second);
     }
     expect(second.child.exitCode).toBe(0);
+  });
+});
+
+describe("a deliver job lost before its deliveries were claimed", () => {
+  it("when due deliveries have had no job for SWITCHYARD_DELIVERY_STALE_MS, then a worker's sweeper gives them one and they are delivered once", async () => {
+    // Several connections, so that the sweeper's walk over connections has more than one to look at.
+    const routes = await Promise.all(
+      ["lost.one", "lost.two", "lost.three"].map((event) => routeToReceiver(server, tenant, event, { closers })),
+    );
+    const events = [];
+    for (const event of ["lost.one", "lost.two", "lost.three"]) events.push(await emitEvent(server, tenant, { event }));
+    // No worker runs; the jobs die as with a worker killed after taking them (graphile-worker would free them only after hours).
+    const deleted = await sql`
+      delete from graphile_worker._private_jobs
+      where task_id = (select id from graphile_worker._private_tasks where identifier = 'deliver')`.execute(server.db);
+    expect(Number(deleted.numAffectedRows)).toBeGreaterThanOrEqual(3);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+
+    const worker = await startWorkerProcess({ SWITCHYARD_DELIVERY_STALE_MS: "500" });
+    try {
+      for (const event of events) {
+        await waitFor(
+          `event ${event.id} to be delivered`,
+          () => eventDetail(server, tenant, event.id),
+          (e) => e.status === "completed",
+          15_000,
+        );
+      }
+      expect(routes.map((r) => r.receiver.requests.length)).toEqual([1, 1, 1]);
+      expect(worker.output.join("")).toContain("gave a job to due deliveries that had none");
+    } finally {
+      await stopWorkerProcess(worker);
+    }
   });
 });

@@ -279,12 +279,21 @@ export async function failWithoutAttempt(db: DeliveryDb, ruleEventId: string, la
  * frees such a job only after hours). Keyed by delivery, so a delivery never has two such jobs.
  */
 export async function requeueStaleDeliveries(db: DeliveryDb, staleAfterMs: number, limit: number): Promise<number> {
+  // Connection by connection, so that rule_events_connection_idx (connection_id, status, created_at) finds the
+  // waiting rows: a scan of the whole table (its history included) every sweep grows with the table. The
+  // `created_at` bound is implied by the due-time bound (a delivery is never due before it was created) and
+  // is what the index can use.
   const result = await sql<{ id: string }>`
     select re.id from (
-      select id from rule_events
-      where status in ('pending', 'retrying')
-        and coalesce(next_attempt_at, created_at) < now() - make_interval(secs => ${staleAfterMs / 1000})
-      order by coalesce(next_attempt_at, created_at) limit ${limit}
+      select waiting.id from connections c
+      cross join lateral (
+        select id, coalesce(next_attempt_at, created_at) as due from rule_events
+        where connection_id = c.id and status in ('pending', 'retrying')
+          and created_at < now() - make_interval(secs => ${staleAfterMs / 1000})
+          and coalesce(next_attempt_at, created_at) < now() - make_interval(secs => ${staleAfterMs / 1000})
+        order by created_at limit ${limit}
+      ) waiting
+      order by waiting.due limit ${limit}
     ) re
     cross join lateral graphile_worker.add_job(${deliverTask}, json_build_object('rule_events', json_build_array(re.id)),
       job_key := 'deliver:' || re.id, job_key_mode := 'preserve_run_at') as job`.execute(db);
