@@ -11,6 +11,8 @@ export interface DeliveryRound {
   readonly raw: RawInsertResult;
   readonly baseline: SwitchyardResult;
   readonly routed: SwitchyardResult;
+  /** (g'): as (g), with no worker in the server process: routing's cost to ingestion alone. */
+  readonly routedNoWorker: SwitchyardResult;
   readonly jobs: TrivialJobsResult;
   readonly delivery: DeliveryRunResult;
 }
@@ -52,6 +54,11 @@ export function summarizeDelivery(rounds: readonly DeliveryRound[]) {
     routedOverBaseline: med(rounds, (r) => r.routed.eventsPerSecond / r.baseline.eventsPerSecond),
     routedServerUs: med(rounds, (r) => r.routed.serverUsPerEvent),
     routedPostgresUs: med(rounds, (r) => r.routed.postgresUsPerEvent),
+    routedNoWorkerPerSecond: med(rounds, (r) => r.routedNoWorker.eventsPerSecond),
+    routedNoWorkerRatio: med(rounds, (r) => r.routedNoWorker.eventsPerSecond / r.raw.eventsPerSecond),
+    routedNoWorkerOverBaseline: med(rounds, (r) => r.routedNoWorker.eventsPerSecond / r.baseline.eventsPerSecond),
+    routedNoWorkerServerUs: med(rounds, (r) => r.routedNoWorker.serverUsPerEvent),
+    routedNoWorkerPostgresUs: med(rounds, (r) => r.routedNoWorker.postgresUsPerEvent),
   };
 }
 
@@ -69,23 +76,25 @@ export function formatDeliveryTable(rounds: readonly DeliveryRound[], settings: 
     `| ratio e/d (median of per-round ratios) | **${n2(s.ratio)}** | | ≥ ${deliveryTargets.ratio} (goal ${deliveryTargets.goal}) | ${pass(s.ratio >= deliveryTargets.ratio && s.incomplete === 0)}${s.ratio >= deliveryTargets.goal ? " (goal met)" : " (goal not met)"}${s.incomplete > 0 ? `; ${s.incomplete} round(s) did not deliver the whole burst by the deadline` : ""} |`,
     `| (f) end-to-end latency, 201 at the client → webhook at the receiver, open loop ${n0(rate)} events/s (${e2e.requestsPerSecond} requests/s of ${e2e.eventsPerRequest} events) for ${e2e.durationMs / 1000} s | p50 **${n1(s.p50Ms)} ms**, p99 **${n1(s.p99Ms)} ms** | ${n1(s.e2eServerUs + s.e2ePostgresUs)} (server ${n1(s.e2eServerUs)}, PostgreSQL ${n1(s.e2ePostgresUs)}) per event delivered | p50 ≤ ${deliveryTargets.p50Ms}, p99 ≤ ${deliveryTargets.p99Ms} ms | ${pass(s.p50Ms <= deliveryTargets.p50Ms && s.p99Ms <= deliveryTargets.p99Ms && s.missing === 0)}${s.missing > 0 ? ` (${s.missing} not delivered)` : ""} |`,
     `| (g) (b) with routing on (every event matches the rule; worker delivering meanwhile), ratio g/a | ${n0(s.routedPerSecond)} events/s, **${n2(s.routedRatio)}** | ${n1(s.routedServerUs + s.routedPostgresUs)} (server ${n1(s.routedServerUs)}, PostgreSQL ${n1(s.routedPostgresUs)}) per event | within 10 % of b/a = ${n2(s.baselineRatio)} | ${pass(s.routedOverBaseline >= 1 - deliveryTargets.routingLoss)} (g/b = ${n2(s.routedOverBaseline)}) |`,
+    `| (g') (g) with no worker in the server (SWITCHYARD_RUN_WORKER=false): rule matching, deliveries and their jobs are written, nothing is delivered during the window, as when workers run on other machines; ratio g'/a | ${n0(s.routedNoWorkerPerSecond)} events/s, **${n2(s.routedNoWorkerRatio)}** | ${n1(s.routedNoWorkerServerUs + s.routedNoWorkerPostgresUs)} (server ${n1(s.routedNoWorkerServerUs)}, PostgreSQL ${n1(s.routedNoWorkerPostgresUs)}) per event | within 10 % of b/a = ${n2(s.baselineRatio)} | ${pass(s.routedNoWorkerOverBaseline >= 1 - deliveryTargets.routingLoss)} (g'/b = ${n2(s.routedNoWorkerOverBaseline)}) |`,
     ...(uncapped === undefined
       ? []
       : [
           `| diagnostic, not in the medians: (e) and (f) once with SWITCHYARD_DELIVERY_MAX_IN_FLIGHT=100000 and SWITCHYARD_DELIVERY_MAX_PER_CONNECTION=10000, so that no delivery is ever deferred | ${n0(uncapped.deliveriesPerSecond)} deliveries/s (${n0(uncapped.delivered)} of ${n0(uncapped.events)}${uncapped.complete ? `; all recorded completed after ${n1(uncapped.recordedSeconds)} s` : ", deadline"}), e/d ${n2(uncapped.deliveriesPerSecond / s.jobsPerSecond)}; (f) p50 ${n1(uncapped.endToEnd?.p50Ms ?? Number.NaN)} ms, p99 ${n1(uncapped.endToEnd?.p99Ms ?? Number.NaN)} ms over ${(uncapped.endToEnd?.seconds ?? 0).toFixed(0)} s | ${n1(uncapped.serverUsPerDelivery + uncapped.postgresUsPerDelivery)} (server ${n1(uncapped.serverUsPerDelivery)}, PostgreSQL ${n1(uncapped.postgresUsPerDelivery)}) per delivery | | |`,
         ]),
     "",
-    "| round | d jobs/s | e deliveries/s | e/d | e: delivered of sent; ingested in / delivered in / all recorded in s | f p50 / p99 / max ms | f ingest p50 / p99 ms | b ev/s | g ev/s | g/b | rule_events after e | other load |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| round | d jobs/s | e deliveries/s | e/d | e: delivered of sent; ingested in / delivered in / all recorded in s | f p50 / p99 / max ms | f ingest p50 / p99 ms | b ev/s | g ev/s | g/b | g' ev/s | g'/b | rule_events after e | other load |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...rounds.map((r, i) => {
       const d = r.delivery;
       const f = d.endToEnd;
-      const other = Math.max(r.jobs.otherLoad, d.otherLoad, f?.otherLoad ?? 0, r.routed.otherLoad);
+      const other = Math.max(r.jobs.otherLoad, d.otherLoad, f?.otherLoad ?? 0, r.routed.otherLoad, r.routedNoWorker.otherLoad);
       return (
         `| ${i + 1} | ${n0(r.jobs.jobsPerSecond)} | ${n0(d.deliveriesPerSecond)} | ${n2(d.deliveriesPerSecond / r.jobs.jobsPerSecond)} | ` +
         `${n0(d.delivered)} of ${n0(d.events)}${d.complete ? "" : " (deadline)"}; ${n1(d.ingestSeconds)} / ${n1(d.deliverSeconds)} / ${d.complete ? n1(d.recordedSeconds) : "–"} | ${f === undefined ? "–" : `${n1(f.p50Ms)} / ${n1(f.p99Ms)} / ${n1(f.maxMs)}`} | ` +
         `${f === undefined ? "–" : `${n1(f.ingestP50Ms)} / ${n1(f.ingestP99Ms)}`} | ${n0(r.baseline.eventsPerSecond)} | ${n0(r.routed.eventsPerSecond)} | ` +
-        `${n2(r.routed.eventsPerSecond / r.baseline.eventsPerSecond)} | ${Object.entries(d.statuses)
+        `${n2(r.routed.eventsPerSecond / r.baseline.eventsPerSecond)} | ${n0(r.routedNoWorker.eventsPerSecond)} | ` +
+        `${n2(r.routedNoWorker.eventsPerSecond / r.baseline.eventsPerSecond)} | ${Object.entries(d.statuses)
           .map(([k, v]) => `${k} ${n0(v)}`)
           .join(", ")}${d.repeats > 0 ? `; ${d.repeats} repeats` : ""} | ${Math.round(other * 100)} % |`
       );

@@ -183,6 +183,25 @@ async function main(): Promise<void> {
         `round ${round}: (g) Switchyard with routing ${Math.round(routed.eventsPerSecond)} events/s ` +
           `(${(routed.eventsPerSecond / raw.eventsPerSecond).toFixed(2)} of raw; ${receiver.deliveryIds.size} deliveries arrived meanwhile)`,
       );
+      // (g') the same, with no worker in the server: what routing costs ingestion itself.
+      const routedNoWorker = await withDatabase(
+        `r${round}_routed_noworker`,
+        (db) =>
+          measureSwitchyard(pg, db, tenant, {
+            connections: connections.http,
+            warmupMs: durations.warmupMs,
+            rampMs: durations.rampMs,
+            throughputMs: durations.throughputMs,
+            latencyMs: 0,
+            workDir,
+            env: { ...routeEnv, SWITCHYARD_RUN_WORKER: "false" },
+          }),
+        "bench_routing",
+      );
+      log(
+        `round ${round}: (g') Switchyard with routing, no worker ${Math.round(routedNoWorker.eventsPerSecond)} events/s ` +
+          `(${(routedNoWorker.eventsPerSecond / raw.eventsPerSecond).toFixed(2)} of raw)`,
+      );
       const jobs = await withDatabase(`r${round}_jobs`, (db) => measureTrivialJobs(pg, db, delivery.trivialJobs));
       log(`round ${round}: (d) graphile-worker ${jobs.version}, trivial jobs: ${Math.round(jobs.jobsPerSecond)} jobs/s`);
       const delivered = await withDatabase(
@@ -202,7 +221,7 @@ async function main(): Promise<void> {
           `ingested in ${delivered.ingestSeconds.toFixed(1)} s); (f) end-to-end p50/p99 ` +
           `${delivered.endToEnd?.p50Ms.toFixed(1)}/${delivered.endToEnd?.p99Ms.toFixed(1)} ms, ${delivered.endToEnd?.missing} missing`,
       );
-      deliveryRounds.push({ baseline: switchyard, raw, routed, jobs, delivery: delivered });
+      deliveryRounds.push({ baseline: switchyard, raw, routed, routedNoWorker, jobs, delivery: delivered });
     }
 
     let profiled: BenchReport["profile"];
