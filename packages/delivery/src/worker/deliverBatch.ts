@@ -42,7 +42,9 @@ const maxDeferMs = 5_000;
  * scheduled); only the database failing throws, and graphile-worker retries the job.
  */
 export async function deliverBatch(deps: DeliverBatchDeps, ids: readonly string[], deferrals = 0): Promise<void> {
-  const { claimed, left } = await claimDeliveries(deps.db, ids, claimLimits(deps));
+  const { claimed, left, leftConnections } = await claimDeliveries(deps.db, ids, claimLimits(deps));
+  const backlog = backlogOf(deps.attempts);
+  for (const connectionId of leftConnections) backlog.add(connectionId);
   startAttempts(deps, claimed);
   if (left.length > 0) await deferDeliveries(deps.db, left, deferrals + 1, Math.min(deps.config.deferMs * 2 ** deferrals, maxDeferMs));
 }
@@ -69,7 +71,7 @@ function startAttempts(deps: DeliverBatchDeps, claimed: readonly ClaimedDelivery
         );
         return;
       }
-      refill(deps, delivery.connection_id);
+      if (backlogOf(deps.attempts).has(delivery.connection_id)) refill(deps, delivery.connection_id);
     });
   }
 }
@@ -78,8 +80,25 @@ function startAttempts(deps: DeliverBatchDeps, claimed: readonly ClaimedDelivery
 const refilling = new WeakMap<AttemptRunner, Set<string>>();
 
 /**
- * An attempt to this connection just ended, so it has a free slot: take its next due deliveries now rather
- * than when their deferral ends. A fast destination is thus fed as fast as it answers; a hanging one, whose
+ * Connections for which this process deferred due deliveries (over their cap, or over its capacity) and
+ * whose backlog a refill has not yet found empty. Only these are refilled: otherwise the jobs that come
+ * with new deliveries claim them, many at a time, and a refill after every attempt would claim them one
+ * by one first (a transaction each), which costs more database work per delivery than it saves.
+ */
+const backlogs = new WeakMap<AttemptRunner, Set<string>>();
+
+function backlogOf(attempts: AttemptRunner): Set<string> {
+  let backlog = backlogs.get(attempts);
+  if (backlog === undefined) {
+    backlog = new Set<string>();
+    backlogs.set(attempts, backlog);
+  }
+  return backlog;
+}
+
+/**
+ * An attempt to this backlogged connection just ended, so it has a free slot: take its next due deliveries now
+ * rather than when their deferral ends. A fast destination is thus fed as fast as it answers; a hanging one, whose
  * attempts do not end, is not. What it cannot claim keeps the job or deferral it already has, and a
  * failure here only leaves the deliveries to that.
  */
@@ -91,7 +110,10 @@ function refill(deps: DeliverBatchDeps, connectionId: string): void {
   void (async () => {
     try {
       const ids = await dueDeliveriesOf(deps.db, connectionId, Math.min(deps.attempts.free(), deps.config.maxInFlightPerConnection));
-      if (ids.length === 0) return;
+      if (ids.length === 0) {
+        backlogOf(deps.attempts).delete(connectionId);
+        return;
+      }
       const { claimed } = await claimDeliveries(deps.db, ids, claimLimits(deps));
       startAttempts(deps, claimed);
     } catch (error) {

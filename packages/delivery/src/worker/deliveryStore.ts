@@ -44,14 +44,14 @@ export interface ClaimLimits {
  * connection take turns (a transaction-scoped advisory lock per connection, taken in id order so two
  * claims cannot deadlock), so each counts the others' attempts and the cap is exact. A claim sets `processing`, counts the attempt and sets a lease
  * after which a lost attempt goes back to the queue. Deliveries that are not due, already claimed,
- * finished or canceled are skipped, so a job that runs twice delivers once. Returns what was claimed and
- * the due deliveries left for later (see `deferDeliveries`).
+ * finished or canceled are skipped, so a job that runs twice delivers once. Returns what was claimed, and
+ * the due deliveries left for later (see `deferDeliveries`) with their connections.
  */
 export async function claimDeliveries(
   db: DeliveryDb,
   ids: readonly string[],
   limits: ClaimLimits,
-): Promise<{ claimed: ClaimedDelivery[]; left: string[] }> {
+): Promise<{ claimed: ClaimedDelivery[]; left: string[]; leftConnections: Set<string> }> {
   return db.transaction().execute(async (trx) => {
     await sql`
       select count(pg_advisory_xact_lock(hashtextextended(connection_id::text, ${connectionLockSeed})))
@@ -97,11 +97,12 @@ export async function claimDeliveries(
       join events e on e.id = c.event_id`.execute(trx);
     const claimedIds = new Set(result.rows.map((r) => r.id));
     // In this transaction the claimed rows already read `processing`; the due ones left over are ours to defer.
-    const due = await sql<{ id: string }>`
-      select id from rule_events
+    const due = await sql<{ id: string; connection_id: string }>`
+      select id, connection_id from rule_events
       where id = any(${ids}::uuid[]) and status in ('pending', 'retrying')
         and coalesce(next_attempt_at, now()) <= now() + interval '1 second'`.execute(trx);
-    return { claimed: result.rows, left: due.rows.map((r) => r.id).filter((id) => !claimedIds.has(id)) };
+    const left = due.rows.filter((r) => !claimedIds.has(r.id));
+    return { claimed: result.rows, left: left.map((r) => r.id), leftConnections: new Set(left.map((r) => r.connection_id)) };
   });
 }
 
