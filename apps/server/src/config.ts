@@ -29,6 +29,11 @@ export interface Config {
   /** Longest time a client may take to send a whole request. `SWITCHYARD_REQUEST_TIMEOUT_MS`, default 30000. */
   readonly requestTimeoutMs: number;
   /**
+   * How long an idle kept-alive client connection stays open; longer than the idle timeout of the gateway or
+   * client pools in front (so that they close first). `SWITCHYARD_KEEP_ALIVE_TIMEOUT_MS`, default 65000.
+   */
+  readonly keepAliveTimeoutMs: number;
+  /**
    * Most events one ingest statement carries when concurrent requests are written together (group commit;
    * at most half the pool's connections write events at once). `SWITCHYARD_INGEST_GROUP_MAX_ROWS`, default 400.
    */
@@ -134,6 +139,7 @@ export function parseConfig(env: Env = process.env): Config {
     dbTimeoutMs: integer(env, "SWITCHYARD_DB_TIMEOUT_MS", 5000, 100, 600_000),
     dbPoolSize: integer(env, "SWITCHYARD_DB_POOL_SIZE", 10, 1, 1000),
     requestTimeoutMs: integer(env, "SWITCHYARD_REQUEST_TIMEOUT_MS", 30_000, 1000, 3_600_000),
+    keepAliveTimeoutMs: integer(env, "SWITCHYARD_KEEP_ALIVE_TIMEOUT_MS", 65_000, 1000, 3_600_000),
     ingestGroupMaxRows: integer(env, "SWITCHYARD_INGEST_GROUP_MAX_ROWS", 400, 1, 100_000),
     ingestMaxInProgress: integer(env, "SWITCHYARD_INGEST_MAX_IN_PROGRESS", 64, 0, 1_000_000),
     ingestMaxQueueWaitMs: integer(env, "SWITCHYARD_INGEST_MAX_QUEUE_WAIT_MS", 1000, 0, 600_000),

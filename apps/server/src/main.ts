@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   const worker = config.runWorker ? await startWorkerInProcess(resources.databaseUrl, resources.secretBox) : undefined;
   const app = createApp({ db: resources.db, spec, secretBox: resources.secretBox, config, log, rateLimiter, metrics });
   const server = app.listen(config.port, config.host);
-  hardenServer(server, { requestTimeoutMs: config.requestTimeoutMs });
+  hardenServer(server, { requestTimeoutMs: config.requestTimeoutMs, keepAliveTimeoutMs: config.keepAliveTimeoutMs });
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
     server.once("error", reject);

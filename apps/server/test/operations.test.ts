@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { Agent, request } from "node:http";
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { createEvent, createEventsBulk, getWorkspace } from "@switchyard/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -315,6 +316,35 @@ describe("configuration of the operations features", () => {
     expect(parseConfig({}).shutdownGraceMs).toBe(10_000);
     expect(parseConfig({ SWITCHYARD_SHUTDOWN_GRACE_MS: "2500" }).shutdownGraceMs).toBe(2500);
     expect(() => parseConfig({ SWITCHYARD_SHUTDOWN_GRACE_MS: "soon" })).toThrow(/^SWITCHYARD_SHUTDOWN_GRACE_MS: /);
+  });
+
+  it("when SWITCHYARD_KEEP_ALIVE_TIMEOUT_MS is unset, then idle connections are kept 65 s (above a gateway's usual 60 s); when malformed, then parsing fails", () => {
+    expect(parseConfig({}).keepAliveTimeoutMs).toBe(65_000);
+    expect(parseConfig({ SWITCHYARD_KEEP_ALIVE_TIMEOUT_MS: "120000" }).keepAliveTimeoutMs).toBe(120_000);
+    expect(() => parseConfig({ SWITCHYARD_KEEP_ALIVE_TIMEOUT_MS: "forever" })).toThrow(/^SWITCHYARD_KEEP_ALIVE_TIMEOUT_MS: /);
+  });
+
+  it("when a kept-alive connection has been idle for the keep-alive timeout, then the server closes it, and not before; the answer announces the timeout", async () => {
+    const short = await startTestServer(databaseUrl, { keepAliveTimeoutMs: 2000 });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const { keepAlive, socket } = await new Promise<{ keepAlive: string | undefined; socket: Socket }>((resolve, reject) => {
+        const req = request(`${short.baseUrl}/healthz`, { agent }, (res) => {
+          res.resume();
+          res.once("end", () => resolve({ keepAlive: res.headers["keep-alive"] as string | undefined, socket: req.socket as Socket }));
+        });
+        req.once("error", reject);
+        req.end();
+      });
+      expect(keepAlive).toBe("timeout=2");
+      const idleStart = performance.now();
+      const closedAfter = await new Promise<number>((resolve) => socket.once("close", () => resolve(performance.now() - idleStart)));
+      expect(closedAfter).toBeGreaterThan(1500);
+      expect(closedAfter).toBeLessThan(4000);
+    } finally {
+      agent.destroy();
+      await short.close();
+    }
   });
 
   it("when trust proxy names the loopback proxy, then the access line shows the forwarded client address", async () => {

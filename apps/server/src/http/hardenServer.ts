@@ -7,10 +7,14 @@ import type { Duplex } from "node:stream";
  * - a request line, headers or framing Node's parser refuses (oversized headers, conflicting
  *   Content-Length, a bad chunk, a NUL in a header) is answered in the error envelope, not Node's bare status;
  * - a client that announces a body and stops sending is cut off after `requestTimeoutMs`
- *   (Node's default is five minutes), headers after at most 10 s.
+ *   (Node's default is five minutes), headers after at most 10 s;
+ * - an idle kept-alive connection is closed after `keepAliveTimeoutMs` (Node's default is 5 s). A client
+ *   that sends on a connection at the moment the server closes it gets a reset, not an answer; a gateway
+ *   or client pool whose own idle timeout is shorter (60 s is common) always closes first, so never meets it.
  */
-export function hardenServer(server: Server, options: { readonly requestTimeoutMs: number }): void {
+export function hardenServer(server: Server, options: { readonly requestTimeoutMs: number; readonly keepAliveTimeoutMs: number }): void {
   server.requestTimeout = options.requestTimeoutMs;
+  server.keepAliveTimeout = options.keepAliveTimeoutMs;
   server.headersTimeout = Math.min(10_000, options.requestTimeoutMs);
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
     if (error.code === "ECONNRESET" || !socket.writable) {

@@ -38,6 +38,7 @@ export type TestServerConfig = Pick<
   | "ingestGroupMaxRows"
   | "ingestMaxInProgress"
   | "ingestMaxQueueWaitMs"
+  | "keepAliveTimeoutMs"
   | "trustProxy"
   | "destinationAllowList"
   | "signingSecretGraceMs"
@@ -60,6 +61,7 @@ export const testConfig: TestServerConfig = {
   ingestGroupMaxRows: 400,
   ingestMaxInProgress: 64,
   ingestMaxQueueWaitMs: 1000,
+  keepAliveTimeoutMs: 65_000,
   corsOrigins: "*",
   trustProxy: false,
   rateLimit: { eventsPerSecond: 0, burst: 100, store: "memory" },
@@ -108,7 +110,7 @@ export async function startTestServer(databaseUrl: string, overrides: Partial<Te
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, "127.0.0.1", () => resolve(s));
   });
-  hardenServer(server, { requestTimeoutMs: 10_000 });
+  hardenServer(server, { requestTimeoutMs: 10_000, keepAliveTimeoutMs: config.keepAliveTimeoutMs });
   const workerConfig = { ...testWorkerConfig, ...config.worker };
   const workerPool = config.worker === undefined ? undefined : createWorkerPool(databaseUrl, workerConfig.concurrency, () => {});
   const worker =
