@@ -164,40 +164,29 @@ async function main(): Promise<void> {
       results.push({ raw, ...(repository === undefined ? {} : { repository }), switchyard });
 
       // (g) the same closed loop as (b), routing on: every event matches the rule; the receiver answers 200.
+      // (g') the same with no worker in the server: what routing costs ingestion itself.
+      const measureRouted = (name: string, env: Record<string, string>) =>
+        withDatabase(
+          name,
+          (db) =>
+            measureSwitchyard(pg, db, tenant, {
+              connections: connections.http,
+              warmupMs: durations.warmupMs,
+              rampMs: durations.rampMs,
+              throughputMs: durations.throughputMs,
+              latencyMs: 0,
+              workDir,
+              env,
+            }),
+          "bench_routing",
+        );
       receiver.reset();
-      const routed = await withDatabase(
-        `r${round}_routed`,
-        (db) =>
-          measureSwitchyard(pg, db, tenant, {
-            connections: connections.http,
-            warmupMs: durations.warmupMs,
-            rampMs: durations.rampMs,
-            throughputMs: durations.throughputMs,
-            latencyMs: 0,
-            workDir,
-            env: routeEnv,
-          }),
-        "bench_routing",
-      );
+      const routed = await measureRouted(`r${round}_routed`, routeEnv);
       log(
         `round ${round}: (g) Switchyard with routing ${Math.round(routed.eventsPerSecond)} events/s ` +
           `(${(routed.eventsPerSecond / raw.eventsPerSecond).toFixed(2)} of raw; ${receiver.deliveryIds.size} deliveries arrived meanwhile)`,
       );
-      // (g') the same, with no worker in the server: what routing costs ingestion itself.
-      const routedNoWorker = await withDatabase(
-        `r${round}_routed_noworker`,
-        (db) =>
-          measureSwitchyard(pg, db, tenant, {
-            connections: connections.http,
-            warmupMs: durations.warmupMs,
-            rampMs: durations.rampMs,
-            throughputMs: durations.throughputMs,
-            latencyMs: 0,
-            workDir,
-            env: { ...routeEnv, SWITCHYARD_RUN_WORKER: "false" },
-          }),
-        "bench_routing",
-      );
+      const routedNoWorker = await measureRouted(`r${round}_routed_noworker`, { ...routeEnv, SWITCHYARD_RUN_WORKER: "false" });
       log(
         `round ${round}: (g') Switchyard with routing, no worker ${Math.round(routedNoWorker.eventsPerSecond)} events/s ` +
           `(${(routedNoWorker.eventsPerSecond / raw.eventsPerSecond).toFixed(2)} of raw)`,
