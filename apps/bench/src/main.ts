@@ -8,7 +8,7 @@ import { waitForQuietMachine } from "./cpuWindow.js";
 import { type DeliveryRound, formatDeliveryTable, writeDeliveryBlock } from "./deliveryReport.js";
 import { measureDelivery, measureTrivialJobs } from "./measureDelivery.js";
 import { measureRawInsert, type RawInsertResult } from "./measureRawInsert.js";
-import { measureSwitchyard } from "./measureSwitchyard.js";
+import { measureSwitchyard, type SwitchyardOptions } from "./measureSwitchyard.js";
 import { type PostgresCluster, startPostgresCluster } from "./postgresCluster.js";
 import { startReceiver } from "./receiver.js";
 import { type BenchReport, formatProfile, formatTable, type Round, slowSummary, writeBenchmarksDoc } from "./report.js";
@@ -129,6 +129,18 @@ async function main(): Promise<void> {
     const results: Round[] = [];
     const deliveryRounds: DeliveryRound[] = [];
     let repositoryProblem: string | undefined;
+    /** (b)'s closed loop alone, without its latency phase: for (g), (g') and the profiled run. */
+    const closedLoopOnly = (database: string, extra: Pick<SwitchyardOptions, "env" | "profileDir">) =>
+      measureSwitchyard(pg, database, tenant, {
+        connections: connections.http,
+        warmupMs: durations.warmupMs,
+        rampMs: durations.rampMs,
+        throughputMs: durations.throughputMs,
+        latencyMs: 0,
+        workDir,
+        ...extra,
+      });
+
     for (let round = 1; round <= rounds; round++) {
       const raw = await withDatabase(`r${round}_raw`, (db) => measureRawInsert(pg, db, tenant, { ...rawOptions, statement: "plain" }));
       log(`round ${round}: (a) raw ${Math.round(raw.eventsPerSecond)} events/s`);
@@ -165,28 +177,17 @@ async function main(): Promise<void> {
 
       // (g) the same closed loop as (b), routing on: every event matches the rule; the receiver answers 200.
       // (g') the same with no worker in the server: what routing costs ingestion itself.
-      const measureRouted = (name: string, env: Record<string, string>) =>
-        withDatabase(
-          name,
-          (db) =>
-            measureSwitchyard(pg, db, tenant, {
-              connections: connections.http,
-              warmupMs: durations.warmupMs,
-              rampMs: durations.rampMs,
-              throughputMs: durations.throughputMs,
-              latencyMs: 0,
-              workDir,
-              env,
-            }),
-          "bench_routing",
-        );
       receiver.reset();
-      const routed = await measureRouted(`r${round}_routed`, routeEnv);
+      const routed = await withDatabase(`r${round}_routed`, (db) => closedLoopOnly(db, { env: routeEnv }), "bench_routing");
       log(
         `round ${round}: (g) Switchyard with routing ${Math.round(routed.eventsPerSecond)} events/s ` +
           `(${(routed.eventsPerSecond / raw.eventsPerSecond).toFixed(2)} of raw; ${receiver.deliveryIds.size} deliveries arrived meanwhile)`,
       );
-      const routedNoWorker = await measureRouted(`r${round}_routed_noworker`, { ...routeEnv, SWITCHYARD_RUN_WORKER: "false" });
+      const routedNoWorker = await withDatabase(
+        `r${round}_routed_noworker`,
+        (db) => closedLoopOnly(db, { env: { ...routeEnv, SWITCHYARD_RUN_WORKER: "false" } }),
+        "bench_routing",
+      );
       log(
         `round ${round}: (g') Switchyard with routing, no worker ${Math.round(routedNoWorker.eventsPerSecond)} events/s ` +
           `(${(routedNoWorker.eventsPerSecond / raw.eventsPerSecond).toFixed(2)} of raw)`,
@@ -216,17 +217,7 @@ async function main(): Promise<void> {
     let profiled: BenchReport["profile"];
     if (profile) {
       const profileDir = join(workDir, "profile");
-      const run = await withDatabase("profiled", (db) =>
-        measureSwitchyard(pg, db, tenant, {
-          connections: connections.http,
-          warmupMs: durations.warmupMs,
-          rampMs: durations.rampMs,
-          throughputMs: durations.throughputMs,
-          latencyMs: 0,
-          workDir,
-          profileDir,
-        }),
-      );
+      const run = await withDatabase("profiled", (db) => closedLoopOnly(db, { profileDir }));
       const summary = summarizeCpuProfile(join(profileDir, "server.cpuprofile"), run.windowUs[0], run.windowUs[1]);
       profiled = { summary, run };
       log(`profiled run: ${Math.round(run.eventsPerSecond)} events/s`);

@@ -43,7 +43,7 @@ const maxDeferMs = 5_000;
  */
 export async function deliverBatch(deps: DeliverBatchDeps, ids: readonly string[], deferrals = 0): Promise<void> {
   const { claimed, left, leftConnections } = await claimDeliveries(deps.db, ids, claimLimits(deps));
-  const backlog = backlogOf(deps.attempts);
+  const { backlog } = connectionsOf(deps.attempts);
   for (const connectionId of leftConnections) backlog.add(connectionId);
   startAttempts(deps, claimed);
   if (left.length > 0) await deferDeliveries(deps.db, left, deferrals + 1, Math.min(deps.config.deferMs * 2 ** deferrals, maxDeferMs));
@@ -71,29 +71,33 @@ function startAttempts(deps: DeliverBatchDeps, claimed: readonly ClaimedDelivery
         );
         return;
       }
-      if (backlogOf(deps.attempts).has(delivery.connection_id)) refill(deps, delivery.connection_id);
+      if (connectionsOf(deps.attempts).backlog.has(delivery.connection_id)) refill(deps, delivery.connection_id);
     });
   }
 }
 
-/** Connections this process is refilling right now: one refill at a time each. */
-const refilling = new WeakMap<AttemptRunner, Set<string>>();
-
 /**
- * Connections for which this process deferred due deliveries (over their cap, or over its capacity) and
- * whose backlog a refill has not yet found empty. Only these are refilled: otherwise the jobs that come
- * with new deliveries claim them, many at a time, and a refill after every attempt would claim them one
- * by one first (a transaction each), which costs more database work per delivery than it saves.
+ * Per process (its attempt runner), by connection id:
+ * - `refilling`: connections being refilled right now, one refill at a time each;
+ * - `backlog`: connections for which this process deferred due deliveries (over their cap, or over its
+ *   capacity) and whose backlog a refill has not yet found empty. Only these are refilled: otherwise the jobs
+ *   that come with new deliveries claim them, many at a time, and a refill after every attempt would claim them
+ *   one by one first (a transaction each), which costs more database work per delivery than it saves.
  */
-const backlogs = new WeakMap<AttemptRunner, Set<string>>();
+interface ConnectionState {
+  readonly refilling: Set<string>;
+  readonly backlog: Set<string>;
+}
 
-function backlogOf(attempts: AttemptRunner): Set<string> {
-  let backlog = backlogs.get(attempts);
-  if (backlog === undefined) {
-    backlog = new Set<string>();
-    backlogs.set(attempts, backlog);
+const connectionStates = new WeakMap<AttemptRunner, ConnectionState>();
+
+function connectionsOf(attempts: AttemptRunner): ConnectionState {
+  let state = connectionStates.get(attempts);
+  if (state === undefined) {
+    state = { refilling: new Set(), backlog: new Set() };
+    connectionStates.set(attempts, state);
   }
-  return backlog;
+  return state;
 }
 
 /**
@@ -103,15 +107,14 @@ function backlogOf(attempts: AttemptRunner): Set<string> {
  * failure here only leaves the deliveries to that.
  */
 function refill(deps: DeliverBatchDeps, connectionId: string): void {
-  const busy = refilling.get(deps.attempts) ?? new Set<string>();
-  refilling.set(deps.attempts, busy);
-  if (busy.has(connectionId) || deps.attempts.free() === 0) return;
-  busy.add(connectionId);
+  const { refilling, backlog } = connectionsOf(deps.attempts);
+  if (refilling.has(connectionId) || deps.attempts.free() === 0) return;
+  refilling.add(connectionId);
   void (async () => {
     try {
       const ids = await dueDeliveriesOf(deps.db, connectionId, Math.min(deps.attempts.free(), deps.config.maxInFlightPerConnection));
       if (ids.length === 0) {
-        backlogOf(deps.attempts).delete(connectionId);
+        backlog.delete(connectionId);
         return;
       }
       const { claimed } = await claimDeliveries(deps.db, ids, claimLimits(deps));
@@ -119,7 +122,7 @@ function refill(deps: DeliverBatchDeps, connectionId: string): void {
     } catch (error) {
       deps.log.warn({ err: error, connection: connectionId }, "could not refill a connection's deliveries; they wait for their deferral");
     } finally {
-      busy.delete(connectionId);
+      refilling.delete(connectionId);
     }
   })();
 }
