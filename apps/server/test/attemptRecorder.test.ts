@@ -3,6 +3,7 @@ import { createAttemptRecorder, type DeliveryDb } from "@switchyard/delivery";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTenant, type Tenant } from "./support/fixtures.js";
+import { routeQueuedEvents } from "./support/routing.js";
 import { createTestDatabase } from "./support/testDatabase.js";
 import { startTestServer, type TestServer } from "./support/testServer.js";
 import { emitEvent, routeToReceiver } from "./support/webhookRoutes.js";
@@ -15,7 +16,7 @@ const closers: Array<() => Promise<void>> = [];
 beforeAll(async () => {
   const database = await createTestDatabase();
   dropDatabase = database.drop;
-  // No worker: the test claims and records the deliveries itself.
+  // No worker: the test routes, claims and records the deliveries itself.
   server = await startTestServer(database.url);
   tenant = await createTenant(server.db, server.secretBox, "Recorder");
 });
@@ -31,6 +32,7 @@ async function claimedDeliveries(event: string, n: number) {
   const { connectionId } = await routeToReceiver(server, tenant, event, { closers });
   const events = [];
   for (let i = 0; i < n; i += 1) events.push(await emitEvent(server, tenant, { event }));
+  await routeQueuedEvents(server.db);
   const { rows } = await sql<{ id: string; event_id: string }>`
     update rule_events set status = 'processing', attempt_count = 1, lease_expires_at = now() + interval '1 minute'
     where event_id = any(${events.map((e) => e.id)}::uuid[]) returning id, event_id`.execute(server.db);

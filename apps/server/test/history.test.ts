@@ -18,6 +18,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { uuidv7 } from "../src/ids.js";
 import { bearer, createTenant, type Tenant } from "./support/fixtures.js";
+import { routeQueuedEvents } from "./support/routing.js";
 import { createTestDatabase } from "./support/testDatabase.js";
 import { startTestServer, type TestServer } from "./support/testServer.js";
 
@@ -37,9 +38,9 @@ afterAll(async () => {
   await dropDatabase?.();
 });
 
-// No delivery worker runs here: routes are made with SQL, events go through the ingestion API (so their
-// deliveries exist), and delivery states are driven by SQL updates of rule_events.status, whose trigger keeps
-// the events' counters in step.
+// No delivery worker runs here: routes are made with SQL, events go through the ingestion API and the test
+// runs their route jobs (so their deliveries exist), and delivery states are driven by SQL updates of
+// rule_events.status, whose trigger keeps the events' counters in step.
 
 async function createConnection(workspaceId: string): Promise<string> {
   const id = uuidv7();
@@ -66,6 +67,7 @@ async function emit(tenant: Tenant, input: Omit<EventInput, "payload"> & { paylo
     body: { payload: {}, workspace: tenant.workspaceId, ...input },
   });
   expect(response?.status).toBe(201);
+  await routeQueuedEvents(server.db);
   return data?.event.id ?? "";
 }
 
@@ -77,6 +79,7 @@ async function emitMany(tenant: Tenant, inputs: readonly EventInput[]): Promise<
     expect(response?.status).toBe(201);
     for (const record of data?.records ?? []) if (record.type === "event") ids.push(record.id);
   }
+  await routeQueuedEvents(server.db);
   return ids;
 }
 

@@ -5,6 +5,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTenant, type Tenant } from "./support/fixtures.js";
 import { waitFor } from "./support/receiver.js";
+import { routeQueuedEvents } from "./support/routing.js";
 import { createTestDatabase } from "./support/testDatabase.js";
 import { startTestServer, type TestServer } from "./support/testServer.js";
 import { attemptsOf, deliveryOf, emitEvent, eventDetail, routeToReceiver } from "./support/webhookRoutes.js";
@@ -147,6 +148,7 @@ describe("a deliver job lost before its deliveries were claimed", () => {
     );
     const events = [];
     for (const event of ["lost.one", "lost.two", "lost.three"]) events.push(await emitEvent(server, tenant, { event }));
+    expect(await routeQueuedEvents(server.db)).toBe(3);
     // No worker runs; the jobs die as with a worker killed after taking them (graphile-worker would free them only after hours).
     const deleted = await sql`
       delete from graphile_worker._private_jobs
@@ -166,6 +168,34 @@ describe("a deliver job lost before its deliveries were claimed", () => {
       }
       expect(routes.map((r) => r.receiver.requests.length)).toEqual([1, 1, 1]);
       expect(worker.output.join("")).toContain("gave a job to due deliveries that had none");
+    } finally {
+      await stopWorkerProcess(worker);
+    }
+  });
+});
+
+describe("a route job lost with its worker", () => {
+  it("when a route job has been locked for SWITCHYARD_DELIVERY_STALE_MS, then a worker frees it and its events are routed and delivered once", async () => {
+    const route = await routeToReceiver(server, tenant, "lost.route", { closers });
+    const event = await emitEvent(server, tenant, { event: "lost.route" });
+    expect(event.status).toBe("pending");
+    // No worker runs; the route job looks taken by a worker that died with it long ago.
+    const locked = await sql`
+      update graphile_worker._private_jobs set locked_at = now() - interval '1 hour', locked_by = 'worker-that-died'
+      where task_id = (select id from graphile_worker._private_tasks where identifier = 'route')`.execute(server.db);
+    expect(Number(locked.numAffectedRows)).toBe(1);
+
+    const worker = await startWorkerProcess({ SWITCHYARD_DELIVERY_STALE_MS: "500" });
+    try {
+      const delivered = await waitFor(
+        `event ${event.id} to be delivered`,
+        () => eventDetail(server, tenant, event.id),
+        (e) => e.status === "completed",
+        15_000,
+      );
+      expect(delivered).toMatchObject({ total_rules: 1, completed_count: 1 });
+      expect(route.receiver.requests).toHaveLength(1);
+      expect(worker.output.join("")).toContain("unlocked the jobs of workers that died while routing");
     } finally {
       await stopWorkerProcess(worker);
     }

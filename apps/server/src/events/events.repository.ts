@@ -1,3 +1,4 @@
+import { routeTask } from "@switchyard/delivery";
 import { type ColumnType, sql } from "kysely";
 import type { Db } from "../db/database.js";
 
@@ -50,20 +51,21 @@ export type EventStatus = "pending" | "processing" | "retrying" | "completed" | 
 export const deliverTask = "deliver";
 
 /**
- * Stores a batch of events and routes them, in one statement (so one commit), every row passed in a
- * single jsonb parameter (the cheapest durable path measured here):
+ * Stores a batch of events in one statement (so one commit), every row passed in a single jsonb parameter
+ * (the cheapest durable path measured here), with the routing work they need:
  *
  * - A row with an idempotency key is stored only if it claims the key: a new key, or one whose retention
  *   expired. Concurrent claims of a key serialize on the primary key of `idempotency_keys`, so exactly one
  *   statement stores the event; the others store nothing for that row, and the caller reads what the key
  *   names with a new statement (this one's snapshot cannot see a concurrent commit). Keys must be unique
  *   within one call.
- * - Every active rule of the event's workspace whose filters match becomes a rule event (a delivery):
- *   `pending` for an active connection, `failed` at once (saying why) for a deactivated one. Rules are read
- *   in this statement's snapshot, so a rule created after the event never applies to it.
- * - One graphile-worker job delivers the batch's pending rule events. It commits with the events, so an
- *   acknowledged event cannot lose its deliveries.
- * - An event with no matching rule is `completed` at once; one whose deliveries all failed at once, `failed`.
+ * - The active rules of the batch's workspaces and event names are read in this statement's snapshot (a rule
+ *   created after the event never applies to it). Each event gets `total_rules`, the number that match it.
+ *   An event that matches none is `completed` at once; the others are `pending`, and one graphile-worker
+ *   `route` job, committed with them, names them and the rules. The job (`routeEvents` in
+ *   @switchyard/delivery) writes their deliveries (rule events) moments later, so an acknowledged event
+ *   cannot lose its deliveries, while the ingest commit writes one job row per batch instead of a delivery
+ *   row, with four index entries, per event.
  */
 export async function insertEvents(db: Db, rows: readonly NewEventRow[], idempotencyTtlSeconds: number): Promise<InsertedEvents> {
   const batch = `[${rows.map(serializeRow).join(",")}]`;
@@ -85,39 +87,30 @@ export async function insertEvents(db: Db, rows: readonly NewEventRow[], idempot
     fresh as (
       select * from input where idempotency_key is null or id in (select event_id from claimed)
     ),
-    matches as (
-      select f.id as event_id, f.workspace_id, r.id as rule_id, r.connection_id, c.integration_type, c.active, c.inactive_reason
-      from fresh f
-      join rules r on r.workspace_id = f.workspace_id and r.event = f.event and r.active
-        and (r.resource is null or r.resource = f.resource)
-        and (r.resource_id is null or r.resource_id = f.resource_id)
-      join connections c on c.id = r.connection_id
+    candidates as (
+      select r.id, r.workspace_id, r.event, r.resource, r.resource_id from rules r
+      where r.active and (r.workspace_id, r.event) in (select distinct workspace_id, event from input)
     ),
-    tally as (
-      select event_id, count(*)::int as total, (count(*) filter (where not active))::int as dead from matches group by event_id
+    counted as (
+      select f.*, (
+        select count(*)::int from candidates c
+        where c.workspace_id = f.workspace_id and c.event = f.event
+          and (c.resource is null or c.resource = f.resource) and (c.resource_id is null or c.resource_id = f.resource_id)
+      ) as total
+      from fresh f
     ),
     inserted as (
-      insert into events (id, workspace_id, event, resource, resource_id, payload, status, created_by, total_rules, failed_count, completed_at)
-      select f.id, f.workspace_id, f.event, f.resource, f.resource_id, f.payload,
-        case when t.total is null then 'completed' when t.total = t.dead then 'failed' else 'pending' end,
-        f.created_by, coalesce(t.total, 0), coalesce(t.dead, 0),
-        case when t.total is null or t.total = t.dead then now() end
-      from fresh f left join tally t on t.event_id = f.id
-      returning id, status
-    ),
-    routed as (
-      insert into rule_events (id, event_id, workspace_id, rule_id, connection_id, integration_type, status, last_error, completed_at)
-      select gen_random_uuid(), event_id, workspace_id, rule_id, connection_id, integration_type,
-        case when active then 'pending' else 'failed' end,
-        case when active then null else 'connection inactive: ' || coalesce(inactive_reason, 'deactivated') end,
-        case when active then null else now() end
-      from matches
+      insert into events (id, workspace_id, event, resource, resource_id, payload, status, created_by, total_rules, completed_at)
+      select id, workspace_id, event, resource, resource_id, payload,
+        case when total = 0 then 'completed' else 'pending' end, created_by, total,
+        case when total = 0 then now() end
+      from counted
       returning id, status
     ),
     job as (
-      select graphile_worker.add_job(${deliverTask}, json_build_object('rule_events', pending.ids)) as id
-      from (select json_agg(id) as ids from routed where status = 'pending') pending
-      where pending.ids is not null
+      select graphile_worker.add_job(${routeTask}, json_build_object('events', routed.ids, 'rules', (select json_agg(id) from candidates))) as id
+      from (select json_agg(id) as ids from inserted where status = 'pending') routed
+      where routed.ids is not null
     )
     select now() as created_at,
       (select json_agg(json_build_array(id, status)) from inserted) as stored,

@@ -22,6 +22,7 @@ import { findWorkspace } from "../workspaces/workspaces.repository.js";
 import { type DeliveryAttemptRow, listDeliveryAttempts } from "./deliveryAttempts.repository.js";
 import { scheduleDeliveriesNow, unscheduleDeliveries } from "./deliveryJobs.repository.js";
 import {
+  cancelUnroutedEvent,
   type EventFilter,
   type EventSummaryRow,
   findEventPayload,
@@ -111,6 +112,7 @@ export async function cancelDelivery(db: Db, organizationId: string, eventId: st
 export async function cancelEvent(db: Db, organizationId: string, id: string): Promise<EventDetail> {
   return inTransaction(db, async (trx) => {
     if ((await findEventSummary(trx, organizationId, id)) === undefined) throw new NotFoundError("Event not found.");
+    if (await cancelUnroutedEvent(trx, id)) return readEventDetail(trx, organizationId, id);
     const canceled = await cancelUnfinishedRuleEvents(trx, organizationId, { eventId: id });
     await unscheduleDeliveries(
       trx,

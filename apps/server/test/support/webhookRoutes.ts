@@ -9,7 +9,7 @@ import {
 } from "@switchyard/client";
 import { expect } from "vitest";
 import { bearer, type Tenant } from "./fixtures.js";
-import { type Answer, type Receiver, startReceiver } from "./receiver.js";
+import { type Answer, type Receiver, startReceiver, waitFor } from "./receiver.js";
 import type { TestServer } from "./testServer.js";
 
 /** A webhook connection to a scripted receiver and a rule routing `event` to it, made through the API. */
@@ -89,11 +89,15 @@ export async function eventDetail(server: TestServer, tenant: Tenant, id: string
   return data;
 }
 
-/** The one delivery of an event through `ruleId`. */
+/** The one delivery of an event through `ruleId`, once the worker has routed the event (moments after its 201). */
 export async function deliveryOf(server: TestServer, tenant: Tenant, eventId: string, ruleId: string) {
-  const delivery = (await eventDetail(server, tenant, eventId)).rule_events.find((r) => r.rule === ruleId);
-  if (delivery === undefined) throw new Error(`event ${eventId} has no delivery through rule ${ruleId}`);
-  return delivery;
+  const throughRule = (detail: Awaited<ReturnType<typeof eventDetail>>) => detail.rule_events.find((r) => r.rule === ruleId);
+  const routed = await waitFor(
+    `event ${eventId} to have its delivery through rule ${ruleId}`,
+    () => eventDetail(server, tenant, eventId),
+    (detail) => throughRule(detail) !== undefined,
+  );
+  return throughRule(routed) as NonNullable<ReturnType<typeof throughRule>>;
 }
 
 export async function attemptsOf(server: TestServer, tenant: Tenant, eventId: string, ruleId: string) {

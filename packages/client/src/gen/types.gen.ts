@@ -178,6 +178,9 @@ export type EventSummary = Event & {
 };
 
 export type EventDetail = EventSummary & {
+    /**
+     * The event's deliveries, one per matching rule. They are written by the worker moments after the event is accepted: until then the list is empty while `total_rules` already counts them.
+     */
     rule_events: Array<RuleEvent>;
 };
 

@@ -8,6 +8,7 @@ import type { DeliveryWorkerConfig } from "./config.js";
 import { deliverBatch } from "./deliverBatch.js";
 import { deliverTask, requeueExpiredLeases, requeueStaleDeliveries } from "./deliveryStore.js";
 import { createDestinations, type Destinations } from "./destinations.js";
+import { parseRouteJob, routeEvents, routeTask, unlockStaleRouting } from "./routeEvents.js";
 
 export interface WorkerLog {
   info(fields: object, message: string): void;
@@ -31,7 +32,8 @@ export interface DeliveryWorker {
 }
 
 /**
- * Runs graphile-worker with the `deliver` task and a sweeper that requeues lost attempts. The schemas
+ * Runs graphile-worker with the `route` and `deliver` tasks and a sweeper that requeues lost attempts and
+ * frees the jobs of workers that died while routing. The schemas
  * (ours and graphile-worker's) must already be migrated: the server does that at start.
  */
 export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<DeliveryWorker> {
@@ -47,6 +49,14 @@ export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<Del
     noHandleSignals: true,
     logger: graphileLogger(deps.log),
     taskList: {
+      [routeTask]: async (payload) => {
+        const job = parseRouteJob(payload);
+        if (job === undefined) {
+          deps.log.error({ payload }, "route job without events and rules lists; dropped");
+          return;
+        }
+        await routeEvents(db, job);
+      },
       [deliverTask]: async (payload) => {
         const { rule_events: ids, deferrals } = payload as { rule_events?: unknown; deferrals?: unknown };
         if (!Array.isArray(ids) || !ids.every((id) => typeof id === "string")) {
@@ -68,6 +78,8 @@ export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<Del
       if (requeued > 0) deps.log.warn({ requeued }, "requeued deliveries whose attempt was lost");
       const stale = await requeueStaleDeliveries(db, deps.config.staleAfterMs, 500);
       if (stale > 0) deps.log.warn({ stale }, "gave a job to due deliveries that had none");
+      const deadRouters = await unlockStaleRouting(db, deps.config.staleAfterMs);
+      if (deadRouters > 0) deps.log.warn({ workers: deadRouters }, "unlocked the jobs of workers that died while routing");
     } catch (error) {
       deps.log.warn({ err: error }, "lease sweep failed; will retry");
     } finally {

@@ -3,6 +3,7 @@ import * as initial from "./0001_initial.js";
 import * as idempotencyKeys from "./0002_idempotency_keys.js";
 import * as routing from "./0003_routing.js";
 import * as rateLimits from "./0004_rate_limits.js";
+import * as deferredRouting from "./0005_deferred_routing.js";
 
 /** Every migration, in order. Forward-only: a landed migration is never edited; add a new one. */
 export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
@@ -10,4 +11,5 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   "0002_idempotency_keys": idempotencyKeys,
   "0003_routing": routing,
   "0004_rate_limits": rateLimits,
+  "0005_deferred_routing": deferredRouting,
 });

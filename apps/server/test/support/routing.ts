@@ -1,0 +1,22 @@
+import { type DeliveryDb, parseRouteJob, routeEvents, routeTask } from "@switchyard/delivery";
+import { sql } from "kysely";
+import type { Db } from "../../src/db/database.js";
+
+/**
+ * Runs the queued `route` jobs as a worker would (for tests with no worker running): writes the deliveries
+ * of the events ingested so far and completes the jobs. Answers how many deliveries were written. The
+ * public `jobs` view omits payloads, so they are read from the table behind it.
+ */
+export async function routeQueuedEvents(db: Db): Promise<number> {
+  const { rows } = await sql<{ id: string; payload: unknown }>`
+    select j.id, p.payload from graphile_worker.jobs j join graphile_worker._private_jobs p on p.id = j.id
+    where j.task_identifier = ${routeTask} and j.locked_at is null order by j.id`.execute(db);
+  let routed = 0;
+  for (const row of rows) {
+    const job = parseRouteJob(row.payload);
+    if (job === undefined) throw new Error(`route job ${row.id} has a malformed payload`);
+    routed += (await routeEvents(db as unknown as DeliveryDb, job)).routed;
+    await sql`select graphile_worker.complete_jobs(array[${row.id}::bigint])`.execute(db);
+  }
+  return routed;
+}

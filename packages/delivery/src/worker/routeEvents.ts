@@ -1,0 +1,96 @@
+import { sql } from "kysely";
+import { type DeliveryDb, deliverTask } from "./deliveryStore.js";
+
+/** The task ingestion queues with every batch of events that match a rule (the server's `routeTask`). */
+export const routeTask = "route";
+
+export interface RouteJob {
+  /** Events ingestion stored as matching at least one rule. */
+  readonly events: readonly string[];
+  /** The active rules of those events' workspaces and names in ingestion's snapshot. */
+  readonly rules: readonly string[];
+}
+
+/** The payload of a `route` job, or undefined when it is not one. */
+export function parseRouteJob(payload: unknown): RouteJob | undefined {
+  if (typeof payload !== "object" || payload === null) return undefined;
+  const { events, rules } = payload as { events?: unknown; rules?: unknown };
+  const uuids = (value: unknown): value is string[] => Array.isArray(value) && value.every((id) => typeof id === "string");
+  return uuids(events) && uuids(rules) ? { events, rules } : undefined;
+}
+
+/**
+ * Writes the deliveries (rule events) of a batch of stored events, one per rule among `job.rules` that
+ * matches the event, and queues the pending ones in one `deliver` job, all in one statement.
+ *
+ * - Only the rules ingestion saw are applied, whatever happened to rules since: a rule created after the
+ *   event never applies to it, and one deleted after it still delivers it (as if its delivery had been
+ *   written at ingestion).
+ * - A delivery to a deactivated connection is `failed` at once, saying why, and counted on its event.
+ * - An event canceled before it was routed gets its deliveries as `canceled` (the cancel already counted them).
+ * - Running a job twice, even at once, writes nothing twice: a delivery is unique by (event, rule), and the
+ *   second statement waits for the first one's rows and then skips them. The events are read `for share`,
+ *   so a cancel (which locks its event first) happens entirely before or entirely after routing.
+ */
+export async function routeEvents(db: DeliveryDb, job: RouteJob): Promise<{ routed: number }> {
+  const result = await sql<{ routed: number }>`
+    with batch as (
+      select id, workspace_id, event, resource, resource_id, status from events
+      where id = any(${job.events}::uuid[]) order by id for share
+    ),
+    matches as (
+      select b.id as event_id, b.workspace_id, b.status as event_status, r.id as rule_id, r.connection_id,
+        c.integration_type, c.active, c.inactive_reason
+      from batch b
+      join rules r on r.id = any(${job.rules}::uuid[]) and r.workspace_id = b.workspace_id and r.event = b.event
+        and (r.resource is null or r.resource = b.resource)
+        and (r.resource_id is null or r.resource_id = b.resource_id)
+      join connections c on c.id = r.connection_id
+    ),
+    routed as (
+      insert into rule_events (id, event_id, workspace_id, rule_id, connection_id, integration_type, status, last_error, completed_at)
+      select gen_random_uuid(), event_id, workspace_id, rule_id, connection_id, integration_type,
+        case when event_status = 'canceled' then 'canceled' when active then 'pending' else 'failed' end,
+        case when event_status <> 'canceled' and not active then 'connection inactive: ' || coalesce(inactive_reason, 'deactivated') end,
+        case when event_status = 'canceled' or not active then now() end
+      from matches
+      on conflict (event_id, rule_id) do nothing
+      returning id, event_id, status
+    ),
+    dead as (
+      select event_id, count(*)::int as n from routed where status = 'failed' group by event_id
+    ),
+    counted as (
+      update events e set
+        failed_count = e.failed_count + d.n,
+        status = case when e.completed_count + e.failed_count + d.n + e.canceled_count < e.total_rules then e.status else 'failed' end,
+        completed_at = case when e.completed_count + e.failed_count + d.n + e.canceled_count < e.total_rules then e.completed_at else now() end
+      from dead d where e.id = d.event_id
+    ),
+    job as (
+      select graphile_worker.add_job(${deliverTask}, json_build_object('rule_events', pending.ids)) as id
+      from (select json_agg(id) as ids from routed where status = 'pending') pending
+      where pending.ids is not null
+    )
+    select (select count(*) from routed)::int as routed, (select count(*) from job)::int as jobs`.execute(db);
+  return { routed: result.rows[0]?.routed ?? 0 };
+}
+
+/**
+ * Frees the jobs of workers that died while routing: a `route` job locked for longer than `staleAfterMs`
+ * (routing a batch takes milliseconds) means its worker is gone, and graphile-worker would otherwise free
+ * its jobs only after hours. All jobs of such a worker are unlocked for others to run; running one twice is
+ * safe (routing writes nothing twice, and deliveries are claimed before any attempt). Answers how many
+ * workers were presumed dead.
+ */
+export async function unlockStaleRouting(db: DeliveryDb, staleAfterMs: number): Promise<number> {
+  const result = await sql<{ workers: number }>`
+    with stale as (
+      select array_agg(distinct locked_by) as workers from graphile_worker.jobs
+      where task_identifier = ${routeTask} and locked_at < now() - make_interval(secs => ${staleAfterMs / 1000})
+    )
+    select cardinality(workers) as workers from stale
+    cross join lateral graphile_worker.force_unlock_workers(workers) as unlocked
+    where workers is not null`.execute(db);
+  return result.rows[0]?.workers ?? 0;
+}
