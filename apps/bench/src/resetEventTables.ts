@@ -11,14 +11,20 @@ export async function resetEventTables(databaseUrl: string): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    // rule_events first: a delivery worker still running (routing on) locks rule_events, then events (the
-    // counter trigger); taking them in the same order waits for it instead of deadlocking with it.
+    // A delivery worker still running (routing on) takes these tables in both orders (routing: events, then
+    // rule_events; recording: rule_events, then events through the counter trigger), so any order of taking
+    // them here can deadlock with one of them. The locks are taken without waiting instead, and retried.
     for (let attempt = 1; ; attempt++) {
       try {
+        await client.query("begin");
+        await client.query("lock table delivery_attempts, rule_events, events, idempotency_keys in access exclusive mode nowait");
         await client.query("truncate rule_events, events, idempotency_keys cascade");
+        await client.query("commit");
         break;
       } catch (error) {
-        if ((error as { code?: string }).code !== "40P01" || attempt >= 5) throw error;
+        await client.query("rollback");
+        if ((error as { code?: string }).code !== "55P03" || attempt >= 400) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 25));
       }
     }
     await client.query("checkpoint");

@@ -140,7 +140,7 @@ describe("a worker killed mid-delivery", () => {
   });
 });
 
-describe("a deliver job lost before its deliveries were claimed", () => {
+describe("deliveries left without a job before their claim", () => {
   it("when due deliveries have had no job for SWITCHYARD_DELIVERY_STALE_MS, then a worker's sweeper gives them one and they are delivered once", async () => {
     // Several connections, so that the sweeper's walk over connections has more than one to look at.
     const routes = await Promise.all(
@@ -148,12 +148,11 @@ describe("a deliver job lost before its deliveries were claimed", () => {
     );
     const events = [];
     for (const event of ["lost.one", "lost.two", "lost.three"]) events.push(await emitEvent(server, tenant, { event }));
+    // No worker runs: the test routes the events and nothing claims or queues their deliveries, as when the
+    // job holding them died with a worker (graphile-worker would free it only after hours).
     expect(await routeQueuedEvents(server.db)).toBe(3);
-    // No worker runs; the jobs die as with a worker killed after taking them (graphile-worker would free them only after hours).
-    const deleted = await sql`
-      delete from graphile_worker._private_jobs
-      where task_id = (select id from graphile_worker._private_tasks where identifier = 'deliver')`.execute(server.db);
-    expect(Number(deleted.numAffectedRows)).toBeGreaterThanOrEqual(3);
+    const jobs = await sql<{ n: number }>`select count(*)::int as n from graphile_worker.jobs`.execute(server.db);
+    expect(jobs.rows[0]?.n).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 600));
 
     const worker = await startWorkerProcess({ SWITCHYARD_DELIVERY_STALE_MS: "500" });

@@ -4,8 +4,9 @@ import type { Db } from "../../src/db/database.js";
 
 /**
  * Runs the queued `route` jobs as a worker would (for tests with no worker running): writes the deliveries
- * of the events ingested so far and completes the jobs. Answers how many deliveries were written. The
- * public `jobs` view omits payloads, so they are read from the table behind it.
+ * of the events ingested so far and completes the jobs, leaving the deliveries `pending` (a worker would
+ * then claim them). Answers how many deliveries were written. The public `jobs` view omits payloads, so
+ * they are read from the table behind it.
  */
 export async function routeQueuedEvents(db: Db): Promise<number> {
   const { rows } = await sql<{ id: string; payload: unknown }>`

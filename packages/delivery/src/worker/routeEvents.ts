@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import { type DeliveryDb, deliverTask } from "./deliveryStore.js";
+import type { DeliveryDb } from "./deliveryStore.js";
 
 /** The task ingestion queues with every batch of events that match a rule (the server's `routeTask`). */
 export const routeTask = "route";
@@ -21,7 +21,8 @@ export function parseRouteJob(payload: unknown): RouteJob | undefined {
 
 /**
  * Writes the deliveries (rule events) of a batch of stored events, one per rule among `job.rules` that
- * matches the event, and queues the pending ones in one `deliver` job, all in one statement.
+ * matches the event, in one statement, and answers the ids of the batch's deliveries that wait for a first
+ * attempt (`pending`: those just written and any an earlier run wrote), for the caller to deliver.
  *
  * - Only the rules ingestion saw are applied, whatever happened to rules since: a rule created after the
  *   event never applies to it, and one deleted after it still delivers it (as if its delivery had been
@@ -32,8 +33,8 @@ export function parseRouteJob(payload: unknown): RouteJob | undefined {
  *   second statement waits for the first one's rows and then skips them. The events are read `for share`,
  *   so a cancel (which locks its event first) happens entirely before or entirely after routing.
  */
-export async function routeEvents(db: DeliveryDb, job: RouteJob): Promise<{ routed: number }> {
-  const result = await sql<{ routed: number }>`
+export async function routeEvents(db: DeliveryDb, job: RouteJob): Promise<{ routed: number; pending: string[] }> {
+  const result = await sql<{ matched: number; routed: number; pending: string[] }>`
     with batch as (
       select id, workspace_id, event, resource, resource_id, status from events
       where id = any(${job.events}::uuid[]) order by id for share
@@ -66,19 +67,20 @@ export async function routeEvents(db: DeliveryDb, job: RouteJob): Promise<{ rout
         status = case when e.completed_count + e.failed_count + d.n + e.canceled_count < e.total_rules then e.status else 'failed' end,
         completed_at = case when e.completed_count + e.failed_count + d.n + e.canceled_count < e.total_rules then e.completed_at else now() end
       from dead d where e.id = d.event_id
-    ),
-    job as (
-      select graphile_worker.add_job(${deliverTask}, json_build_object('rule_events', pending.ids)) as id
-      from (select json_agg(id) as ids from routed where status = 'pending') pending
-      where pending.ids is not null
     )
-    select (select count(*) from routed)::int as routed, (select count(*) from job)::int as jobs`.execute(db);
-  return { routed: result.rows[0]?.routed ?? 0 };
+    select (select count(*) from matches)::int as matched, (select count(*) from routed)::int as routed,
+      (select coalesce(json_agg(id), '[]') from routed where status = 'pending') as pending`.execute(db);
+  const { matched = 0, routed = 0, pending = [] } = result.rows[0] ?? {};
+  if (routed === matched) return { routed, pending };
+  // An earlier or concurrent run wrote some: a new statement (so a new snapshot) sees all of them.
+  const all = await sql<{ id: string }>`
+    select id from rule_events where event_id = any(${job.events}::uuid[]) and status = 'pending'`.execute(db);
+  return { routed, pending: all.rows.map((r) => r.id) };
 }
 
 /**
  * Frees the jobs of workers that died while routing: a `route` job locked for longer than `staleAfterMs`
- * (routing a batch takes milliseconds) means its worker is gone, and graphile-worker would otherwise free
+ * (routing a batch and claiming its deliveries take milliseconds) means its worker is gone, and graphile-worker would otherwise free
  * its jobs only after hours. All jobs of such a worker are unlocked for others to run; running one twice is
  * safe (routing writes nothing twice, and deliveries are claimed before any attempt). Answers how many
  * workers were presumed dead.

@@ -42,6 +42,7 @@ export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<Del
   const attempts = createAttemptRunner(deps.config.maxInFlight);
   // Two statements at once leave the pool's other connections to jobs, claims and the sweeper.
   const recorder = createAttemptRecorder(db, { maxInFlight: 2, maxBatch: 256 });
+  const batchDeps = () => ({ db, secretBox: deps.secretBox, destinations, config: deps.config, log: deps.log, attempts, recorder });
   const runner: Runner = await run({
     pgPool: deps.pool,
     concurrency: deps.config.concurrency,
@@ -55,7 +56,11 @@ export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<Del
           deps.log.error({ payload }, "route job without events and rules lists; dropped");
           return;
         }
-        await routeEvents(db, job);
+        // The route job delivers what it routed itself (one job per batch instead of two): it completes only
+        // once its deliveries are claimed or deferred with a job of their own, so a worker that dies first
+        // leaves the route job locked, and `unlockStaleRouting` has it run again.
+        const { pending } = await routeEvents(db, job);
+        if (pending.length > 0) await deliverBatch(batchDeps(), pending, 0);
       },
       [deliverTask]: async (payload) => {
         const { rule_events: ids, deferrals } = payload as { rule_events?: unknown; deferrals?: unknown };
@@ -63,8 +68,7 @@ export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<Del
           deps.log.error({ payload }, "deliver job without a rule_events list; dropped");
           return;
         }
-        const batchDeps = { db, secretBox: deps.secretBox, destinations, config: deps.config, log: deps.log, attempts, recorder };
-        await deliverBatch(batchDeps, ids, typeof deferrals === "number" ? deferrals : 0);
+        await deliverBatch(batchDeps(), ids, typeof deferrals === "number" ? deferrals : 0);
       },
     },
   });
@@ -99,10 +103,18 @@ export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<Del
   };
 }
 
-/** graphile-worker's own log lines, through ours; its debug chatter is dropped. */
+/**
+ * graphile-worker's own log lines, through ours; its debug chatter is dropped, and so are job payloads (a
+ * route job names up to hundreds of events: one line per job would otherwise carry them all).
+ */
 function graphileLogger(log: WorkerLog): Logger {
   return new Logger((scope) => (level, message, meta) => {
-    const fields = { component: "graphile-worker", ...scope, ...meta };
+    const { job, ...rest } = { ...scope, ...meta } as { job?: { id?: unknown; task_id?: unknown; attempts?: unknown } };
+    const fields = {
+      component: "graphile-worker",
+      ...rest,
+      ...(job === undefined ? {} : { job: { id: job.id, task_id: job.task_id, attempts: job.attempts } }),
+    };
     if (level === "error") log.error(fields, message);
     else if (level === "warning") log.warn(fields, message);
     else if (level === "info") log.info(fields, message);
