@@ -11,20 +11,24 @@ export async function resetEventTables(databaseUrl: string): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    // A delivery worker still running (routing on) takes these tables in both orders (routing: events, then
-    // rule_events; recording: rule_events, then events through the counter trigger), so any order of taking
-    // them here can deadlock with one of them. The locks are taken without waiting instead, and retried.
+    // A delivery worker still running (routing on) takes these tables in both orders: recording takes
+    // delivery_attempts, rule_events, then events (the counter trigger), and claims rule_events, then events;
+    // routing takes events, then rule_events. The locks here follow the first, more frequent order, so only a routing statement can deadlock with them, and
+    // this session checks for deadlocks long before the worker's sessions do (1 s): it is always the one
+    // PostgreSQL aborts, and it tries again. Waiting in the lock queue (not NOWAIT) keeps a busy worker from
+    // starving it.
+    await client.query("set deadlock_timeout = '20ms'");
     for (let attempt = 1; ; attempt++) {
       try {
         await client.query("begin");
-        await client.query("lock table delivery_attempts, rule_events, events, idempotency_keys in access exclusive mode nowait");
+        await client.query("lock table delivery_attempts, rule_events, events, idempotency_keys in access exclusive mode");
         await client.query("truncate rule_events, events, idempotency_keys cascade");
         await client.query("commit");
         break;
       } catch (error) {
         await client.query("rollback");
-        if ((error as { code?: string }).code !== "55P03" || attempt >= 400) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 25));
+        if ((error as { code?: string }).code !== "40P01" || attempt >= 100) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 10));
       }
     }
     await client.query("checkpoint");
