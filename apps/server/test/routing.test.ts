@@ -1,5 +1,5 @@
 import { cancelEvent, createRule, deleteRule } from "@switchyard/client";
-import { type DeliveryDb, parseRouteJob, type RouteJob, routeEvents } from "@switchyard/delivery";
+import { type DeliveryDb, parseRouteJob, type RouteJob, requeueStaleRouting, routeEvents } from "@switchyard/delivery";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, createTenant, type Tenant } from "./support/fixtures.js";
@@ -117,6 +117,30 @@ describe("routing after acceptance", () => {
     // A run after the delivery was claimed hands nothing on.
     await sql`update rule_events set status = 'processing' where event_id = ${event.id}`.execute(server.db);
     expect(await routeEvents(db, payload)).toEqual({ routed: 0, pending: [] });
+    await sql`delete from graphile_worker._private_jobs`.execute(server.db);
+  });
+
+  it("when a route job's worker died with it, then its events get one new route job, and none once they are routed", async () => {
+    const route = await routeToReceiver(server, tenant, "order.shipped", { closers });
+    const event = await emitEvent(server, tenant, { event: "order.shipped" });
+    await sql`
+      update graphile_worker._private_jobs set locked_at = now() - interval '1 hour', locked_by = 'worker-that-died'
+      where task_id = (select id from graphile_worker._private_tasks where identifier = 'route')`.execute(server.db);
+    const db = server.db as unknown as DeliveryDb;
+
+    expect(await requeueStaleRouting(db, 60_000)).toBe(1);
+    // A second sweep before the new job ran finds the same job, keyed by the stale one: still one.
+    await requeueStaleRouting(db, 60_000);
+    const routeJobs = await queuedJobs("route");
+    expect(routeJobs).toHaveLength(2);
+    expect(routeJobs.map((j) => parseRouteJob(j.payload)?.events)).toEqual([[event.id], [event.id]]);
+
+    expect(await routeQueuedEvents(server.db)).toBe(1);
+    expect(await deliveriesOf(event.id)).toEqual([{ rule_id: route.ruleId, status: "pending" }]);
+    // Routed: the stale job (still locked) is not given again, and it would write nothing if it ran.
+    expect(await requeueStaleRouting(db, 60_000)).toBe(0);
+    expect(await queuedJobs("route")).toHaveLength(1);
+    expect((await routeEvents(db, parseRouteJob(routeJobs[0]?.payload) as RouteJob)).routed).toBe(0);
     await sql`delete from graphile_worker._private_jobs`.execute(server.db);
   });
 });

@@ -174,7 +174,7 @@ describe("deliveries left without a job before their claim", () => {
 });
 
 describe("a route job lost with its worker", () => {
-  it("when a route job has been locked for SWITCHYARD_DELIVERY_STALE_MS, then a worker frees it and its events are routed and delivered once", async () => {
+  it("when a route job has been locked for SWITCHYARD_DELIVERY_STALE_MS, then a worker routes its events again and they are delivered once", async () => {
     const route = await routeToReceiver(server, tenant, "lost.route", { closers });
     const event = await emitEvent(server, tenant, { event: "lost.route" });
     expect(event.status).toBe("pending");
@@ -194,7 +194,7 @@ describe("a route job lost with its worker", () => {
       );
       expect(delivered).toMatchObject({ total_rules: 1, completed_count: 1 });
       expect(route.receiver.requests).toHaveLength(1);
-      expect(worker.output.join("")).toContain("unlocked the jobs of workers that died while routing");
+      expect(worker.output.join("")).toContain("gave a new route job to events whose routing died with a worker");
     } finally {
       await stopWorkerProcess(worker);
     }

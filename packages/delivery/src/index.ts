@@ -5,5 +5,5 @@ export { DeliveryConfigError, type DeliveryWorkerConfig, parseDeliveryWorkerConf
 export { createWorkerPool } from "./worker/createWorkerPool.js";
 export type { DeliveryDb } from "./worker/deliveryStore.js";
 export { createDestinations, type Destinations } from "./worker/destinations.js";
-export { parseRouteJob, type RouteJob, routeEvents, routeTask, unlockStaleRouting } from "./worker/routeEvents.js";
+export { parseRouteJob, type RouteJob, requeueStaleRouting, routeEvents, routeTask } from "./worker/routeEvents.js";
 export { type DeliveryWorker, type DeliveryWorkerDeps, startDeliveryWorker, type WorkerLog } from "./worker/startDeliveryWorker.js";

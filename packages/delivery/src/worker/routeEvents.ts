@@ -79,20 +79,26 @@ export async function routeEvents(db: DeliveryDb, job: RouteJob): Promise<{ rout
 }
 
 /**
- * Frees the jobs of workers that died while routing: a `route` job locked for longer than `staleAfterMs`
- * (routing a batch and claiming its deliveries take milliseconds) means its worker is gone, and graphile-worker would otherwise free
- * its jobs only after hours. All jobs of such a worker are unlocked for others to run; running one twice is
- * safe (routing writes nothing twice, and deliveries are claimed before any attempt). Answers how many
- * workers were presumed dead.
+ * Gives a new `route` job to the events of every `route` job that has been locked for longer than
+ * `staleAfterMs` (routing a batch and claiming its deliveries take milliseconds) and whose events are still
+ * unrouted: its worker died with it, and graphile-worker would retry it only after hours. The stale job is
+ * left alone (unlocking it, or its worker's other jobs, could let a keyed job of a live worker be replaced
+ * while it runs, and lost); when it runs again hours later it writes nothing. Routing writes every event of
+ * a job in one statement, and at least one delivery per event, so the job's first event tells whether the
+ * job's routing happened. The payload is read from graphile-worker's table (its public view omits it).
+ * Answers how many jobs were given again.
  */
-export async function unlockStaleRouting(db: DeliveryDb, staleAfterMs: number): Promise<number> {
-  const result = await sql<{ workers: number }>`
-    with stale as (
-      select array_agg(distinct locked_by) as workers from graphile_worker.jobs
-      where task_identifier = ${routeTask} and locked_at < now() - make_interval(secs => ${staleAfterMs / 1000})
+export async function requeueStaleRouting(db: DeliveryDb, staleAfterMs: number): Promise<number> {
+  // The stale jobs are chosen first (materialized), so that no job is added for a row a later filter drops.
+  const result = await sql<{ id: string }>`
+    with stale as materialized (
+      select j.id, p.payload from graphile_worker.jobs j
+      join graphile_worker._private_jobs p on p.id = j.id
+      where j.task_identifier = ${routeTask} and j.locked_at < now() - make_interval(secs => ${staleAfterMs / 1000})
+        and not exists (select 1 from rule_events re where re.event_id = (p.payload -> 'events' ->> 0)::uuid)
     )
-    select cardinality(workers) as workers from stale
-    cross join lateral graphile_worker.force_unlock_workers(workers) as unlocked
-    where workers is not null`.execute(db);
-  return result.rows[0]?.workers ?? 0;
+    select stale.id from stale
+    cross join lateral graphile_worker.add_job(${routeTask}, stale.payload, job_key := 'route-again:' || stale.id,
+      job_key_mode := 'preserve_run_at') as again`.execute(db);
+  return result.rows.length;
 }

@@ -8,7 +8,7 @@ import type { DeliveryWorkerConfig } from "./config.js";
 import { deliverBatch } from "./deliverBatch.js";
 import { deliverTask, requeueExpiredLeases, requeueStaleDeliveries } from "./deliveryStore.js";
 import { createDestinations, type Destinations } from "./destinations.js";
-import { parseRouteJob, routeEvents, routeTask, unlockStaleRouting } from "./routeEvents.js";
+import { parseRouteJob, requeueStaleRouting, routeEvents, routeTask } from "./routeEvents.js";
 
 export interface WorkerLog {
   info(fields: object, message: string): void;
@@ -33,7 +33,7 @@ export interface DeliveryWorker {
 
 /**
  * Runs graphile-worker with the `route` and `deliver` tasks and a sweeper that requeues lost attempts and
- * frees the jobs of workers that died while routing. The schemas
+ * routes again the events whose route job died with a worker. The schemas
  * (ours and graphile-worker's) must already be migrated: the server does that at start.
  */
 export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<DeliveryWorker> {
@@ -57,8 +57,9 @@ export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<Del
           return;
         }
         // The route job delivers what it routed itself (one job per batch instead of two): it completes only
-        // once its deliveries are claimed or deferred with a job of their own, so a worker that dies first
-        // leaves the route job locked, and `unlockStaleRouting` has it run again.
+        // once its deliveries are claimed or deferred with a job of their own. A worker that dies before
+        // routing leaves the job locked, and `requeueStaleRouting` routes its events again; one that dies
+        // after routing leaves pending deliveries without a job, and `requeueStaleDeliveries` gives them one.
         const { pending } = await routeEvents(db, job);
         if (pending.length > 0) await deliverBatch(batchDeps(), pending, 0);
       },
@@ -82,8 +83,8 @@ export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<Del
       if (requeued > 0) deps.log.warn({ requeued }, "requeued deliveries whose attempt was lost");
       const stale = await requeueStaleDeliveries(db, deps.config.staleAfterMs, 500);
       if (stale > 0) deps.log.warn({ stale }, "gave a job to due deliveries that had none");
-      const deadRouters = await unlockStaleRouting(db, deps.config.staleAfterMs);
-      if (deadRouters > 0) deps.log.warn({ workers: deadRouters }, "unlocked the jobs of workers that died while routing");
+      const rerouted = await requeueStaleRouting(db, deps.config.staleAfterMs);
+      if (rerouted > 0) deps.log.warn({ jobs: rerouted }, "gave a new route job to events whose routing died with a worker");
     } catch (error) {
       deps.log.warn({ err: error }, "lease sweep failed; will retry");
     } finally {
