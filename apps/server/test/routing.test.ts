@@ -3,7 +3,7 @@ import { type DeliveryDb, parseRouteJob, type RouteJob, requeueStaleRouting, rou
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, createTenant, type Tenant } from "./support/fixtures.js";
-import { routeQueuedEvents } from "./support/routing.js";
+import { queuedJobs as queuedJobsOf, routeQueuedEvents } from "./support/routing.js";
 import { createTestDatabase } from "./support/testDatabase.js";
 import { startTestServer, type TestServer } from "./support/testServer.js";
 import { emitEvent, eventDetail, routeToReceiver } from "./support/webhookRoutes.js";
@@ -29,16 +29,11 @@ afterAll(async () => {
   await dropDatabase?.();
 });
 
+const queuedJobs = (task: string) => queuedJobsOf(server.db, task);
+
 async function deliveriesOf(eventId: string): Promise<Array<{ rule_id: string; status: string }>> {
   const { rows } = await sql<{ rule_id: string; status: string }>`
     select rule_id, status from rule_events where event_id = ${eventId} order by rule_id`.execute(server.db);
-  return rows;
-}
-
-async function queuedJobs(task: string): Promise<Array<{ id: string; payload: unknown }>> {
-  const { rows } = await sql<{ id: string; payload: unknown }>`
-    select j.id, p.payload from graphile_worker.jobs j join graphile_worker._private_jobs p on p.id = j.id
-    where j.task_identifier = ${task} order by j.id`.execute(server.db);
   return rows;
 }
 

@@ -47,9 +47,6 @@ export interface InsertedEvents {
 
 export type EventStatus = "pending" | "processing" | "retrying" | "completed" | "failed" | "canceled";
 
-/** The graphile-worker task that delivers a batch of rule events; its payload is `{ rule_events: uuid[] }`. */
-export const deliverTask = "deliver";
-
 /**
  * Stores a batch of events in one statement (so one commit), every row passed in a single jsonb parameter
  * (the cheapest durable path measured here), with the routing work they need:

@@ -42,7 +42,7 @@ export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<Del
   const attempts = createAttemptRunner(deps.config.maxInFlight);
   // Two statements at once leave the pool's other connections to jobs, claims and the sweeper.
   const recorder = createAttemptRecorder(db, { maxInFlight: 2, maxBatch: 256 });
-  const batchDeps = () => ({ db, secretBox: deps.secretBox, destinations, config: deps.config, log: deps.log, attempts, recorder });
+  const batchDeps = { db, secretBox: deps.secretBox, destinations, config: deps.config, log: deps.log, attempts, recorder };
   const runner: Runner = await run({
     pgPool: deps.pool,
     concurrency: deps.config.concurrency,
@@ -61,7 +61,7 @@ export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<Del
         // routing leaves the job locked, and `requeueStaleRouting` routes its events again; one that dies
         // after routing leaves pending deliveries without a job, and `requeueStaleDeliveries` gives them one.
         const { pending } = await routeEvents(db, job);
-        if (pending.length > 0) await deliverBatch(batchDeps(), pending, 0);
+        if (pending.length > 0) await deliverBatch(batchDeps, pending, 0);
       },
       [deliverTask]: async (payload) => {
         const { rule_events: ids, deferrals } = payload as { rule_events?: unknown; deferrals?: unknown };
@@ -69,7 +69,7 @@ export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<Del
           deps.log.error({ payload }, "deliver job without a rule_events list; dropped");
           return;
         }
-        await deliverBatch(batchDeps(), ids, typeof deferrals === "number" ? deferrals : 0);
+        await deliverBatch(batchDeps, ids, typeof deferrals === "number" ? deferrals : 0);
       },
     },
   });
