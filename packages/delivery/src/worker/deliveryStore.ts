@@ -42,68 +42,36 @@ export interface ClaimLimits {
  * Claims, for one attempt each, the due deliveries among `ids` that fit: at most `capacity`, and no
  * connection above `perConnection` attempts in flight across every worker. Claims touching the same
  * connection take turns (a transaction-scoped advisory lock per connection, taken in id order so two
- * claims cannot deadlock), so each counts the others' attempts and the cap is exact. A claim sets `processing`, counts the attempt and sets a lease
- * after which a lost attempt goes back to the queue. Deliveries that are not due, already claimed,
- * finished or canceled are skipped, so a job that runs twice delivers once. Returns what was claimed, and
- * the due deliveries left for later (see `deferDeliveries`) with their connections.
+ * claims cannot deadlock), so each counts the others' attempts and the cap is exact. A claim sets `processing`,
+ * counts the attempt and sets a lease after which a lost attempt goes back to the queue. Deliveries that are
+ * not due, already claimed, finished or canceled are skipped, so a job that runs twice delivers once. Returns
+ * what was claimed, and the due deliveries left for later (see `deferDeliveries`) with their connections.
+ *
+ * One round trip: the server's `switchyard_claim_deliveries` (migration 0006), so the lock is held only while
+ * PostgreSQL works. Its commit is asynchronous: a claim lost in a database crash leaves the delivery due
+ * again, to be attempted again, which at-least-once delivery allows (the attempt keeps its `webhook-id`); and
+ * the attempt's record, committed synchronously, flushes the claim before it, so no attempt is recorded
+ * against a claim that was lost.
  */
 export async function claimDeliveries(
   db: DeliveryDb,
   ids: readonly string[],
   limits: ClaimLimits,
 ): Promise<{ claimed: ClaimedDelivery[]; left: string[]; leftConnections: Set<string> }> {
-  return db.transaction().execute(async (trx) => {
-    await sql`
-      select count(pg_advisory_xact_lock(hashtextextended(connection_id::text, ${connectionLockSeed})))
-      from (select distinct connection_id from rule_events where id = any(${ids}::uuid[]) order by connection_id) c`.execute(trx);
-    const result = await sql<ClaimedDelivery>`
-      with candidates as (
-        select id, connection_id from rule_events
-        where id = any(${ids}::uuid[]) and status in ('pending', 'retrying')
-          and coalesce(next_attempt_at, now()) <= now() + interval '1 second'
-        for update skip locked
-      ),
-      busy as (
-        select connection_id, count(*)::int as n from rule_events
-        where status = 'processing' and connection_id in (select connection_id from candidates)
-        group by connection_id
-      ),
-      chosen as (
-        select id from (
-          select c.id, row_number() over (partition by c.connection_id order by c.id) + coalesce(b.n, 0) as slot
-          from candidates c left join busy b using (connection_id)
-        ) ranked
-        where slot <= ${limits.perConnection}
-        order by slot, id
-        limit ${limits.capacity}
-      ),
-      claimed as (
-        update rule_events re set
-          status = 'processing',
-          attempt_count = re.attempt_count + 1,
-          lease_expires_at = now() + make_interval(secs => ${limits.leaseMs / 1000}),
-          started_at = coalesce(re.started_at, now()),
-          next_attempt_at = null
-        from chosen where re.id = chosen.id
-        returning re.*
-      )
-      select c.id, c.attempt_count, c.retry_base, r.metadata ->> 'action' as action,
-        c.connection_id, cn.integration_type, cn.metadata as connection_metadata, cn.secrets_ciphertext,
-        cn.active as connection_active, cn.inactive_reason,
-        e.id as event_id, e.workspace_id, e.event, e.resource, e.resource_id, e.payload, e.created_at as event_created_at
-      from claimed c
-      join rules r on r.id = c.rule_id
-      join connections cn on cn.id = c.connection_id
-      join events e on e.id = c.event_id`.execute(trx);
-    const claimedIds = new Set(result.rows.map((r) => r.id));
-    // In this transaction the claimed rows already read `processing`; the due ones left over are ours to defer.
-    const due = await sql<{ id: string; connection_id: string }>`
-      select id, connection_id from rule_events
-      where id = any(${ids}::uuid[]) and status in ('pending', 'retrying')
-        and coalesce(next_attempt_at, now()) <= now() + interval '1 second'`.execute(trx);
-    const left = due.rows.filter((r) => !claimedIds.has(r.id));
-    return { claimed: result.rows, left: left.map((r) => r.id), leftConnections: new Set(left.map((r) => r.connection_id)) };
-  });
+  const result = await sql<ClaimedDelivery & { claimed: boolean }>`
+    select * from switchyard_claim_deliveries(${ids}::uuid[], ${limits.capacity}::int, ${limits.perConnection}::int,
+      ${limits.leaseMs / 1000}::float8, ${connectionLockSeed}::bigint)`.execute(db);
+  const claimed: ClaimedDelivery[] = [];
+  const left: string[] = [];
+  const leftConnections = new Set<string>();
+  for (const { claimed: isClaimed, ...row } of result.rows) {
+    if (isClaimed) claimed.push(row);
+    else {
+      left.push(row.id);
+      leftConnections.add(row.connection_id);
+    }
+  }
+  return { claimed, left, leftConnections };
 }
 
 /** A connection's due deliveries, oldest first: what a freed attempt slot for it takes next. */

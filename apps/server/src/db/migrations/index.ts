@@ -4,6 +4,7 @@ import * as idempotencyKeys from "./0002_idempotency_keys.js";
 import * as routing from "./0003_routing.js";
 import * as rateLimits from "./0004_rate_limits.js";
 import * as deferredRouting from "./0005_deferred_routing.js";
+import * as claimFunction from "./0006_claim_function.js";
 
 /** Every migration, in order. Forward-only: a landed migration is never edited; add a new one. */
 export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
@@ -12,4 +13,5 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   "0003_routing": routing,
   "0004_rate_limits": rateLimits,
   "0005_deferred_routing": deferredRouting,
+  "0006_claim_function": claimFunction,
 });
