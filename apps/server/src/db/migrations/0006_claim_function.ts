@@ -8,6 +8,9 @@ import { type Kysely, sql } from "kysely";
  * lock is held for the function's own work and an asynchronous commit (see `claimDeliveries` in the delivery
  * package for why an unflushed claim is safe to lose).
  *
+ * Only the connections of deliveries still waiting are locked: a deferred job whose deliveries were meanwhile
+ * claimed by another route (see `refill`) does not queue behind the claims of their connection.
+ *
  * Inside the function each statement takes a new snapshot (read committed), so the statement that counts
  * and claims, run after the locks are granted, sees every claim committed before it. Returns the claimed
  * deliveries (`claimed`, with what the attempt needs), then the due ones it left (`claimed` false, only `id`
@@ -26,7 +29,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     begin
       perform set_config('synchronous_commit', 'off', true);
       perform pg_advisory_xact_lock(hashtextextended(c.connection_id::text, lock_seed))
-      from (select distinct re.connection_id from rule_events re where re.id = any(ids) order by re.connection_id) c;
+      from (
+        select distinct re.connection_id from rule_events re
+        where re.id = any(ids) and re.status in ('pending', 'retrying')
+        order by re.connection_id
+      ) c;
       return query
         with candidates as (
           select re.id, re.connection_id from rule_events re
