@@ -1,5 +1,6 @@
 import { createHmac } from "node:crypto";
 import { cancelDelivery, cancelEvent, createEventsBulk, deleteRule, retryDelivery, rotateSigningSecret } from "@switchyard/client";
+import { sql } from "kysely";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, createTenant, type Tenant } from "./support/fixtures.js";
@@ -347,7 +348,7 @@ describe("retry and cancel through the API", () => {
   it("when a hanging destination has more deliveries than the worker has job slots, then it holds only its cap and others are served at once", async () => {
     const hanging = await startReceiver(["hang"]);
     try {
-      await route("flood.event", { receiver: hanging });
+      const flooded = await route("flood.event", { receiver: hanging });
       const healthy = await route("calm.event");
       // 20 at once, each in its own request: more than the test worker's 8 job slots and its per-connection cap of 16.
       const flood = await Promise.all(Array.from({ length: 20 }, () => emit("flood.event")));
@@ -370,6 +371,19 @@ describe("retry and cancel through the API", () => {
       expect(JSON.parse(healthy.receiver.requests[0]?.body.toString() ?? "{}").uuid).toBe(calm.id);
       // The cap holds: the four beyond it wait their turn instead of opening more connections.
       expect(hanging.requests.length).toBe(16);
+      // They wait for the connection's drain job, not for a job per batch that found the connection full.
+      const { rows: waiting } = await sql<{ key: string | null; locked: boolean }>`
+        select j.key, j.locked_at is not null as locked from graphile_worker.jobs j
+        join graphile_worker._private_jobs p on p.id = j.id
+        where j.task_identifier = 'deliver' and (
+          p.payload ->> 'connection' = ${flooded.connectionId}
+          or exists (select 1 from rule_events re where re.connection_id = ${flooded.connectionId} and p.payload::jsonb -> 'rule_events' ? re.id::text))`.execute(
+        server.db,
+      );
+      expect(waiting.length).toBeGreaterThan(0);
+      // One waiting drain job; a second only while the first runs (and schedules the next).
+      expect(waiting.filter((j) => !j.locked)).toHaveLength(1);
+      expect(waiting.every((j) => j.key === `drain:${flooded.connectionId}`)).toBe(true);
 
       for (const event of flood)
         await cancelEvent({ client: server.client, headers: await bearer(tenant.machine), path: { id: event.id } });

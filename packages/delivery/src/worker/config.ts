@@ -23,7 +23,7 @@ export interface DeliveryWorkerConfig {
    * this many, the rest wait their turn without delaying others. `SWITCHYARD_DELIVERY_MAX_PER_CONNECTION`, default 64.
    */
   readonly maxInFlightPerConnection: number;
-  /** The first wait before deliveries that found no free slot are looked at again (doubling, up to 30 s). `SWITCHYARD_DELIVERY_DEFER_MS`, default 250. */
+  /** The first wait before deliveries that found no free slot are looked at again (doubling while its connection makes no progress, up to 5 s). `SWITCHYARD_DELIVERY_DEFER_MS`, default 250. */
   readonly deferMs: number;
   /**
    * A due delivery with no attempt for this long gets a job of its own (its job was lost with a worker

@@ -10,7 +10,7 @@ import {
   type ClaimedDelivery,
   claimDeliveries,
   type DeliveryDb,
-  deferDeliveries,
+  deferConnection,
   dueDeliveriesOf,
   failWithoutAttempt,
   recordAttempt,
@@ -34,19 +34,67 @@ export interface DeliverBatchDeps {
 const maxDeferMs = 5_000;
 
 /**
- * One `deliver` job: claims the due deliveries among `ids` that this process has room for (and whose
- * connection is not at its in-flight cap), starts their attempts and returns at once, so that no job slot
+ * One `route` or `deliver` job's deliveries: claims the due ones among `ids` that this process has room for (and
+ * whose connection is not at its in-flight cap), starts their attempts and returns at once, so that no job slot
  * waits on a destination: a hanging destination holds at most its cap of attempts, never the worker. The
- * deliveries it could not take now are deferred, with a wait that doubles each time (up to 5 s), and taken
- * sooner when an attempt to their connection ends (`refill`). A failed attempt is data (recorded and
- * scheduled); only the database failing throws, and graphile-worker retries the job.
+ * deliveries it could not take now wait for their connection's drain job (`deferConnection`), due after a wait
+ * that doubles while the connection makes no progress (up to 5 s), and are taken sooner when an attempt to
+ * their connection ends (`refill`). A failed attempt is data (recorded and scheduled); only the database
+ * failing throws, and graphile-worker retries the job. Answers how many it claimed and left.
  */
-export async function deliverBatch(deps: DeliverBatchDeps, ids: readonly string[], deferrals = 0): Promise<void> {
+export async function deliverBatch(
+  deps: DeliverBatchDeps,
+  ids: readonly string[],
+  deferrals = 0,
+): Promise<{ claimed: number; left: number }> {
   const { claimed, left, leftConnections } = await claimDeliveries(deps.db, ids, claimLimits(deps));
   const { backlog } = connectionsOf(deps.attempts);
   for (const connectionId of leftConnections) backlog.add(connectionId);
   startAttempts(deps, claimed);
-  if (left.length > 0) await deferDeliveries(deps.db, left, deferrals + 1, Math.min(deps.config.deferMs * 2 ** deferrals, maxDeferMs));
+  // Progress starts the waits over; a connection that took nothing waits twice as long as last time.
+  const waited = claimed.length > 0 ? 0 : deferrals;
+  for (const connectionId of leftConnections) await scheduleDrain(deps, connectionId, waited);
+  return { claimed: claimed.length, left: left.length };
+}
+
+/** Margin before a drain job's run time within which this process no longer counts on the job seeing new deliveries. */
+const drainMarginMs = 50;
+
+/**
+ * Makes sure the connection's drain job will look at its due deliveries, those just left included. While a drain
+ * job this process scheduled is not yet due, it will run after them and see them, so a backlogged connection
+ * costs no statement per batch; otherwise (it is due, may already be running, or was never scheduled here) a
+ * deferral is added.
+ */
+async function scheduleDrain(deps: DeliverBatchDeps, connectionId: string, deferrals: number): Promise<void> {
+  const { drainDueAt } = connectionsOf(deps.attempts);
+  if ((drainDueAt.get(connectionId) ?? 0) > performance.now() + drainMarginMs) return;
+  const dueInMs = await deferConnection(deps.db, connectionId, deferrals + 1, deferDelay(deps, deferrals));
+  drainDueAt.set(connectionId, performance.now() + dueInMs);
+}
+
+/**
+ * A connection's drain job (see `deferConnection`): takes its oldest due deliveries, as many as this process and
+ * the connection's cap allow, and defers the connection again while more are waiting.
+ */
+export async function drainConnection(deps: DeliverBatchDeps, connectionId: string, deferrals: number): Promise<void> {
+  const room = Math.min(deps.attempts.free(), deps.config.maxInFlightPerConnection);
+  if (room === 0) {
+    await scheduleDrain(deps, connectionId, deferrals);
+    return;
+  }
+  const ids = await dueDeliveriesOf(deps.db, connectionId, room);
+  if (ids.length === 0) return;
+  const { claimed, left } = await deliverBatch(deps, ids, deferrals);
+  // All taken, but the connection may have more waiting than this drain looked at: look again soon.
+  if (left === 0 && ids.length === room) {
+    connectionsOf(deps.attempts).backlog.add(connectionId);
+    await scheduleDrain(deps, connectionId, claimed > 0 ? 0 : deferrals);
+  }
+}
+
+function deferDelay(deps: DeliverBatchDeps, deferrals: number): number {
+  return Math.min(deps.config.deferMs * 2 ** deferrals, maxDeferMs);
 }
 
 function claimLimits(deps: DeliverBatchDeps) {
@@ -87,6 +135,8 @@ function startAttempts(deps: DeliverBatchDeps, claimed: readonly ClaimedDelivery
 interface ConnectionState {
   readonly refilling: Set<string>;
   readonly backlog: Set<string>;
+  /** When the drain job this process last scheduled for the connection is due (`performance.now()` time). */
+  readonly drainDueAt: Map<string, number>;
 }
 
 const connectionStates = new WeakMap<AttemptRunner, ConnectionState>();
@@ -94,7 +144,7 @@ const connectionStates = new WeakMap<AttemptRunner, ConnectionState>();
 function connectionsOf(attempts: AttemptRunner): ConnectionState {
   let state = connectionStates.get(attempts);
   if (state === undefined) {
-    state = { refilling: new Set(), backlog: new Set() };
+    state = { refilling: new Set(), backlog: new Set(), drainDueAt: new Map() };
     connectionStates.set(attempts, state);
   }
   return state;

@@ -45,7 +45,7 @@ export interface ClaimLimits {
  * claims cannot deadlock), so each counts the others' attempts and the cap is exact. A claim sets `processing`,
  * counts the attempt and sets a lease after which a lost attempt goes back to the queue. Deliveries that are
  * not due, already claimed, finished or canceled are skipped, so a job that runs twice delivers once. Returns
- * what was claimed, and the due deliveries left for later (see `deferDeliveries`) with their connections.
+ * what was claimed, and the due deliveries left for later (see `deferConnection`) with their connections.
  *
  * One round trip: the server's `switchyard_claim_deliveries` (migration 0006), so the lock is held only while
  * PostgreSQL works. Its commit is asynchronous: a claim lost in a database crash leaves the delivery due
@@ -83,10 +83,19 @@ export async function dueDeliveriesOf(db: DeliveryDb, connectionId: string, limi
   return result.rows.map((r) => r.id);
 }
 
-/** Looks at `ids` again after `delayMs`, in one job that remembers how often they were deferred. */
-export async function deferDeliveries(db: DeliveryDb, ids: readonly string[], deferrals: number, delayMs: number): Promise<void> {
-  await sql`select graphile_worker.add_job(${deliverTask}, json_build_object('rule_events', ${JSON.stringify(ids)}::json, 'deferrals', ${deferrals}::int),
-    run_at := now() + make_interval(secs => ${delayMs / 1000}))`.execute(db);
+/**
+ * Looks at a connection's due deliveries again after `delayMs`, in its one drain job (`drainConnection`): however
+ * many batches find the connection at its cap, it has one such job waiting at a time (keyed by the connection; a
+ * new deferral keeps the earlier run time). The job remembers how often the connection was deferred in a row.
+ * Answers how long until that job is due, in milliseconds.
+ */
+export async function deferConnection(db: DeliveryDb, connectionId: string, deferrals: number, delayMs: number): Promise<number> {
+  const result = await sql<{ due_in_ms: number }>`
+    select greatest(0, extract(epoch from (job.run_at - now())) * 1000)::float8 as due_in_ms
+    from graphile_worker.add_job(${deliverTask}, json_build_object('connection', ${connectionId}::uuid, 'deferrals', ${deferrals}::int),
+      run_at := now() + make_interval(secs => ${delayMs / 1000}),
+      job_key := ${`drain:${connectionId}`}, job_key_mode := 'preserve_run_at') as job`.execute(db);
+  return result.rows[0]?.due_in_ms ?? 0;
 }
 
 export interface AttemptRecord {

@@ -5,7 +5,7 @@ import type pg from "pg";
 import { createAttemptRecorder } from "./attemptRecorder.js";
 import { createAttemptRunner } from "./attemptRunner.js";
 import type { DeliveryWorkerConfig } from "./config.js";
-import { deliverBatch } from "./deliverBatch.js";
+import { deliverBatch, drainConnection } from "./deliverBatch.js";
 import { deliverTask, requeueExpiredLeases, requeueStaleDeliveries } from "./deliveryStore.js";
 import { createDestinations, type Destinations } from "./destinations.js";
 import { parseRouteJob, requeueStaleRouting, routeEvents, routeTask } from "./routeEvents.js";
@@ -64,12 +64,18 @@ export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<Del
         if (pending.length > 0) await deliverBatch(batchDeps, pending, 0);
       },
       [deliverTask]: async (payload) => {
-        const { rule_events: ids, deferrals } = payload as { rule_events?: unknown; deferrals?: unknown };
-        if (!Array.isArray(ids) || !ids.every((id) => typeof id === "string")) {
-          deps.log.error({ payload }, "deliver job without a rule_events list; dropped");
+        const { rule_events: ids, connection, deferrals } = payload as { rule_events?: unknown; connection?: unknown; deferrals?: unknown };
+        const waited = typeof deferrals === "number" ? deferrals : 0;
+        // A connection's drain job (its deliveries deferred at its cap), or a list of deliveries (retries, replays, sweeps).
+        if (typeof connection === "string") {
+          await drainConnection(batchDeps, connection, waited);
           return;
         }
-        await deliverBatch(batchDeps, ids, typeof deferrals === "number" ? deferrals : 0);
+        if (!Array.isArray(ids) || !ids.every((id) => typeof id === "string")) {
+          deps.log.error({ payload }, "deliver job without a rule_events list or a connection; dropped");
+          return;
+        }
+        await deliverBatch(batchDeps, ids, waited);
       },
     },
   });
