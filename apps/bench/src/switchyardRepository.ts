@@ -19,16 +19,16 @@ export interface SwitchyardRepository {
  */
 export async function openSwitchyardRepository(connectionString: string, poolSize: number): Promise<SwitchyardRepository> {
   const database = (await import(pathToFileURL(join(serverDist, "db/database.js")).href)) as {
-    openDatabase?: (options: object) => { db: unknown; close: () => Promise<void> };
+    openDatabase?: (options: object) => { pool: unknown; close: () => Promise<void> };
   };
   const repository = (await import(pathToFileURL(join(serverDist, "events/events.repository.js")).href)) as {
-    insertEvents?: (db: unknown, rows: readonly EventRow[], idempotencyTtlSeconds: number) => Promise<unknown>;
+    insertEvents?: (pool: unknown, rows: readonly EventRow[], idempotencyTtlSeconds: number) => Promise<unknown>;
   };
   const { openDatabase } = database;
   const { insertEvents } = repository;
   if (typeof openDatabase !== "function" || typeof insertEvents !== "function") {
     throw new Error("the built server no longer exports openDatabase and insertEvents where the bench looks for them");
   }
-  const { db, close } = openDatabase({ connectionString, timeoutMs: 30_000, poolSize, onIdleError: () => {} });
-  return { insertEvents: (rows) => insertEvents(db, rows, 86_400), close };
+  const { pool, close } = openDatabase({ connectionString, timeoutMs: 30_000, poolSize, onIdleError: () => {} });
+  return { insertEvents: (rows) => insertEvents(pool, rows, 86_400), close };
 }

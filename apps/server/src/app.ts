@@ -6,6 +6,7 @@ import * as OpenApiValidator from "express-openapi-validator";
 import type { Config } from "./config.js";
 import { connectionsRouter } from "./connections/connections.routes.js";
 import type { Db } from "./db/database.js";
+import type { StatementRunner } from "./events/events.repository.js";
 import { eventsRouter } from "./events/events.routes.js";
 import { createEventWriter } from "./events/eventWriter.js";
 import { historyRouter } from "./history/history.routes.js";
@@ -28,6 +29,8 @@ import { workspacesRouter } from "./workspaces/workspaces.routes.js";
 
 export interface AppDeps {
   readonly db: Db;
+  /** The pool under `db`: ingestion runs its statement on it directly, prepared by name (`insertEvents`). */
+  readonly pool: StatementRunner;
   readonly spec: OpenApiSpec;
   readonly secretBox: SecretBox;
   readonly config: Pick<
@@ -75,7 +78,7 @@ export function createApp(deps: AppDeps): Express {
 
   // First of the API middleware: preflights are answered before authentication and validation, and errors carry CORS headers.
   app.use(cors({ spec, origins: config.corsOrigins }));
-  const writer = createEventWriter(db, {
+  const writer = createEventWriter(deps.pool, {
     idempotencyTtlSeconds: config.idempotencyTtlSeconds,
     maxInFlight: Math.max(1, Math.ceil(config.dbPoolSize / 2)),
     maxRows: config.ingestGroupMaxRows,

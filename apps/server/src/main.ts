@@ -46,7 +46,16 @@ async function main(): Promise<void> {
   const rateLimiter = createWorkspaceRateLimiter(config.rateLimit, { pool: resources.pool, log });
   const metrics = createMetrics({ pool: resources.pool });
   const worker = config.runWorker ? await startWorkerInProcess(resources.databaseUrl, resources.secretBox) : undefined;
-  const app = createApp({ db: resources.db, spec, secretBox: resources.secretBox, config, log, rateLimiter, metrics });
+  const app = createApp({
+    db: resources.db,
+    pool: resources.pool,
+    spec,
+    secretBox: resources.secretBox,
+    config,
+    log,
+    rateLimiter,
+    metrics,
+  });
   const server = app.listen(config.port, config.host);
   hardenServer(server, { requestTimeoutMs: config.requestTimeoutMs, keepAliveTimeoutMs: config.keepAliveTimeoutMs });
   await new Promise<void>((resolve, reject) => {

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createSecretBox } from "@switchyard/secret-box";
+import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Db, openDatabase } from "../src/db/database.js";
 import type { NewEventRow } from "../src/events/events.repository.js";
@@ -9,6 +10,7 @@ import { createTenant, type Tenant } from "./support/fixtures.js";
 import { createTestDatabase } from "./support/testDatabase.js";
 
 let db: Db;
+let pool: pg.Pool;
 let close: () => Promise<void>;
 let drop: () => Promise<void>;
 let tenant: Tenant;
@@ -18,6 +20,7 @@ beforeAll(async () => {
   drop = database.drop;
   const handle = openDatabase({ connectionString: database.url, timeoutMs: 5000, poolSize: 4, onIdleError: () => {} });
   db = handle.db;
+  pool = handle.pool;
   close = handle.close;
   tenant = await createTenant(db, createSecretBox(randomBytes(32)), "Writer");
 });
@@ -43,7 +46,7 @@ const stored = async (ids: string[]) =>
 
 describe("createEventWriter", () => {
   it("when requests arrive while a statement runs, then they are written together in one statement", async () => {
-    const writer = createEventWriter(db, { idempotencyTtlSeconds: 3600, maxInFlight: 1, maxRows: 400 });
+    const writer = createEventWriter(pool, { idempotencyTtlSeconds: 3600, maxInFlight: 1, maxRows: 400 });
     const batches = Array.from({ length: 5 }, () => [row(tenant.workspaceId), row(tenant.workspaceId)]);
     const results = await Promise.all(batches.map((rows) => writer.write(rows)));
     // The first went alone; the four that queued behind it shared the next statement (one creation time).
@@ -58,7 +61,7 @@ describe("createEventWriter", () => {
   });
 
   it("when one queued request's rows make the group's statement fail, then only that request fails", async () => {
-    const writer = createEventWriter(db, { idempotencyTtlSeconds: 3600, maxInFlight: 1, maxRows: 400 });
+    const writer = createEventWriter(pool, { idempotencyTtlSeconds: 3600, maxInFlight: 1, maxRows: 400 });
     const first = writer.write([row(tenant.workspaceId)]);
     // A workspace that does not exist: the foreign key refuses it (validation would never let this through).
     const bad = writer.write([row("00000000-0000-7000-8000-000000000000")]);
@@ -72,7 +75,7 @@ describe("createEventWriter", () => {
   });
 
   it("when a queued request's deadline passes before its turn, then its rows are not written and it fails with the deadline's reason", async () => {
-    const writer = createEventWriter(db, { idempotencyTtlSeconds: 3600, maxInFlight: 1, maxRows: 400 });
+    const writer = createEventWriter(pool, { idempotencyTtlSeconds: 3600, maxInFlight: 1, maxRows: 400 });
     const blocker = writer.write([row(tenant.workspaceId)]);
     const expired = new AbortController();
     const late = [row(tenant.workspaceId)];
@@ -88,7 +91,7 @@ describe("createEventWriter", () => {
   });
 
   it("when two queued requests use one idempotency key, then one event is stored and the other request finds the key taken", async () => {
-    const writer = createEventWriter(db, { idempotencyTtlSeconds: 3600, maxInFlight: 1, maxRows: 400 });
+    const writer = createEventWriter(pool, { idempotencyTtlSeconds: 3600, maxInFlight: 1, maxRows: 400 });
     const blocker = writer.write([row(tenant.workspaceId)]);
     const a = row(tenant.workspaceId, { idempotency_key: "shared-key" });
     const b = row(tenant.workspaceId, { idempotency_key: "shared-key" });

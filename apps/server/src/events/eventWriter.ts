@@ -1,6 +1,5 @@
-import type { Db } from "../db/database.js";
 import { isDatabaseUnavailable } from "../db/isDatabaseUnavailable.js";
-import { type InsertedEvents, insertEvents, type NewEventRow } from "./events.repository.js";
+import { type InsertedEvents, insertEvents, type NewEventRow, type StatementRunner } from "./events.repository.js";
 
 /** Stores a request's event rows; see createEventWriter. */
 export interface EventWriter {
@@ -40,7 +39,7 @@ interface Pending {
  * overload the queue then holds no more than a timeout's worth of requests, the statements serve requests
  * that are still waiting, and a 503 means "not stored" unless the batch's statement had already begun.
  */
-export function createEventWriter(db: Db, options: EventWriterOptions): EventWriter {
+export function createEventWriter(pool: StatementRunner, options: EventWriterOptions): EventWriter {
   const queue: Pending[] = [];
   let inFlight = 0;
 
@@ -63,7 +62,7 @@ export function createEventWriter(db: Db, options: EventWriterOptions): EventWri
 
   const writeGroup = async (group: readonly Pending[]) => {
     try {
-      const result = await insertEvents(db, withoutRepeatedKeys(group), options.idempotencyTtlSeconds);
+      const result = await insertEvents(pool, withoutRepeatedKeys(group), options.idempotencyTtlSeconds);
       for (const pending of group) pending.resolve(result);
     } catch (error) {
       if (group.length === 1 || isDatabaseUnavailable(error)) {
@@ -71,7 +70,7 @@ export function createEventWriter(db: Db, options: EventWriterOptions): EventWri
         return;
       }
       await Promise.all(
-        group.map((pending) => insertEvents(db, pending.rows, options.idempotencyTtlSeconds).then(pending.resolve, pending.reject)),
+        group.map((pending) => insertEvents(pool, pending.rows, options.idempotencyTtlSeconds).then(pending.resolve, pending.reject)),
       );
     }
   };

@@ -1,6 +1,6 @@
 import { routeTask } from "@switchyard/delivery";
-import { type ColumnType, sql } from "kysely";
-import type { Db } from "../db/database.js";
+import type { ColumnType } from "kysely";
+import type pg from "pg";
 
 export interface EventsTable {
   id: string;
@@ -64,17 +64,38 @@ export type EventStatus = "pending" | "processing" | "retrying" | "completed" | 
  *   cannot lose its deliveries, while the ingest commit writes one job row per batch instead of a delivery
  *   row, with four index entries, per event.
  */
-export async function insertEvents(db: Db, rows: readonly NewEventRow[], idempotencyTtlSeconds: number): Promise<InsertedEvents> {
+export async function insertEvents(
+  pool: StatementRunner,
+  rows: readonly NewEventRow[],
+  idempotencyTtlSeconds: number,
+): Promise<InsertedEvents> {
   const batch = `[${rows.map(serializeRow).join(",")}]`;
-  const result = await sql<{ created_at: Date; stored: Array<[string, EventStatus]> | null }>`
+  const result = await pool.query<{ created_at: Date; stored: Array<[string, EventStatus]> | null }>({
+    name: "switchyard_insert_events",
+    text: insertEventsStatement,
+    values: [batch, idempotencyTtlSeconds, routeTask],
+  });
+  const row = result.rows[0];
+  if (row === undefined) throw new Error("insertEvents: the statement returned no row");
+  return { createdAt: row.created_at, stored: new Map(row.stored ?? []) };
+}
+
+/**
+ * What `insertEvents` runs its statement on: the server's pg pool. The statement is prepared by name, once
+ * per pooled connection, so PostgreSQL plans it once there instead of on every batch (its planning cost about
+ * as much as a few rows' insert).
+ */
+export type StatementRunner = Pick<pg.Pool, "query">;
+
+const insertEventsStatement = `
     with input as (
-      select * from jsonb_to_recordset(${batch}::jsonb) as r(
+      select * from jsonb_to_recordset($1::jsonb) as r(
         id uuid, workspace_id uuid, event text, resource text, resource_id text, payload jsonb, created_by text,
         idempotency_key text)
     ),
     claimed as (
       insert into idempotency_keys (workspace_id, key, event_id, expires_at)
-      select workspace_id, idempotency_key, id, now() + make_interval(secs => ${idempotencyTtlSeconds})
+      select workspace_id, idempotency_key, id, now() + make_interval(secs => $2::int)
       from input where idempotency_key is not null
       on conflict (workspace_id, key) do update
         set event_id = excluded.event_id, expires_at = excluded.expires_at
@@ -105,17 +126,13 @@ export async function insertEvents(db: Db, rows: readonly NewEventRow[], idempot
       returning id, status
     ),
     job as (
-      select graphile_worker.add_job(${routeTask}, json_build_object('events', routed.ids, 'rules', (select json_agg(id) from candidates))) as id
+      select graphile_worker.add_job($3::text, json_build_object('events', routed.ids, 'rules', (select json_agg(id) from candidates))) as id
       from (select json_agg(id) as ids from inserted where status = 'pending') routed
       where routed.ids is not null
     )
     select now() as created_at,
       (select json_agg(json_build_array(id, status)) from inserted) as stored,
-      (select count(*) from job) as jobs`.execute(db);
-  const row = result.rows[0];
-  if (row === undefined) throw new Error("insertEvents: the statement returned no row");
-  return { createdAt: row.created_at, stored: new Map(row.stored ?? []) };
-}
+      (select count(*) from job) as jobs`;
 
 function serializeRow(row: NewEventRow): string {
   const key = row.idempotency_key === undefined ? "" : `,"idempotency_key":${JSON.stringify(row.idempotency_key)}`;

@@ -99,6 +99,7 @@ export async function startTestServer(databaseUrl: string, overrides: Partial<Te
   const metrics = createMetrics({ pool: database.pool });
   const app = createApp({
     db: database.db,
+    pool: database.pool,
     spec: await loadSpec(),
     secretBox,
     config,
