@@ -110,11 +110,13 @@ const insertEventsStatement = `
       where r.active and (r.workspace_id, r.event) in (select distinct workspace_id, event from input)
     ),
     counted as (
-      select f.*, (
+      -- The per-event count runs only when some rule is a candidate: for a batch no rule matches (the
+      -- common case of a workspace without rules) it would otherwise cost a subquery per event.
+      select f.*, case when not exists (select from candidates) then 0 else (
         select count(*)::int from candidates c
         where c.workspace_id = f.workspace_id and c.event = f.event
           and (c.resource is null or c.resource = f.resource) and (c.resource_id is null or c.resource_id = f.resource_id)
-      ) as total
+      ) end as total
       from fresh f
     ),
     inserted as (
