@@ -10,7 +10,7 @@ import type { NewEventRow } from "./events.repository.js";
 import type { EventWriter } from "./eventWriter.js";
 import { findRememberedEvents, type RememberedEvent } from "./idempotencyKeys.repository.js";
 import { sameJson } from "./sameJson.js";
-import { toEventResource } from "./toEventResource.js";
+import { eventResourceOf, toEventResource } from "./toEventResource.js";
 
 export interface IngestDeps {
   readonly db: Db;
@@ -140,7 +140,7 @@ export async function ingestEvents(
     const original = status === undefined ? rememberedBy.get(`${row.workspace_id}\n${row.idempotency_key}`) : undefined;
     let answer: ItemOutcome<Event>;
     if (status !== undefined) {
-      answer = { ok: true, event: toEvent(row, status, createdAtIso) };
+      answer = { ok: true, event: eventResourceOf(row, status, createdAtIso) };
     } else if (original === undefined) {
       throw new Error(`the idempotency key of event ${row.id} was neither claimed nor found`);
     } else {
@@ -202,20 +202,5 @@ async function workspaceResolver(
   return (item) => {
     if (item.workspace === undefined) return missingWorkspace;
     return allowed.has(item.workspace) ? item.workspace : foreignWorkspace;
-  };
-}
-
-/** The stored row as the API shows it: `toEventResource`'s answer, built at once from the row (the hot path of ingestion). */
-function toEvent(row: NewEventRow, status: Event["status"], createdAtIso: string): Event {
-  return {
-    id: row.id,
-    type: "event",
-    workspace: row.workspace_id,
-    event: row.event,
-    resource: row.resource,
-    resource_id: row.resource_id,
-    status,
-    created_by: row.created_by,
-    created_at: createdAtIso,
   };
 }

@@ -14,6 +14,14 @@ export interface EventColumns {
 
 /** An event as the API shows it (CONTRACT §2); the read API adds its counters to this. */
 export function toEventResource(row: EventColumns): Event {
+  return eventResourceOf(row, row.status, row.created_at.toISOString());
+}
+
+/**
+ * The same from the row's other columns, its status and its creation time already formatted: ingestion
+ * formats its batch's one creation time once and builds each record straight from the row it stored.
+ */
+export function eventResourceOf(row: Omit<EventColumns, "status" | "created_at">, status: string, createdAtIso: string): Event {
   return {
     id: row.id,
     type: "event",
@@ -21,8 +29,8 @@ export function toEventResource(row: EventColumns): Event {
     event: row.event,
     resource: row.resource,
     resource_id: row.resource_id,
-    status: row.status as Event["status"],
+    status: status as Event["status"],
     created_by: row.created_by,
-    created_at: row.created_at.toISOString(),
+    created_at: createdAtIso,
   };
 }
