@@ -1,5 +1,5 @@
 import type { SecretBox } from "@switchyard/secret-box";
-import { Logger, type Runner, run } from "graphile-worker";
+import { Logger, type Runner, type RunnerOptions, run } from "graphile-worker";
 import { Kysely, PostgresDialect } from "kysely";
 import type pg from "pg";
 import { createAttemptRecorder } from "./attemptRecorder.js";
@@ -43,8 +43,13 @@ export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<Del
   // Two statements at once leave the pool's other connections to jobs, claims and the sweeper.
   const recorder = createAttemptRecorder(db, { maxInFlight: 2, maxBatch: 256 });
   const batchDeps = { db, secretBox: deps.secretBox, destinations, config: deps.config, log: deps.log, attempts, recorder };
-  const runner: Runner = await run({
+  const runnerOptions: RunnerOptions = {
     pgPool: deps.pool,
+    // A job's end is recorded through graphile-worker's batcher (0 ms: the jobs ending in the same turn of the
+    // event loop share a statement). Without it, graphile-worker 0.18 leaves the promise that records a job's
+    // end unhandled, and the database failing at that moment (a restart) crashed the process with an
+    // unhandled rejection. With it, the failure stops the runner instead, and a new one is started (below).
+    preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
     concurrency: deps.config.concurrency,
     pollInterval: deps.config.pollIntervalMs,
     noHandleSignals: true,
@@ -78,7 +83,45 @@ export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<Del
         await deliverBatch(batchDeps, ids, waited);
       },
     },
-  });
+  };
+
+  // graphile-worker stops its whole runner when one of its workers cannot record a job's end (say the
+  // database went away as a job finished: "one of the workers exited prematurely"). The process would then
+  // stay up and run nothing. Start a new runner instead, after a wait that doubles while starts fail (up to
+  // 30 s). The job whose end was not recorded stays locked by the old runner; the sweeper below routes its
+  // events again, or gives its deliveries a job, after `staleAfterMs`, as for a worker that died.
+  let stopping = false;
+  let restartTimer: NodeJS.Timeout | undefined;
+  let runner: Runner = await run(runnerOptions);
+  const restartAfter = (delayMs: number) => {
+    restartTimer = setTimeout(() => {
+      restartTimer = undefined;
+      if (stopping) return;
+      run(runnerOptions).then(
+        (started) => {
+          runner = started;
+          deps.log.warn({}, "graphile-worker runner started again");
+          watch(started);
+        },
+        (error: unknown) => {
+          deps.log.error({ err: error, retryInMs: Math.min(delayMs * 2, 30_000) }, "could not start the graphile-worker runner again");
+          restartAfter(Math.min(delayMs * 2, 30_000));
+        },
+      );
+    }, delayMs);
+  };
+  const watch = (watched: Runner) => {
+    const ended = (error?: unknown) => {
+      if (stopping || watched !== runner) return;
+      deps.log.error({ err: error }, "graphile-worker runner stopped by itself; starting a new one");
+      restartAfter(1_000);
+    };
+    watched.promise.then(
+      () => ended(),
+      (error: unknown) => ended(error),
+    );
+  };
+  watch(runner);
 
   let sweeping = false;
   const sweep = async () => {
@@ -102,7 +145,9 @@ export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<Del
 
   return {
     stop: async () => {
+      stopping = true;
       clearInterval(sweeper);
+      if (restartTimer !== undefined) clearTimeout(restartTimer);
       await runner.stop();
       // Attempts already started finish and are recorded (each is bounded by the delivery timeout).
       await attempts.drain();
