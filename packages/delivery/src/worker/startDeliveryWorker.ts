@@ -36,6 +36,9 @@ export interface DeliveryWorker {
  * routes again the events whose route job died with a worker. The schemas
  * (ours and graphile-worker's) must already be migrated: the server does that at start.
  */
+/** The longest wait between attempts to start a new runner (PostgreSQL down): recovery follows within this. */
+const maxRestartDelayMs = 5_000;
+
 export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<DeliveryWorker> {
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: deps.pool }) });
   const destinations = deps.destinations ?? createDestinations(deps.config.destinationAllowList);
@@ -88,7 +91,7 @@ export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<Del
   // graphile-worker stops its whole runner when one of its workers cannot record a job's end (say the
   // database went away as a job finished: "one of the workers exited prematurely"). The process would then
   // stay up and run nothing. Start a new runner instead, after a wait that doubles while starts fail (up to
-  // 30 s). The job whose end was not recorded stays locked by the old runner; the sweeper below routes its
+  // 5 s). The job whose end was not recorded stays locked by the old runner; the sweeper below routes its
   // events again, or gives its deliveries a job, after `staleAfterMs`, as for a worker that died.
   let stopping = false;
   let restartTimer: NodeJS.Timeout | undefined;
@@ -104,8 +107,11 @@ export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<Del
           watch(started);
         },
         (error: unknown) => {
-          deps.log.error({ err: error, retryInMs: Math.min(delayMs * 2, 30_000) }, "could not start the graphile-worker runner again");
-          restartAfter(Math.min(delayMs * 2, 30_000));
+          deps.log.error(
+            { err: error, retryInMs: Math.min(delayMs * 2, maxRestartDelayMs) },
+            "could not start the graphile-worker runner again",
+          );
+          restartAfter(Math.min(delayMs * 2, maxRestartDelayMs));
         },
       );
     }, delayMs);
