@@ -13,7 +13,7 @@ export async function resetEventTables(databaseUrl: string): Promise<void> {
   try {
     // A delivery worker still running (routing on) takes these tables in both orders: recording takes
     // delivery_attempts, rule_events, then events (the counter trigger), and claims rule_events, then events;
-    // routing takes events, then rule_events. The locks here follow the first, more frequent order, so only a routing statement can deadlock with them, and
+    // routing takes route_outbox, events, then rule_events. The locks here follow the first, more frequent order, so only a routing statement can deadlock with them, and
     // this session checks for deadlocks long before the worker's sessions do (1 s): it is always the one
     // PostgreSQL aborts, and it tries again. Waiting in the lock queue (not NOWAIT) keeps a busy worker from
     // starving it.
@@ -21,8 +21,8 @@ export async function resetEventTables(databaseUrl: string): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         await client.query("begin");
-        await client.query("lock table delivery_attempts, rule_events, events, idempotency_keys in access exclusive mode");
-        await client.query("truncate rule_events, events, idempotency_keys cascade");
+        await client.query("lock table delivery_attempts, rule_events, events, idempotency_keys, route_outbox in access exclusive mode");
+        await client.query("truncate rule_events, events, idempotency_keys, route_outbox cascade");
         await client.query("commit");
         break;
       } catch (error) {

@@ -9,6 +9,7 @@ import type { Db } from "./db/database.js";
 import type { StatementRunner } from "./events/events.repository.js";
 import { eventsRouter } from "./events/events.routes.js";
 import { createEventWriter } from "./events/eventWriter.js";
+import type { RoutingWake } from "./events/routingWake.js";
 import { historyRouter } from "./history/history.routes.js";
 import { accessLog } from "./http/accessLog.js";
 import { authenticate } from "./http/authenticate.js";
@@ -31,6 +32,8 @@ export interface AppDeps {
   readonly db: Db;
   /** The pool under `db`: ingestion runs its statement on it directly, prepared by name (`insertEvents`). */
   readonly pool: StatementRunner;
+  /** Woken after each ingest commit that wrote routing work (`createRoutingWake`); its owner closes it. */
+  readonly routingWake: RoutingWake;
   readonly spec: OpenApiSpec;
   readonly secretBox: SecretBox;
   readonly config: Pick<
@@ -82,6 +85,7 @@ export function createApp(deps: AppDeps): Express {
     idempotencyTtlSeconds: config.idempotencyTtlSeconds,
     maxInFlight: Math.max(1, Math.ceil(config.dbPoolSize / 2)),
     maxRows: config.ingestGroupMaxRows,
+    onRouted: deps.routingWake.wake,
   });
   // Before the body is read and the key looked up: a request the server cannot serve in time costs it next to nothing.
   app.post(

@@ -5,6 +5,7 @@ import { createApp } from "./app.js";
 import { bootstrapFirstRun, firstRunMessage } from "./bootstrap/firstRun.js";
 import { ConfigError, parseConfig } from "./config.js";
 import { startIdempotencyKeyPurger } from "./events/idempotencyKeyPurger.js";
+import { createServerRoutingWake } from "./events/routingWake.js";
 import { hardenServer } from "./http/hardenServer.js";
 import { createLogger } from "./logger.js";
 import { createMetrics } from "./operations/metrics.js";
@@ -46,9 +47,11 @@ async function main(): Promise<void> {
   const rateLimiter = createWorkspaceRateLimiter(config.rateLimit, { pool: resources.pool, log });
   const metrics = createMetrics({ pool: resources.pool });
   const worker = config.runWorker ? await startWorkerInProcess(resources.databaseUrl, resources.secretBox) : undefined;
+  const routingWake = createServerRoutingWake(resources.pool, log);
   const app = createApp({
     db: resources.db,
     pool: resources.pool,
+    routingWake,
     spec,
     secretBox: resources.secretBox,
     config,
@@ -90,6 +93,7 @@ async function main(): Promise<void> {
     await closeServer(server, config.shutdownGraceMs, () =>
       log.warn({ shutdownGraceMs: config.shutdownGraceMs }, "closing connections still busy after the shutdown grace period"),
     );
+    await routingWake.close();
     // Running attempts finish and are recorded before the database goes away.
     await worker?.stop();
     await resources.close();

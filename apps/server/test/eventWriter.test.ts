@@ -41,12 +41,15 @@ const row = (workspace: string, extra: Partial<NewEventRow> = {}): NewEventRow =
   ...extra,
 });
 
+const options = { idempotencyTtlSeconds: 3600, maxInFlight: 1, maxRows: 400, onRouted: () => {} };
+
 const stored = async (ids: string[]) =>
   (await db.selectFrom("events").select("id").where("id", "in", ids).execute()).map((r) => r.id).sort();
 
 describe("createEventWriter", () => {
-  it("when requests arrive while a statement runs, then they are written together in one statement", async () => {
-    const writer = createEventWriter(pool, { idempotencyTtlSeconds: 3600, maxInFlight: 1, maxRows: 400 });
+  it("when requests arrive while a statement runs, then they are written together in one statement (with no routing work, no wake)", async () => {
+    let wakes = 0;
+    const writer = createEventWriter(pool, { ...options, onRouted: () => wakes++ });
     const batches = Array.from({ length: 5 }, () => [row(tenant.workspaceId), row(tenant.workspaceId)]);
     const results = await Promise.all(batches.map((rows) => writer.write(rows)));
     // The first went alone; the four that queued behind it shared the next statement (one creation time).
@@ -58,10 +61,11 @@ describe("createEventWriter", () => {
         .map((r) => r.id)
         .sort(),
     );
+    expect(wakes).toBe(0);
   });
 
   it("when one queued request's rows make the group's statement fail, then only that request fails", async () => {
-    const writer = createEventWriter(pool, { idempotencyTtlSeconds: 3600, maxInFlight: 1, maxRows: 400 });
+    const writer = createEventWriter(pool, options);
     const first = writer.write([row(tenant.workspaceId)]);
     // A workspace that does not exist: the foreign key refuses it (validation would never let this through).
     const bad = writer.write([row("00000000-0000-7000-8000-000000000000")]);
@@ -75,7 +79,7 @@ describe("createEventWriter", () => {
   });
 
   it("when a queued request's deadline passes before its turn, then its rows are not written and it fails with the deadline's reason", async () => {
-    const writer = createEventWriter(pool, { idempotencyTtlSeconds: 3600, maxInFlight: 1, maxRows: 400 });
+    const writer = createEventWriter(pool, options);
     const blocker = writer.write([row(tenant.workspaceId)]);
     const expired = new AbortController();
     const late = [row(tenant.workspaceId)];
@@ -91,7 +95,7 @@ describe("createEventWriter", () => {
   });
 
   it("when two queued requests use one idempotency key, then one event is stored and the other request finds the key taken", async () => {
-    const writer = createEventWriter(pool, { idempotencyTtlSeconds: 3600, maxInFlight: 1, maxRows: 400 });
+    const writer = createEventWriter(pool, options);
     const blocker = writer.write([row(tenant.workspaceId)]);
     const a = row(tenant.workspaceId, { idempotency_key: "shared-key" });
     const b = row(tenant.workspaceId, { idempotency_key: "shared-key" });

@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 // No delivery worker runs here: routes are made with SQL, events go through the ingestion API and the test
-// runs their route jobs (so their deliveries exist), and delivery states are driven by SQL updates of
+// drains the routing outbox (so their deliveries exist), and delivery states are driven by SQL updates of
 // rule_events.status, whose trigger keeps the events' counters in step.
 
 async function createConnection(workspaceId: string): Promise<string> {

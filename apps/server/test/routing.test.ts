@@ -1,15 +1,17 @@
 import { cancelEvent, createRule, deleteRule } from "@switchyard/client";
-import { type DeliveryDb, parseRouteJob, type RouteJob, requeueStaleRouting, routeEvents } from "@switchyard/delivery";
+import { type DeliveryDb, type RouteQueue, routeOutbox, wakeStaleRouting } from "@switchyard/delivery";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, createTenant, type Tenant } from "./support/fixtures.js";
-import { queuedJobs as queuedJobsOf, routeQueuedEvents } from "./support/routing.js";
+import { waitFor } from "./support/receiver.js";
+import { outboxRows, queuedJobs as queuedJobsOf, routeQueuedEvents } from "./support/routing.js";
 import { createTestDatabase } from "./support/testDatabase.js";
 import { startTestServer, type TestServer } from "./support/testServer.js";
 import { emitEvent, eventDetail, routeToReceiver } from "./support/webhookRoutes.js";
 
-// Ingestion commits each batch with one `route` job; the worker's `routeEvents` writes the deliveries. No
-// worker runs here: the test runs the route jobs itself, so it can act between acceptance and routing.
+// Ingestion commits each batch with one row of the routing outbox, then wakes the worker's `route` task; the
+// task's `routeOutbox` writes the deliveries. No worker runs here: the test drains the outbox itself, so it can
+// act between acceptance and routing.
 
 let server: TestServer;
 let tenant: Tenant;
@@ -30,6 +32,9 @@ afterAll(async () => {
 });
 
 const queuedJobs = (task: string) => queuedJobsOf(server.db, task);
+const db = () => server.db as unknown as DeliveryDb;
+/** `queueRouting`'s statement through the test's Kysely pool. */
+const routeQueue: RouteQueue = { query: (text) => sql.raw(text).execute(server.db) };
 
 async function deliveriesOf(eventId: string): Promise<Array<{ rule_id: string; status: string }>> {
   const { rows } = await sql<{ rule_id: string; status: string }>`
@@ -38,26 +43,36 @@ async function deliveriesOf(eventId: string): Promise<Array<{ rule_id: string; s
 }
 
 describe("routing after acceptance", () => {
-  it("when an event is accepted, then it is pending with its rule count, and one route job names it until routing writes its deliveries", async () => {
+  it("when an event is accepted, then it is pending with its rule count, and one outbox row names it and the rules until routing writes its deliveries", async () => {
     const first = await routeToReceiver(server, tenant, "order.placed", { closers });
     const second = await routeToReceiver(server, tenant, "order.placed", { closers, filter: { resource: "order" } });
-    await routeToReceiver(server, tenant, "order.placed", { closers, filter: { resource_id: "o_other" } });
+    const other = await routeToReceiver(server, tenant, "order.placed", { closers, filter: { resource_id: "o_other" } });
     const event = await emitEvent(server, tenant, { event: "order.placed", resource: "order", resource_id: "o_1" });
     expect(event.status).toBe("pending");
     expect(await eventDetail(server, tenant, event.id)).toMatchObject({ status: "pending", total_rules: 2, rule_events: [] });
-    const [job] = await queuedJobs("route");
-    expect(parseRouteJob(job?.payload)?.events).toEqual([event.id]);
+    const [row, ...more] = await outboxRows(server.db);
+    expect(more).toEqual([]);
+    expect(row?.events).toEqual([event.id]);
+    // The candidates of the event's workspace and name; routing applies the filters.
+    expect(row?.rules.sort()).toEqual([first.ruleId, second.ruleId, other.ruleId].sort());
+    // The commit is followed by a wake: a `route` job (one, keyed) for a worker to drain the outbox with.
+    const jobs = await waitFor(
+      "the route job of the wake",
+      () => queuedJobs("route"),
+      (queued) => queued.length > 0,
+    );
+    expect(jobs).toHaveLength(1);
 
     expect(await routeQueuedEvents(server.db)).toBe(2);
     expect(await deliveriesOf(event.id)).toEqual([first.ruleId, second.ruleId].sort().map((rule_id) => ({ rule_id, status: "pending" })));
-    expect(await queuedJobs("route")).toEqual([]);
+    expect(await outboxRows(server.db)).toEqual([]);
   });
 
-  it("when an event matches no rule, then it is completed at once and no route job is queued", async () => {
+  it("when an event matches no rule, then it is completed at once and nothing is written for routing", async () => {
     const event = await emitEvent(server, tenant, { event: "nobody.listens" });
     expect(event.status).toBe("completed");
     expect(await eventDetail(server, tenant, event.id)).toMatchObject({ status: "completed", total_rules: 0 });
-    expect(await queuedJobs("route")).toEqual([]);
+    expect(await outboxRows(server.db)).toEqual([]);
   });
 
   it("when a rule is created after the event was accepted but before it was routed, then it does not apply to it", async () => {
@@ -96,46 +111,73 @@ describe("routing after acceptance", () => {
     expect(await eventDetail(server, tenant, event.id)).toMatchObject({ status: "canceled", total_rules: 1 });
   });
 
-  it("when a route job runs twice at once, then each delivery is written once, and every run answers it as pending", async () => {
+  it("when two workers drain the outbox at once, then each batch is routed by one of them and each delivery written once", async () => {
     await routeToReceiver(server, tenant, "user.signed_up", { closers });
-    const event = await emitEvent(server, tenant, { event: "user.signed_up" });
-    const [job] = await queuedJobs("route");
-    const payload = parseRouteJob(job?.payload) as RouteJob;
-    const db = server.db as unknown as DeliveryDb;
+    const events = [
+      await emitEvent(server, tenant, { event: "user.signed_up" }),
+      await emitEvent(server, tenant, { event: "user.signed_up" }),
+    ];
+    expect(await outboxRows(server.db)).toHaveLength(2);
 
-    const runs = await Promise.all([routeEvents(db, payload), routeEvents(db, payload)]);
-    expect(runs.map((r) => r.routed).sort()).toEqual([0, 1]);
-    const deliveries = await sql<{ id: string }>`select id from rule_events where event_id = ${event.id}`.execute(server.db);
-    expect(deliveries.rows).toHaveLength(1);
-    // Whichever run wrote it, both hand the delivery on (a later claim takes it once).
-    for (const run of runs) expect(run.pending).toEqual([deliveries.rows[0]?.id]);
-    // A run after the delivery was claimed hands nothing on.
-    await sql`update rule_events set status = 'processing' where event_id = ${event.id}`.execute(server.db);
-    expect(await routeEvents(db, payload)).toEqual({ routed: 0, pending: [] });
-    await sql`delete from graphile_worker._private_jobs`.execute(server.db);
+    // One row each: `skip locked` hands the second call the row the first did not take.
+    const runs = await Promise.all([routeOutbox(db(), 1), routeOutbox(db(), 1)]);
+    expect(runs.map((r) => [r.batches, r.routed])).toEqual([
+      [1, 1],
+      [1, 1],
+    ]);
+    const deliveries = await sql<{ id: string }>`
+      select id from rule_events where event_id in (${events[0]?.id}, ${events[1]?.id}) order by id`.execute(server.db);
+    expect(deliveries.rows).toHaveLength(2);
+    expect(runs.flatMap((r) => r.pending).sort()).toEqual(deliveries.rows.map((r) => r.id));
+    expect(await outboxRows(server.db)).toEqual([]);
+    expect(await routeOutbox(db(), 8)).toEqual({ batches: 0, routed: 0, pending: [] });
   });
 
-  it("when a route job's worker died with it, then its events get one new route job, and none once they are routed", async () => {
+  it("when a batch is named twice (a route job of an older version converted by the upgrade), then the second routing writes nothing and hands on the deliveries still pending", async () => {
+    const route = await routeToReceiver(server, tenant, "user.upgraded", { closers });
+    const event = await emitEvent(server, tenant, { event: "user.upgraded" });
+    const [row] = await outboxRows(server.db);
+    await sql`insert into route_outbox (events, rules) values (${[event.id]}::uuid[], ${[route.ruleId]}::uuid[])`.execute(server.db);
+
+    const first = await routeOutbox(db(), 1);
+    expect(first).toMatchObject({ batches: 1, routed: 1 });
+    expect(row?.events).toEqual([event.id]);
+    const again = await routeOutbox(db(), 1);
+    expect(again).toEqual({ batches: 1, routed: 0, pending: first.pending });
+    // Once claimed, the delivery is no longer handed on.
+    await sql`update rule_events set status = 'processing' where event_id = ${event.id}`.execute(server.db);
+    await sql`insert into route_outbox (events, rules) values (${[event.id]}::uuid[], ${[route.ruleId]}::uuid[])`.execute(server.db);
+    expect(await routeOutbox(db(), 1)).toEqual({ batches: 1, routed: 0, pending: [] });
+    await sql`update rule_events set status = 'pending' where event_id = ${event.id}`.execute(server.db);
+  });
+
+  it("when the route job died with its worker, then the sweep wakes a new one for the waiting outbox rows, and none while a job is due or after they are routed", async () => {
     const route = await routeToReceiver(server, tenant, "order.shipped", { closers });
+    await routeQueuedEvents(server.db);
     const event = await emitEvent(server, tenant, { event: "order.shipped" });
+    await waitFor(
+      "the route job of the wake",
+      () => queuedJobs("route"),
+      (queued) => queued.length === 1,
+    );
+    // Younger than the sweep's threshold: no wake, whatever the job.
+    expect(await wakeStaleRouting(db(), routeQueue, 60_000, 60_000)).toBe(false);
+    // The job looks taken by a worker that died with it long ago, and the row has waited.
     await sql`
       update graphile_worker._private_jobs set locked_at = now() - interval '1 hour', locked_by = 'worker-that-died'
       where task_id = (select id from graphile_worker._private_tasks where identifier = 'route')`.execute(server.db);
-    const db = server.db as unknown as DeliveryDb;
+    await sql`update route_outbox set created_at = now() - interval '1 minute'`.execute(server.db);
 
-    expect(await requeueStaleRouting(db, 60_000)).toBe(1);
-    // A second sweep before the new job ran finds the same job, keyed by the stale one: still one.
-    await requeueStaleRouting(db, 60_000);
-    const routeJobs = await queuedJobs("route");
-    expect(routeJobs).toHaveLength(2);
-    expect(routeJobs.map((j) => parseRouteJob(j.payload)?.events)).toEqual([[event.id], [event.id]]);
+    expect(await wakeStaleRouting(db(), routeQueue, 1_000, 60_000)).toBe(true);
+    // The new job waits, due: a second sweep adds nothing.
+    expect(await wakeStaleRouting(db(), routeQueue, 1_000, 60_000)).toBe(false);
+    const jobs = await queuedJobs("route");
+    expect(jobs.map((j) => j.locked)).toEqual([true, false]);
 
     expect(await routeQueuedEvents(server.db)).toBe(1);
     expect(await deliveriesOf(event.id)).toEqual([{ rule_id: route.ruleId, status: "pending" }]);
-    // Routed: the stale job (still locked) is not given again, and it would write nothing if it ran.
-    expect(await requeueStaleRouting(db, 60_000)).toBe(0);
-    expect(await queuedJobs("route")).toHaveLength(1);
-    expect((await routeEvents(db, parseRouteJob(routeJobs[0]?.payload) as RouteJob)).routed).toBe(0);
+    // Routed: nothing waits, so nothing wakes, though the dead job is still locked.
+    expect(await wakeStaleRouting(db(), routeQueue, 1_000, 60_000)).toBe(false);
     await sql`delete from graphile_worker._private_jobs`.execute(server.db);
   });
 });

@@ -15,6 +15,8 @@ export interface EventWriterOptions {
   readonly maxInFlight: number;
   /** Most rows one statement carries; a request's batch is never split. */
   readonly maxRows: number;
+  /** Called after each statement that committed routing work (`InsertedEvents.routed`): wakes the worker. */
+  readonly onRouted: () => void;
 }
 
 interface Pending {
@@ -63,6 +65,7 @@ export function createEventWriter(pool: StatementRunner, options: EventWriterOpt
   const writeGroup = async (group: readonly Pending[]) => {
     try {
       const result = await insertEvents(pool, withoutRepeatedKeys(group), options.idempotencyTtlSeconds);
+      if (result.routed) options.onRouted();
       for (const pending of group) pending.resolve(result);
     } catch (error) {
       if (group.length === 1 || isDatabaseUnavailable(error)) {
@@ -70,7 +73,12 @@ export function createEventWriter(pool: StatementRunner, options: EventWriterOpt
         return;
       }
       await Promise.all(
-        group.map((pending) => insertEvents(pool, pending.rows, options.idempotencyTtlSeconds).then(pending.resolve, pending.reject)),
+        group.map((pending) =>
+          insertEvents(pool, pending.rows, options.idempotencyTtlSeconds).then((result) => {
+            if (result.routed) options.onRouted();
+            pending.resolve(result);
+          }, pending.reject),
+        ),
       );
     }
   };

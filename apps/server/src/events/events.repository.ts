@@ -1,4 +1,3 @@
-import { routeTask } from "@switchyard/delivery";
 import type { ColumnType } from "kysely";
 import type pg from "pg";
 
@@ -43,6 +42,8 @@ export interface InsertedEvents {
    * among them.
    */
   readonly stored: ReadonlyMap<string, EventStatus>;
+  /** Whether the statement wrote routing work (an outbox row): the caller then wakes the worker (`queueRouting`). */
+  readonly routed: boolean;
 }
 
 export type EventStatus = "pending" | "processing" | "retrying" | "completed" | "failed" | "canceled";
@@ -58,11 +59,12 @@ export type EventStatus = "pending" | "processing" | "retrying" | "completed" | 
  *   within one call.
  * - The active rules of the batch's workspaces and event names are read in this statement's snapshot (a rule
  *   created after the event never applies to it). Each event gets `total_rules`, the number that match it.
- *   An event that matches none is `completed` at once; the others are `pending`, and one graphile-worker
- *   `route` job, committed with them, names them and the rules. The job (`routeEvents` in
- *   @switchyard/delivery) writes their deliveries (rule events) moments later, so an acknowledged event
- *   cannot lose its deliveries, while the ingest commit writes one job row per batch instead of a delivery
- *   row, with four index entries, per event.
+ *   An event that matches none is `completed` at once; the others are `pending`, and one row of the routing
+ *   outbox (`route_outbox`), committed with them, names them and the rules. The worker's `route` task
+ *   (`routeOutbox` in @switchyard/delivery) writes their deliveries (rule events) moments later, so an
+ *   acknowledged event cannot lose its deliveries, while the ingest commit writes one small row per batch
+ *   instead of a delivery row, with four index entries, per event, and no graphile-worker job (whose `add_job`
+ *   and `NOTIFY` cost more than the row).
  */
 export async function insertEvents(
   pool: StatementRunner,
@@ -70,14 +72,14 @@ export async function insertEvents(
   idempotencyTtlSeconds: number,
 ): Promise<InsertedEvents> {
   const batch = `[${rows.map(serializeRow).join(",")}]`;
-  const result = await pool.query<{ created_at: Date; stored: Array<[string, EventStatus]> | null }>({
+  const result = await pool.query<{ created_at: Date; stored: Array<[string, EventStatus]> | null; routed: boolean }>({
     name: "switchyard_insert_events",
     text: insertEventsStatement,
-    values: [batch, idempotencyTtlSeconds, routeTask],
+    values: [batch, idempotencyTtlSeconds],
   });
   const row = result.rows[0];
   if (row === undefined) throw new Error("insertEvents: the statement returned no row");
-  return { createdAt: row.created_at, stored: new Map(row.stored ?? []) };
+  return { createdAt: row.created_at, stored: new Map(row.stored ?? []), routed: row.routed };
 }
 
 /**
@@ -127,14 +129,16 @@ const insertEventsStatement = `
       from counted
       returning id, status
     ),
-    job as (
-      select graphile_worker.add_job($3::text, json_build_object('events', routed.ids, 'rules', (select json_agg(id) from candidates))) as id
-      from (select json_agg(id) as ids from inserted where status = 'pending') routed
+    outbox as (
+      insert into route_outbox (events, rules)
+      select routed.ids, (select array_agg(id) from candidates)
+      from (select array_agg(id) as ids from inserted where status = 'pending') routed
       where routed.ids is not null
+      returning id
     )
     select now() as created_at,
       (select json_agg(json_build_array(id, status)) from inserted) as stored,
-      (select count(*) from job) as jobs`;
+      exists (select from outbox) as routed`;
 
 function serializeRow(row: NewEventRow): string {
   const key = row.idempotency_key === undefined ? "" : `,"idempotency_key":${JSON.stringify(row.idempotency_key)}`;

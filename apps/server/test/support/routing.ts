@@ -1,21 +1,30 @@
-import { type DeliveryDb, parseRouteJob, routeEvents, routeTask } from "@switchyard/delivery";
+import { type DeliveryDb, routeOutbox, routeTask } from "@switchyard/delivery";
 import { sql } from "kysely";
 import type { Db } from "../../src/db/database.js";
 
 /**
- * Runs the queued `route` jobs as a worker would (for tests with no worker running): writes the deliveries
- * of the events ingested so far and completes the jobs, leaving the deliveries `pending` (a worker would
- * then claim them). Answers how many deliveries were written.
+ * Drains the routing outbox as a worker's `route` job would (for tests with no worker running): writes the
+ * deliveries of the events ingested so far, leaving them `pending` (a worker would then claim them), and
+ * completes the `route` jobs that ingestion's wakes queued. Answers how many deliveries were written.
  */
 export async function routeQueuedEvents(db: Db): Promise<number> {
   let routed = 0;
-  for (const row of (await queuedJobs(db, routeTask)).filter((j) => !j.locked)) {
-    const job = parseRouteJob(row.payload);
-    if (job === undefined) throw new Error(`route job ${row.id} has a malformed payload`);
-    routed += (await routeEvents(db as unknown as DeliveryDb, job)).routed;
-    await sql`select graphile_worker.complete_jobs(array[${row.id}::bigint])`.execute(db);
+  for (;;) {
+    const run = await routeOutbox(db as unknown as DeliveryDb, 8);
+    routed += run.routed;
+    if (run.batches < 8) break;
   }
+  await sql`
+    select graphile_worker.complete_jobs(array(
+      select id from graphile_worker.jobs where task_identifier = ${routeTask} and locked_at is null))`.execute(db);
   return routed;
+}
+
+/** The routing outbox's rows, oldest first: the events and rules of each ingested batch not yet routed. */
+export async function outboxRows(db: Db): Promise<Array<{ events: string[]; rules: string[] }>> {
+  const { rows } = await sql<{ events: string[]; rules: string[] }>`
+    select events::text[] as events, rules::text[] as rules from route_outbox order by id`.execute(db);
+  return rows;
 }
 
 /**

@@ -3,11 +3,15 @@ import pg from "pg";
 import { inject } from "vitest";
 import { databaseUrl } from "./net.js";
 
-/** A fresh database for one test file, cloned from the migrated template; `drop` removes it. */
-export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+/**
+ * A fresh database for one test file, cloned from the migrated template (or, `empty`, with no schema at all, for
+ * tests of the migrations themselves); `drop` removes it.
+ */
+export async function createTestDatabase(options: { empty?: boolean } = {}): Promise<{ url: string; drop: () => Promise<void> }> {
   const adminUrl = inject("adminUrl");
-  const template = inject("templateDatabase");
-  const name = `${template}_${randomBytes(4).toString("hex")}`;
+  const migrated = inject("templateDatabase");
+  const template = options.empty === true ? "template0" : migrated;
+  const name = `${migrated}_${randomBytes(4).toString("hex")}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {

@@ -8,6 +8,7 @@ import { createSecretBox, type SecretBox } from "@switchyard/secret-box";
 import { createApp } from "../../src/app.js";
 import type { Config } from "../../src/config.js";
 import { type Db, openDatabase } from "../../src/db/database.js";
+import { createServerRoutingWake } from "../../src/events/routingWake.js";
 import { hardenServer } from "../../src/http/hardenServer.js";
 import { type Logger, silentLogger } from "../../src/logger.js";
 import { createMetrics, type Metrics } from "../../src/operations/metrics.js";
@@ -97,9 +98,11 @@ export async function startTestServer(databaseUrl: string, overrides: Partial<Te
   const secretBox = createSecretBox(config.encryptionKey ?? randomBytes(32));
   const rateLimiter = createWorkspaceRateLimiter(config.rateLimit, { pool: database.pool, log: config.log });
   const metrics = createMetrics({ pool: database.pool });
+  const routingWake = createServerRoutingWake(database.pool, config.log);
   const app = createApp({
     db: database.db,
     pool: database.pool,
+    routingWake,
     spec: await loadSpec(),
     secretBox,
     config,
@@ -130,6 +133,7 @@ export async function startTestServer(databaseUrl: string, overrides: Partial<Te
       await workerPool?.end();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await routingWake.close();
       await database.close();
     },
   };

@@ -12,7 +12,7 @@ export interface DeliveryWorkerConfig {
   readonly deactivateAfterMs: number;
   /** Non-public destinations allowed anyway (CIDRs and host names, comma-separated). `SWITCHYARD_DESTINATION_ALLOWLIST`, default none. */
   readonly destinationAllowList: string;
-  /** How often lost attempts are looked for. `SWITCHYARD_LEASE_SWEEP_MS`, default 5000. */
+  /** How often lost attempts, and outbox rows left waiting this long with no route job, are looked for. `SWITCHYARD_LEASE_SWEEP_MS`, default 5000. */
   readonly leaseSweepMs: number;
   /** graphile-worker's poll interval when LISTEN/NOTIFY is quiet. `SWITCHYARD_WORKER_POLL_MS`, default 1000. */
   readonly pollIntervalMs: number;

@@ -8,7 +8,7 @@ import type { DeliveryWorkerConfig } from "./config.js";
 import { deliverBatch, drainConnection } from "./deliverBatch.js";
 import { deliverTask, requeueExpiredLeases, requeueStaleDeliveries } from "./deliveryStore.js";
 import { createDestinations, type Destinations } from "./destinations.js";
-import { parseRouteJob, requeueStaleRouting, routeEvents, routeTask } from "./routeEvents.js";
+import { queueRouting, routeOutbox, routeTask, wakeStaleRouting } from "./routeOutbox.js";
 
 export interface WorkerLog {
   info(fields: object, message: string): void;
@@ -31,14 +31,18 @@ export interface DeliveryWorker {
   readonly stop: () => Promise<void>;
 }
 
-/**
- * Runs graphile-worker with the `route` and `deliver` tasks and a sweeper that requeues lost attempts and
- * routes again the events whose route job died with a worker. The schemas
- * (ours and graphile-worker's) must already be migrated: the server does that at start.
- */
 /** The longest wait between attempts to start a new runner (PostgreSQL down): recovery follows within this. */
 const maxRestartDelayMs = 5_000;
+/** Outbox rows (ingested batches, often grouped from several requests) one routing statement takes. */
+const outboxBatchesPerStatement = 8;
+/** How long one `route` job drains a backlog before it queues the next one and completes. */
+const maxRouteJobMs = 1_000;
 
+/**
+ * Runs graphile-worker with the `route` and `deliver` tasks and a sweeper that requeues lost attempts and
+ * wakes routing for outbox rows left waiting. The schemas (ours and graphile-worker's) must already be
+ * migrated: the server does that at start.
+ */
 export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<DeliveryWorker> {
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: deps.pool }) });
   const destinations = deps.destinations ?? createDestinations(deps.config.destinationAllowList);
@@ -58,18 +62,22 @@ export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<Del
     noHandleSignals: true,
     logger: graphileLogger(deps.log),
     taskList: {
-      [routeTask]: async (payload) => {
-        const job = parseRouteJob(payload);
-        if (job === undefined) {
-          deps.log.error({ payload }, "route job without events and rules lists; dropped");
-          return;
+      [routeTask]: async () => {
+        // Drains the routing outbox, a few batches a statement, and delivers what it routed itself: the job
+        // completes once its deliveries are claimed or deferred with a job of their own. A worker that dies
+        // before a statement commits leaves its outbox rows for the next run (woken by the sweep, below); one that
+        // dies after it leaves pending deliveries without a job, and `requeueStaleDeliveries` gives them one.
+        const started = performance.now();
+        for (;;) {
+          const { batches, pending } = await routeOutbox(db, outboxBatchesPerStatement);
+          if (pending.length > 0) await deliverBatch(batchDeps, pending, 0);
+          if (batches < outboxBatchesPerStatement) return;
+          // A long backlog: hand over to a new job now and then, so that this one's slot and lock are not held for long.
+          if (performance.now() - started > maxRouteJobMs) {
+            await queueRouting(deps.pool);
+            return;
+          }
         }
-        // The route job delivers what it routed itself (one job per batch instead of two): it completes only
-        // once its deliveries are claimed or deferred with a job of their own. A worker that dies before
-        // routing leaves the job locked, and `requeueStaleRouting` routes its events again; one that dies
-        // after routing leaves pending deliveries without a job, and `requeueStaleDeliveries` gives them one.
-        const { pending } = await routeEvents(db, job);
-        if (pending.length > 0) await deliverBatch(batchDeps, pending, 0);
       },
       [deliverTask]: async (payload) => {
         const { rule_events: ids, connection, deferrals } = payload as { rule_events?: unknown; connection?: unknown; deferrals?: unknown };
@@ -91,8 +99,8 @@ export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<Del
   // graphile-worker stops its whole runner when one of its workers cannot record a job's end (say the
   // database went away as a job finished: "one of the workers exited prematurely"). The process would then
   // stay up and run nothing. Start a new runner instead, after a wait that doubles while starts fail (up to
-  // 5 s). The job whose end was not recorded stays locked by the old runner; the sweeper below routes its
-  // events again, or gives its deliveries a job, after `staleAfterMs`, as for a worker that died.
+  // 5 s). The job whose end was not recorded stays locked by the old runner; as for a worker that died, the
+  // sweeper below wakes routing past it, or gives its deliveries a job, after `staleAfterMs`.
   let stopping = false;
   let restartTimer: NodeJS.Timeout | undefined;
   let runner: Runner = await run(runnerOptions);
@@ -138,8 +146,9 @@ export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<Del
       if (requeued > 0) deps.log.warn({ requeued }, "requeued deliveries whose attempt was lost");
       const stale = await requeueStaleDeliveries(db, deps.config.staleAfterMs, 500);
       if (stale > 0) deps.log.warn({ stale }, "gave a job to due deliveries that had none");
-      const rerouted = await requeueStaleRouting(db, deps.config.staleAfterMs);
-      if (rerouted > 0) deps.log.warn({ jobs: rerouted }, "gave a new route job to events whose routing died with a worker");
+      if (await wakeStaleRouting(db, deps.pool, deps.config.leaseSweepMs, deps.config.staleAfterMs)) {
+        deps.log.warn({}, "woke routing for outbox rows left waiting (a lost wake, or a route job that died with its worker)");
+      }
     } catch (error) {
       deps.log.warn({ err: error }, "lease sweep failed; will retry");
     } finally {
@@ -163,7 +172,7 @@ export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<Del
 
 /**
  * graphile-worker's own log lines, through ours; its debug chatter is dropped, and so are job payloads (a
- * route job names up to hundreds of events: one line per job would otherwise carry them all).
+ * deliver job names up to hundreds of deliveries: one line per job would otherwise carry them all).
  */
 function graphileLogger(log: WorkerLog): Logger {
   return new Logger((scope) => (level, message, meta) => {
