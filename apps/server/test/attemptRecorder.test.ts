@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { createAttemptRecorder, type DeliveryDb } from "@switchyard/delivery";
+import { createAttemptRecorder } from "@switchyard/delivery";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTenant, type Tenant } from "./support/fixtures.js";
@@ -32,7 +32,7 @@ async function claimedDeliveries(event: string, n: number) {
   const { connectionId } = await routeToReceiver(server, tenant, event, { closers });
   const events = [];
   for (let i = 0; i < n; i += 1) events.push(await emitEvent(server, tenant, { event }));
-  await routeQueuedEvents(server.db);
+  await routeQueuedEvents(server.db, server.pool);
   const { rows } = await sql<{ id: string; event_id: string }>`
     update rule_events set status = 'processing', attempt_count = 1, lease_expires_at = now() + interval '1 minute'
     where event_id = any(${events.map((e) => e.id)}::uuid[]) returning id, event_id`.execute(server.db);
@@ -64,7 +64,7 @@ function success(ruleEventId: string, connectionId: string, body = "ok") {
 describe("recording successful attempts together", () => {
   it("when attempts end while a recording statement runs, then they are recorded together in the next one, each delivery completed", async () => {
     const { connectionId, deliveries } = await claimedDeliveries("recorded.together", 5);
-    const recorder = createAttemptRecorder(server.db as unknown as DeliveryDb, { maxInFlight: 1, maxBatch: 10 });
+    const recorder = createAttemptRecorder(server.pool, { maxInFlight: 1, maxBatch: 10 });
     // The first starts a statement at once; the other four wait for it and then share one.
     await Promise.all(deliveries.map((d) => recorder.completed(success(d.id, connectionId))));
 
@@ -88,7 +88,7 @@ describe("recording successful attempts together", () => {
 
   it("when one attempt of a group cannot be stored, then the group's others are recorded one by one and only it fails", async () => {
     const { connectionId, deliveries } = await claimedDeliveries("recorded.poisoned", 3);
-    const recorder = createAttemptRecorder(server.db as unknown as DeliveryDb, { maxInFlight: 1, maxBatch: 10 });
+    const recorder = createAttemptRecorder(server.pool, { maxInFlight: 1, maxBatch: 10 });
     // The first goes alone; the group after it holds an attempt of a delivery that does not exist (its row
     // breaks a foreign key), so that statement fails as a whole.
     const results = await Promise.allSettled([
@@ -110,7 +110,7 @@ describe("recording successful attempts together", () => {
       server.db,
     );
     await sql`update rule_events set attempt_count = 2 where id = ${reclaimed.id}`.execute(server.db);
-    const recorder = createAttemptRecorder(server.db as unknown as DeliveryDb, { maxInFlight: 1, maxBatch: 10 });
+    const recorder = createAttemptRecorder(server.pool, { maxInFlight: 1, maxBatch: 10 });
     await Promise.all(deliveries.map((d) => recorder.completed(success(d.id, connectionId, "late\u0000answer"))));
 
     const { rows } = await sql<{ id: string; status: string; attempt_count: number; body: string }>`

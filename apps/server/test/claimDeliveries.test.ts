@@ -34,7 +34,7 @@ afterAll(async () => {
 async function pendingDeliveries(event: string, n: number): Promise<{ connectionId: string; ids: string[] }> {
   const { connectionId } = await routeToReceiver(server, tenant, event, { closers });
   for (let i = 0; i < n; i += 1) await emitEvent(server, tenant, { event });
-  await routeQueuedEvents(server.db);
+  await routeQueuedEvents(server.db, server.pool);
   const { rows } = await sql<{ id: string }>`
     select id from rule_events where connection_id = ${connectionId} order by id`.execute(server.db);
   return { connectionId, ids: rows.map((r) => r.id) };

@@ -67,7 +67,7 @@ async function emit(tenant: Tenant, input: Omit<EventInput, "payload"> & { paylo
     body: { payload: {}, workspace: tenant.workspaceId, ...input },
   });
   expect(response?.status).toBe(201);
-  await routeQueuedEvents(server.db);
+  await routeQueuedEvents(server.db, server.pool);
   return data?.event.id ?? "";
 }
 
@@ -79,7 +79,7 @@ async function emitMany(tenant: Tenant, inputs: readonly EventInput[]): Promise<
     expect(response?.status).toBe(201);
     for (const record of data?.records ?? []) if (record.type === "event") ids.push(record.id);
   }
-  await routeQueuedEvents(server.db);
+  await routeQueuedEvents(server.db, server.pool);
   return ids;
 }
 

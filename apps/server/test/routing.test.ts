@@ -1,5 +1,5 @@
 import { cancelEvent, createRule, deleteRule } from "@switchyard/client";
-import { type DeliveryDb, type RouteQueue, routeOutbox, wakeStaleRouting } from "@switchyard/delivery";
+import { type DeliveryDb, routeOutbox, wakeStaleRouting } from "@switchyard/delivery";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, createTenant, type Tenant } from "./support/fixtures.js";
@@ -33,8 +33,6 @@ afterAll(async () => {
 
 const queuedJobs = (task: string) => queuedJobsOf(server.db, task);
 const db = () => server.db as unknown as DeliveryDb;
-/** `queueRouting`'s statement through the test's Kysely pool. */
-const routeQueue: RouteQueue = { query: (text) => sql.raw(text).execute(server.db) };
 
 async function deliveriesOf(eventId: string): Promise<Array<{ rule_id: string; status: string }>> {
   const { rows } = await sql<{ rule_id: string; status: string }>`
@@ -63,7 +61,7 @@ describe("routing after acceptance", () => {
     );
     expect(jobs).toHaveLength(1);
 
-    expect(await routeQueuedEvents(server.db)).toBe(2);
+    expect(await routeQueuedEvents(server.db, server.pool)).toBe(2);
     expect(await deliveriesOf(event.id)).toEqual([first.ruleId, second.ruleId].sort().map((rule_id) => ({ rule_id, status: "pending" })));
     expect(await outboxRows(server.db)).toEqual([]);
   });
@@ -85,7 +83,7 @@ describe("routing after acceptance", () => {
     });
     expect(after.response?.status).toBe(201);
 
-    await routeQueuedEvents(server.db);
+    await routeQueuedEvents(server.db, server.pool);
     expect(await deliveriesOf(event.id)).toEqual([{ rule_id: before.ruleId, status: "pending" }]);
     expect(await eventDetail(server, tenant, event.id)).toMatchObject({ total_rules: 1 });
   });
@@ -96,7 +94,7 @@ describe("routing after acceptance", () => {
     const deleted = await deleteRule({ client: server.client, headers: await bearer(tenant.machine), path: { id: route.ruleId } });
     expect(deleted.response?.status).toBe(204);
 
-    await routeQueuedEvents(server.db);
+    await routeQueuedEvents(server.db, server.pool);
     expect(await deliveriesOf(event.id)).toEqual([{ rule_id: route.ruleId, status: "pending" }]);
   });
 
@@ -106,7 +104,7 @@ describe("routing after acceptance", () => {
     const canceled = await cancelEvent({ client: server.client, headers: await bearer(tenant.machine), path: { id: event.id } });
     expect(canceled.data).toMatchObject({ status: "canceled", total_rules: 1, rule_events: [] });
 
-    expect(await routeQueuedEvents(server.db)).toBe(1);
+    expect(await routeQueuedEvents(server.db, server.pool)).toBe(1);
     expect(await deliveriesOf(event.id)).toEqual([{ rule_id: route.ruleId, status: "canceled" }]);
     expect(await eventDetail(server, tenant, event.id)).toMatchObject({ status: "canceled", total_rules: 1 });
   });
@@ -120,7 +118,7 @@ describe("routing after acceptance", () => {
     expect(await outboxRows(server.db)).toHaveLength(2);
 
     // One row each: `skip locked` hands the second call the row the first did not take.
-    const runs = await Promise.all([routeOutbox(db(), 1), routeOutbox(db(), 1)]);
+    const runs = await Promise.all([routeOutbox(server.pool, 1), routeOutbox(server.pool, 1)]);
     expect(runs.map((r) => [r.batches, r.routed])).toEqual([
       [1, 1],
       [1, 1],
@@ -130,7 +128,7 @@ describe("routing after acceptance", () => {
     expect(deliveries.rows).toHaveLength(2);
     expect(runs.flatMap((r) => r.pending).sort()).toEqual(deliveries.rows.map((r) => r.id));
     expect(await outboxRows(server.db)).toEqual([]);
-    expect(await routeOutbox(db(), 8)).toEqual({ batches: 0, routed: 0, pending: [] });
+    expect(await routeOutbox(server.pool, 8)).toEqual({ batches: 0, routed: 0, pending: [] });
   });
 
   it("when a batch is named twice (a route job of an older version converted by the upgrade), then the second routing writes nothing and hands on the deliveries still pending", async () => {
@@ -139,21 +137,21 @@ describe("routing after acceptance", () => {
     const [row] = await outboxRows(server.db);
     await sql`insert into route_outbox (events, rules) values (${[event.id]}::uuid[], ${[route.ruleId]}::uuid[])`.execute(server.db);
 
-    const first = await routeOutbox(db(), 1);
+    const first = await routeOutbox(server.pool, 1);
     expect(first).toMatchObject({ batches: 1, routed: 1 });
     expect(row?.events).toEqual([event.id]);
-    const again = await routeOutbox(db(), 1);
+    const again = await routeOutbox(server.pool, 1);
     expect(again).toEqual({ batches: 1, routed: 0, pending: first.pending });
     // Once claimed, the delivery is no longer handed on.
     await sql`update rule_events set status = 'processing' where event_id = ${event.id}`.execute(server.db);
     await sql`insert into route_outbox (events, rules) values (${[event.id]}::uuid[], ${[route.ruleId]}::uuid[])`.execute(server.db);
-    expect(await routeOutbox(db(), 1)).toEqual({ batches: 1, routed: 0, pending: [] });
+    expect(await routeOutbox(server.pool, 1)).toEqual({ batches: 1, routed: 0, pending: [] });
     await sql`update rule_events set status = 'pending' where event_id = ${event.id}`.execute(server.db);
   });
 
   it("when the route job died with its worker, then the sweep wakes a new one for the waiting outbox rows, and none while a job is due or after they are routed", async () => {
     const route = await routeToReceiver(server, tenant, "order.shipped", { closers });
-    await routeQueuedEvents(server.db);
+    await routeQueuedEvents(server.db, server.pool);
     const event = await emitEvent(server, tenant, { event: "order.shipped" });
     await waitFor(
       "the route job of the wake",
@@ -161,23 +159,23 @@ describe("routing after acceptance", () => {
       (queued) => queued.length === 1,
     );
     // Younger than the sweep's threshold: no wake, whatever the job.
-    expect(await wakeStaleRouting(db(), routeQueue, 60_000, 60_000)).toBe(false);
+    expect(await wakeStaleRouting(db(), server.pool, 60_000, 60_000)).toBe(false);
     // The job looks taken by a worker that died with it long ago, and the row has waited.
     await sql`
       update graphile_worker._private_jobs set locked_at = now() - interval '1 hour', locked_by = 'worker-that-died'
       where task_id = (select id from graphile_worker._private_tasks where identifier = 'route')`.execute(server.db);
     await sql`update route_outbox set created_at = now() - interval '1 minute'`.execute(server.db);
 
-    expect(await wakeStaleRouting(db(), routeQueue, 1_000, 60_000)).toBe(true);
+    expect(await wakeStaleRouting(db(), server.pool, 1_000, 60_000)).toBe(true);
     // The new job waits, due: a second sweep adds nothing.
-    expect(await wakeStaleRouting(db(), routeQueue, 1_000, 60_000)).toBe(false);
+    expect(await wakeStaleRouting(db(), server.pool, 1_000, 60_000)).toBe(false);
     const jobs = await queuedJobs("route");
     expect(jobs.map((j) => j.locked)).toEqual([true, false]);
 
-    expect(await routeQueuedEvents(server.db)).toBe(1);
+    expect(await routeQueuedEvents(server.db, server.pool)).toBe(1);
     expect(await deliveriesOf(event.id)).toEqual([{ rule_id: route.ruleId, status: "pending" }]);
     // Routed: nothing waits, so nothing wakes, though the dead job is still locked.
-    expect(await wakeStaleRouting(db(), routeQueue, 1_000, 60_000)).toBe(false);
+    expect(await wakeStaleRouting(db(), server.pool, 1_000, 60_000)).toBe(false);
     await sql`delete from graphile_worker._private_jobs`.execute(server.db);
   });
 });

@@ -150,7 +150,7 @@ describe("deliveries left without a job before their claim", () => {
     for (const event of ["lost.one", "lost.two", "lost.three"]) events.push(await emitEvent(server, tenant, { event }));
     // No worker runs: the test routes the events and nothing claims or queues their deliveries, as when the
     // job holding them died with a worker (graphile-worker would free it only after hours).
-    expect(await routeQueuedEvents(server.db)).toBe(3);
+    expect(await routeQueuedEvents(server.db, server.pool)).toBe(3);
     // No job names a delivery (the `route` job of an ingest wake may land after the drain; it finds nothing).
     const jobs = await sql<{ n: number }>`select count(*)::int as n from graphile_worker.jobs where task_identifier <> 'route'`.execute(
       server.db,

@@ -1,5 +1,6 @@
-import { type DeliveryDb, routeOutbox, routeTask } from "@switchyard/delivery";
+import { routeOutbox, routeTask } from "@switchyard/delivery";
 import { sql } from "kysely";
+import type pg from "pg";
 import type { Db } from "../../src/db/database.js";
 
 /**
@@ -7,10 +8,10 @@ import type { Db } from "../../src/db/database.js";
  * deliveries of the events ingested so far, leaving them `pending` (a worker would then claim them), and
  * completes the `route` jobs that ingestion's wakes queued. Answers how many deliveries were written.
  */
-export async function routeQueuedEvents(db: Db): Promise<number> {
+export async function routeQueuedEvents(db: Db, pool: pg.Pool): Promise<number> {
   let routed = 0;
   for (;;) {
-    const run = await routeOutbox(db as unknown as DeliveryDb, 8);
+    const run = await routeOutbox(pool, 8);
     routed += run.routed;
     if (run.batches < 8) break;
   }

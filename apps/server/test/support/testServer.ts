@@ -5,6 +5,7 @@ import { type Client, createClient, createConfig } from "@switchyard/client";
 import { createWorkerPool, type DeliveryWorkerConfig, parseDeliveryWorkerConfig, startDeliveryWorker } from "@switchyard/delivery";
 import { defaultIngestLimits } from "@switchyard/event-intake";
 import { createSecretBox, type SecretBox } from "@switchyard/secret-box";
+import type pg from "pg";
 import { createApp } from "../../src/app.js";
 import type { Config } from "../../src/config.js";
 import { type Db, openDatabase } from "../../src/db/database.js";
@@ -18,6 +19,8 @@ import { loadSpec } from "../../src/spec/openApiSpec.js";
 export interface TestServer {
   readonly baseUrl: string;
   readonly db: Db;
+  /** The pg pool under `db`. */
+  readonly pool: pg.Pool;
   readonly secretBox: SecretBox;
   /** A generated-SDK client bound to this server (no credentials). */
   readonly client: Client;
@@ -125,6 +128,7 @@ export async function startTestServer(databaseUrl: string, overrides: Partial<Te
   return {
     baseUrl,
     db: database.db,
+    pool: database.pool,
     secretBox,
     client: createClient(createConfig({ baseUrl })),
     metrics,

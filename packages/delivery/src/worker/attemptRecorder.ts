@@ -1,4 +1,4 @@
-import { type AttemptRecord, type DeliveryDb, recordCompletedAttempts } from "./deliveryStore.js";
+import { type AttemptRecord, recordCompletedAttempts, type StatementPool } from "./deliveryStore.js";
 
 /** A successful attempt to record: what `recordCompletedAttempts` takes. */
 export interface CompletedAttempt {
@@ -33,7 +33,7 @@ interface Pending {
  * Failed and retried attempts keep their own transaction (`recordAttempt`): they schedule jobs and
  * count failure streaks, and are rare by comparison.
  */
-export function createAttemptRecorder(db: DeliveryDb, options: AttemptRecorderOptions): AttemptRecorder {
+export function createAttemptRecorder(pool: StatementPool, options: AttemptRecorderOptions): AttemptRecorder {
   const queue: Pending[] = [];
   let inFlight = 0;
 
@@ -51,7 +51,7 @@ export function createAttemptRecorder(db: DeliveryDb, options: AttemptRecorderOp
   const recordGroup = async (group: readonly Pending[]) => {
     try {
       await recordCompletedAttempts(
-        db,
+        pool,
         group.map((p) => p.attempt),
       );
       for (const pending of group) pending.resolve();
@@ -60,7 +60,7 @@ export function createAttemptRecorder(db: DeliveryDb, options: AttemptRecorderOp
         group[0]?.reject(error);
         return;
       }
-      await Promise.all(group.map((pending) => recordCompletedAttempts(db, [pending.attempt]).then(pending.resolve, pending.reject)));
+      await Promise.all(group.map((pending) => recordCompletedAttempts(pool, [pending.attempt]).then(pending.resolve, pending.reject)));
     }
   };
 

@@ -1,8 +1,16 @@
 import { type Kysely, sql } from "kysely";
+import type pg from "pg";
 import type { OutcomeCode } from "../policy/decideAttempt.js";
 
 /** The delivery worker reads and writes through these statements only; the schema is the server's (0003_routing). */
 export type DeliveryDb = Kysely<unknown>;
+
+/**
+ * The pool under `DeliveryDb`, for the hot statements (routing, recording successful attempts): they run on it
+ * prepared by name, so each pooled connection plans them once instead of at every call (their plans cost more
+ * than their work at the sizes delivery sees). Kysely cannot name a statement.
+ */
+export type StatementPool = Pick<pg.Pool, "query">;
 
 export const deliverTask = "deliver";
 
@@ -177,7 +185,7 @@ export async function recordAttempt(
  * failure streaks. Rejects as a whole; the caller may then record the attempts one by one.
  */
 export async function recordCompletedAttempts(
-  db: DeliveryDb,
+  pool: StatementPool,
   attempts: ReadonlyArray<{ readonly record: AttemptRecord; readonly connectionId: string; readonly attemptId: string }>,
 ): Promise<void> {
   const rows = attempts.map(({ record, connectionId, attemptId }) => ({
@@ -195,9 +203,12 @@ export async function recordCompletedAttempts(
     completed_at: record.completedAt,
     connection_id: connectionId,
   }));
-  await sql`
+  await pool.query({ name: "switchyard_record_completed_attempts", text: recordCompletedStatement, values: [storableJson(rows)] });
+}
+
+const recordCompletedStatement = `
     with input as (
-      select * from jsonb_to_recordset(${storableJson(rows)}::jsonb) as r(
+      select * from jsonb_to_recordset($1::jsonb) as r(
         id uuid, rule_event_id uuid, attempt int, outcome_code text, http_status int, duration_ms int, request jsonb,
         response_headers jsonb, response_body text, error text, started_at timestamptz, completed_at timestamptz, connection_id uuid)
     ),
@@ -218,8 +229,7 @@ export async function recordCompletedAttempts(
       update connections set failing_since = null
       where id in (select connection_id from input) and failing_since is not null
     )
-    select 1`.execute(db);
-}
+    select 1`;
 
 /**
  * Text as PostgreSQL can store it: a destination's answer may hold NUL characters, which `text` and `jsonb`

@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import type { DeliveryDb } from "./deliveryStore.js";
+import type { DeliveryDb, StatementPool } from "./deliveryStore.js";
 
 /**
  * The graphile-worker task that drains the routing outbox (`route_outbox`, migration 0008). Ingestion commits
@@ -53,11 +53,25 @@ export interface OutboxRouting {
  * - Nothing is written twice: a delivery is unique by (event, rule). The events are read `for share`, so a
  *   cancel (which locks its event first) happens entirely before or entirely after routing.
  */
-export async function routeOutbox(db: DeliveryDb, maxBatches: number): Promise<OutboxRouting> {
-  const result = await sql<{ batches: number; matched: number; routed: number; pending: string[]; events: string[] | null }>`
+export async function routeOutbox(pool: StatementPool, maxBatches: number): Promise<OutboxRouting> {
+  const result = await pool.query<{ batches: number; matched: number; routed: number; pending: string[]; events: string[] | null }>({
+    name: "switchyard_route_outbox",
+    text: routeOutboxStatement,
+    values: [maxBatches],
+  });
+  const { batches = 0, routed = 0, pending = [], events = null } = result.rows[0] ?? {};
+  if (events === null) return { batches, routed, pending };
+  // Deliveries written earlier are not in this statement's answer: a new statement (so a new snapshot) sees them.
+  const all = await pool.query<{ id: string }>("select id from rule_events where event_id = any($1::uuid[]) and status = 'pending'", [
+    events,
+  ]);
+  return { batches, routed, pending: all.rows.map((r) => r.id) };
+}
+
+const routeOutboxStatement = `
     with taken as (
       delete from route_outbox where id in (
-        select id from route_outbox order by id limit ${maxBatches} for update skip locked)
+        select id from route_outbox order by id limit $1 for update skip locked)
       returning events, rules
     ),
     named as (
@@ -104,14 +118,7 @@ export async function routeOutbox(db: DeliveryDb, maxBatches: number): Promise<O
     select tally.*, (select coalesce(json_agg(id), '[]') from routed where status = 'pending') as pending,
       -- Only when some deliveries existed already (an event named twice): the caller then reads them.
       case when tally.routed < tally.matched then (select json_agg(event_id) from named) end as events
-    from tally`.execute(db);
-  const { batches = 0, routed = 0, pending = [], events = null } = result.rows[0] ?? {};
-  if (events === null) return { batches, routed, pending };
-  // Deliveries written earlier are not in this statement's answer: a new statement (so a new snapshot) sees them.
-  const all = await sql<{ id: string }>`
-    select id from rule_events where event_id = any(${events}::uuid[]) and status = 'pending'`.execute(db);
-  return { batches, routed, pending: all.rows.map((r) => r.id) };
-}
+    from tally`;
 
 /**
  * Wakes the `route` task when an outbox row has waited longer than `olderThanMs` and no `route` job is due or

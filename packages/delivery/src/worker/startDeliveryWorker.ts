@@ -48,7 +48,7 @@ export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<Del
   const destinations = deps.destinations ?? createDestinations(deps.config.destinationAllowList);
   const attempts = createAttemptRunner(deps.config.maxInFlight);
   // Two statements at once leave the pool's other connections to jobs, claims and the sweeper.
-  const recorder = createAttemptRecorder(db, { maxInFlight: 2, maxBatch: 256 });
+  const recorder = createAttemptRecorder(deps.pool, { maxInFlight: 2, maxBatch: 256 });
   const batchDeps = { db, secretBox: deps.secretBox, destinations, config: deps.config, log: deps.log, attempts, recorder };
   const runnerOptions: RunnerOptions = {
     pgPool: deps.pool,
@@ -69,7 +69,7 @@ export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<Del
         // dies after it leaves pending deliveries without a job, and `requeueStaleDeliveries` gives them one.
         const started = performance.now();
         for (;;) {
-          const { batches, pending } = await routeOutbox(db, outboxBatchesPerStatement);
+          const { batches, pending } = await routeOutbox(deps.pool, outboxBatchesPerStatement);
           if (pending.length > 0) await deliverBatch(batchDeps, pending, 0);
           if (batches < outboxBatchesPerStatement) return;
           // A long backlog: hand over to a new job now and then, so that this one's slot and lock are not held for long.

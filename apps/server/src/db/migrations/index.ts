@@ -7,6 +7,7 @@ import * as deferredRouting from "./0005_deferred_routing.js";
 import * as claimFunction from "./0006_claim_function.js";
 import * as oneEventUpdate from "./0007_one_event_update.js";
 import * as routeOutbox from "./0008_route_outbox.js";
+import * as genericClaimPlans from "./0009_generic_claim_plans.js";
 
 /** Every migration, in order. Forward-only: a landed migration is never edited; add a new one. */
 export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
@@ -18,4 +19,5 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   "0006_claim_function": claimFunction,
   "0007_one_event_update": oneEventUpdate,
   "0008_route_outbox": routeOutbox,
+  "0009_generic_claim_plans": genericClaimPlans,
 });
