@@ -20,8 +20,9 @@ const batchSize = 5;
 /**
  * 50 events/s to the healthy receiver, in 10 requests a second (enough answers for a p99 per phase); 30 events/s
  * to the hanging one, whose 8 attempts of 500 ms each then ask for about 120 at once, twice its connection's cap
- * (`SWITCHYARD_DELIVERY_MAX_PER_CONNECTION`, 64).
+ * (`SWITCHYARD_DELIVERY_MAX_PER_CONNECTION`, set to 64 here, a quarter of the default, so the cap is reached).
  */
+const perConnectionCap = 64;
 const healthyBatchesPerSecond = 10;
 const brokenBatchesPerSecond = 6;
 /** The bounds this scenario holds a hanging receiver to (see docs/reliability.md). */
@@ -64,6 +65,7 @@ beforeAll(async () => {
       SWITCHYARD_LEASE_SWEEP_MS: "200",
       SWITCHYARD_WORKER_POLL_MS: "100",
       SWITCHYARD_RETRY_SCHEDULE_SCALE: String(retryScale),
+      SWITCHYARD_DELIVERY_MAX_PER_CONNECTION: String(perConnectionCap),
     },
   });
   tenant = await deployment.createTenant("Chaos");

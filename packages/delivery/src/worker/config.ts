@@ -16,11 +16,13 @@ export interface DeliveryWorkerConfig {
   readonly leaseSweepMs: number;
   /** graphile-worker's poll interval when LISTEN/NOTIFY is quiet. `SWITCHYARD_WORKER_POLL_MS`, default 1000. */
   readonly pollIntervalMs: number;
-  /** Attempts in flight at once in this process (they do not hold job slots). `SWITCHYARD_DELIVERY_MAX_IN_FLIGHT`, default 256. */
+  /** Attempts in flight at once in this process (they do not hold job slots). `SWITCHYARD_DELIVERY_MAX_IN_FLIGHT`, default 1024. */
   readonly maxInFlight: number;
   /**
    * Attempts in flight at once to one connection, across every worker: a hanging destination holds at most
-   * this many, the rest wait their turn without delaying others. `SWITCHYARD_DELIVERY_MAX_PER_CONNECTION`, default 64.
+   * this many, the rest wait their turn without delaying others. `SWITCHYARD_DELIVERY_MAX_PER_CONNECTION`, default 256:
+   * an attempt counts from its claim until its record commits, so a destination taking 1,000 events/s needs about
+   * 50 under load (~50 ms each), more in bursts; at the cap, deliveries take the slower deferred path.
    */
   readonly maxInFlightPerConnection: number;
   /** The first wait before deliveries that found no free slot are looked at again (doubling while its connection makes no progress, up to 5 s). `SWITCHYARD_DELIVERY_DEFER_MS`, default 250. */
@@ -48,8 +50,8 @@ export function parseDeliveryWorkerConfig(env: Env = process.env): DeliveryWorke
     destinationAllowList: env.SWITCHYARD_DESTINATION_ALLOWLIST?.trim() ?? "",
     leaseSweepMs: number(env, "SWITCHYARD_LEASE_SWEEP_MS", 5_000, 50, 3_600_000, true),
     pollIntervalMs: number(env, "SWITCHYARD_WORKER_POLL_MS", 1_000, 10, 60_000, true),
-    maxInFlight: number(env, "SWITCHYARD_DELIVERY_MAX_IN_FLIGHT", 256, 1, 100_000, true),
-    maxInFlightPerConnection: number(env, "SWITCHYARD_DELIVERY_MAX_PER_CONNECTION", 64, 1, 10_000, true),
+    maxInFlight: number(env, "SWITCHYARD_DELIVERY_MAX_IN_FLIGHT", 1024, 1, 100_000, true),
+    maxInFlightPerConnection: number(env, "SWITCHYARD_DELIVERY_MAX_PER_CONNECTION", 256, 1, 10_000, true),
     deferMs: number(env, "SWITCHYARD_DELIVERY_DEFER_MS", 250, 10, 60_000, true),
     staleAfterMs: number(env, "SWITCHYARD_DELIVERY_STALE_MS", 120_000, 100, 86_400_000, true),
   });
