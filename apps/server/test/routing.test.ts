@@ -1,5 +1,5 @@
 import { cancelEvent, createRule, deleteRule } from "@switchyard/client";
-import { type DeliveryDb, routeOutbox, wakeStaleRouting } from "@switchyard/delivery";
+import { routeOutbox, wakeStaleRouting } from "@switchyard/delivery";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, createTenant, type Tenant } from "./support/fixtures.js";
@@ -32,7 +32,6 @@ afterAll(async () => {
 });
 
 const queuedJobs = (task: string) => queuedJobsOf(server.db, task);
-const db = () => server.db as unknown as DeliveryDb;
 
 async function deliveriesOf(eventId: string): Promise<Array<{ rule_id: string; status: string }>> {
   const { rows } = await sql<{ rule_id: string; status: string }>`
@@ -159,23 +158,23 @@ describe("routing after acceptance", () => {
       (queued) => queued.length === 1,
     );
     // Younger than the sweep's threshold: no wake, whatever the job.
-    expect(await wakeStaleRouting(db(), server.pool, 60_000, 60_000)).toBe(false);
+    expect(await wakeStaleRouting(server.pool, 60_000, 60_000)).toBe(false);
     // The job looks taken by a worker that died with it long ago, and the row has waited.
     await sql`
       update graphile_worker._private_jobs set locked_at = now() - interval '1 hour', locked_by = 'worker-that-died'
       where task_id = (select id from graphile_worker._private_tasks where identifier = 'route')`.execute(server.db);
     await sql`update route_outbox set created_at = now() - interval '1 minute'`.execute(server.db);
 
-    expect(await wakeStaleRouting(db(), server.pool, 1_000, 60_000)).toBe(true);
+    expect(await wakeStaleRouting(server.pool, 1_000, 60_000)).toBe(true);
     // The new job waits, due: a second sweep adds nothing.
-    expect(await wakeStaleRouting(db(), server.pool, 1_000, 60_000)).toBe(false);
+    expect(await wakeStaleRouting(server.pool, 1_000, 60_000)).toBe(false);
     const jobs = await queuedJobs("route");
     expect(jobs.map((j) => j.locked)).toEqual([true, false]);
 
     expect(await routeQueuedEvents(server.db, server.pool)).toBe(1);
     expect(await deliveriesOf(event.id)).toEqual([{ rule_id: route.ruleId, status: "pending" }]);
     // Routed: nothing waits, so nothing wakes, though the dead job is still locked.
-    expect(await wakeStaleRouting(db(), server.pool, 1_000, 60_000)).toBe(false);
+    expect(await wakeStaleRouting(server.pool, 1_000, 60_000)).toBe(false);
     await sql`delete from graphile_worker._private_jobs`.execute(server.db);
   });
 });

@@ -5,5 +5,5 @@ export { DeliveryConfigError, type DeliveryWorkerConfig, parseDeliveryWorkerConf
 export { createWorkerPool } from "./worker/createWorkerPool.js";
 export { type ClaimedDelivery, claimDeliveries, type DeliveryDb, deliverTask, type StatementPool } from "./worker/deliveryStore.js";
 export { createDestinations, type Destinations } from "./worker/destinations.js";
-export { type OutboxRouting, queueRouting, type RouteQueue, routeOutbox, routeTask, wakeStaleRouting } from "./worker/routeOutbox.js";
+export { type OutboxRouting, queueRouting, routeOutbox, routeTask, wakeStaleRouting } from "./worker/routeOutbox.js";
 export { type DeliveryWorker, type DeliveryWorkerDeps, startDeliveryWorker, type WorkerLog } from "./worker/startDeliveryWorker.js";

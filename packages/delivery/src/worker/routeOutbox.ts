@@ -1,5 +1,4 @@
-import { sql } from "kysely";
-import type { DeliveryDb, StatementPool } from "./deliveryStore.js";
+import type { StatementPool } from "./deliveryStore.js";
 
 /**
  * The graphile-worker task that drains the routing outbox (`route_outbox`, migration 0008). Ingestion commits
@@ -10,11 +9,6 @@ import type { DeliveryDb, StatementPool } from "./deliveryStore.js";
 export const routeTask = "route";
 const routeJobKey = "route";
 
-/** Where `queueRouting` runs its statement: a pg pool or client. */
-export interface RouteQueue {
-  query(text: string): Promise<unknown>;
-}
-
 /**
  * Makes sure a `route` job will run after this call: updates the waiting one (bringing it forward), or adds one
  * when none waits (none at all, or the only one is running and so may not see what was just committed).
@@ -22,8 +16,8 @@ export interface RouteQueue {
  * Its commit is asynchronous: a wake lost in a database crash costs a delay, never a delivery, since the worker's
  * sweep wakes the task for any outbox row left waiting (`wakeStaleRouting`). So it costs no flush to disk.
  */
-export async function queueRouting(queue: RouteQueue): Promise<void> {
-  await queue.query(
+export async function queueRouting(pool: StatementPool): Promise<void> {
+  await pool.query(
     `select set_config('synchronous_commit', 'off', true),
        graphile_worker.add_job('${routeTask}', '{}'::json, job_key := '${routeJobKey}')`,
   );
@@ -126,14 +120,16 @@ const routeOutboxStatement = `
  * before the wake's asynchronous commit), or the job died with its worker, locked for longer than `staleAfterMs`
  * (graphile-worker would free it only after hours; the new job takes over the key). Answers whether it woke it.
  */
-export async function wakeStaleRouting(db: DeliveryDb, queue: RouteQueue, olderThanMs: number, staleAfterMs: number): Promise<boolean> {
-  const waiting = await sql<{ stale: boolean }>`
-    select (select created_at < now() - make_interval(secs => ${olderThanMs / 1000}) from route_outbox order by id limit 1)
+export async function wakeStaleRouting(pool: StatementPool, olderThanMs: number, staleAfterMs: number): Promise<boolean> {
+  const waiting = await pool.query<{ stale: boolean | null }>(
+    `select (select created_at < now() - make_interval(secs => $1) from route_outbox order by id limit 1)
       and not exists (
-        select 1 from graphile_worker.jobs j where j.task_identifier = ${routeTask}
-          and (j.locked_at > now() - make_interval(secs => ${staleAfterMs / 1000}) or (j.locked_at is null and j.run_at <= now()))
-      ) as stale`.execute(db);
+        select 1 from graphile_worker.jobs j where j.task_identifier = $3
+          and (j.locked_at > now() - make_interval(secs => $2) or (j.locked_at is null and j.run_at <= now()))
+      ) as stale`,
+    [olderThanMs / 1000, staleAfterMs / 1000, routeTask],
+  );
   if (waiting.rows[0]?.stale !== true) return false;
-  await queueRouting(queue);
+  await queueRouting(pool);
   return true;
 }

@@ -146,7 +146,7 @@ export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<Del
       if (requeued > 0) deps.log.warn({ requeued }, "requeued deliveries whose attempt was lost");
       const stale = await requeueStaleDeliveries(db, deps.config.staleAfterMs, 500);
       if (stale > 0) deps.log.warn({ stale }, "gave a job to due deliveries that had none");
-      if (await wakeStaleRouting(db, deps.pool, deps.config.leaseSweepMs, deps.config.staleAfterMs)) {
+      if (await wakeStaleRouting(deps.pool, deps.config.leaseSweepMs, deps.config.staleAfterMs)) {
         deps.log.warn({}, "woke routing for outbox rows left waiting (a lost wake, or a route job that died with its worker)");
       }
     } catch (error) {
