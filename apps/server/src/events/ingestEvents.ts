@@ -100,7 +100,7 @@ export async function ingestEvents(
       resource_id: input.resource_id ?? null,
       payloadJson: input.payloadJson,
       created_by: createdBy,
-      ...(typeof key === "string" ? { idempotency_key: key } : {}),
+      idempotency_key: typeof key === "string" ? key : undefined,
     };
     if (typeof key !== "string") return { row, payload: input.payload };
     const scopedKey = `${workspace}\n${key}`;
