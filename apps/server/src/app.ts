@@ -101,7 +101,7 @@ export function createApp(deps: AppDeps): Express {
   // Before authentication, which reads the database too: one timeout bounds every wait of the request on
   // the database (after authentication it would allow the timeout twice over: once for the key, once for the work).
   app.use(deadline(config.dbTimeoutMs));
-  app.use(authenticate({ db, spec, secretBox: deps.secretBox, jwtClockSkewSeconds: config.jwtClockSkewSeconds }));
+  app.use(authenticate({ pool: deps.pool, spec, secretBox: deps.secretBox, jwtClockSkewSeconds: config.jwtClockSkewSeconds }));
   app.use(
     OpenApiValidator.middleware({
       // The validator types want its own document type; ours is the same document, read from openapi.yaml.

@@ -3,14 +3,15 @@ import type { RequestHandler, Response } from "express";
 import { parsePublishableKey, publicPartOf, publishableKeyMatches } from "../auth/credentials.js";
 import { verifyMachineToken } from "../auth/machineToken.js";
 import type { Principal } from "../auth/principal.js";
-import type { Db } from "../db/database.js";
+import type { StatementRunner } from "../events/events.repository.js";
 import { findActiveAccessKey } from "../organizations/accessKeys.repository.js";
 import { type OpenApiSpec, securityByRoute } from "../spec/openApiSpec.js";
 import { findActivePublishableKey } from "../workspaces/publishableKeys.repository.js";
 import { UnauthorizedError } from "./errors.js";
 
 export interface AuthenticateDeps {
-  readonly db: Db;
+  /** The server's pg pool: the key lookups run on it as statements prepared by name. */
+  readonly pool: StatementRunner;
   readonly spec: OpenApiSpec;
   readonly secretBox: SecretBox;
   readonly jwtClockSkewSeconds: number;
@@ -24,7 +25,7 @@ export interface AuthenticateDeps {
 export function authenticate(deps: AuthenticateDeps): RequestHandler {
   const routes = securityByRoute(deps.spec);
   const findKey = async (accessKey: string) => {
-    const row = await findActiveAccessKey(deps.db, accessKey);
+    const row = await findActiveAccessKey(deps.pool, accessKey);
     return row && { organizationId: row.organization_id, secretKey: deps.secretBox.open(row.secret_ciphertext) };
   };
 
@@ -43,7 +44,7 @@ export function authenticate(deps: AuthenticateDeps): RequestHandler {
     if (publishableKey !== undefined && route.schemes.has("publishableKey")) {
       const parsed = parsePublishableKey(publishableKey);
       if (parsed === undefined) throw new UnauthorizedError("The publishable key is malformed.");
-      const row = await findActivePublishableKey(deps.db, parsed.keyId);
+      const row = await findActivePublishableKey(deps.pool, parsed.keyId);
       if (row === undefined || row.workspace_id !== parsed.workspaceId || !publishableKeyMatches(publishableKey, row.key_hash)) {
         throw new UnauthorizedError("The publishable key is unknown or revoked.");
       }

@@ -1,5 +1,6 @@
 import type { ColumnType } from "kysely";
 import type { Db } from "../db/database.js";
+import type { StatementRunner } from "../events/events.repository.js";
 
 export interface AccessKeysTable {
   /** The access key itself, `mk_…`: the JWT `kid`. */
@@ -18,14 +19,20 @@ export async function insertAccessKey(
   return db.insertInto("access_keys").values(row).returning(["id", "created_at"]).executeTakeFirstOrThrow();
 }
 
-/** The key's organization and sealed secret, or undefined when the key is unknown or revoked. */
-export async function findActiveAccessKey(db: Db, id: string): Promise<{ organization_id: string; secret_ciphertext: string } | undefined> {
-  return db
-    .selectFrom("access_keys")
-    .select(["organization_id", "secret_ciphertext"])
-    .where("id", "=", id)
-    .where("revoked_at", "is", null)
-    .executeTakeFirst();
+/**
+ * The key's organization and sealed secret, or undefined when the key is unknown or revoked. Asked by
+ * every request with a machine token (until the JWT is verified), so prepared by name on the pg pool.
+ */
+export async function findActiveAccessKey(
+  pool: StatementRunner,
+  id: string,
+): Promise<{ organization_id: string; secret_ciphertext: string } | undefined> {
+  const result = await pool.query<{ organization_id: string; secret_ciphertext: string }>({
+    name: "switchyard_find_access_key",
+    text: "select organization_id, secret_ciphertext from access_keys where id = $1 and revoked_at is null",
+    values: [id],
+  });
+  return result.rows[0];
 }
 
 export async function revokeAccessKey(db: Db, id: string): Promise<boolean> {

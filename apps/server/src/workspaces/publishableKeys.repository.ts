@@ -1,5 +1,6 @@
 import type { ColumnType } from "kysely";
 import type { Db } from "../db/database.js";
+import type { StatementRunner } from "../events/events.repository.js";
 
 export interface PublishableKeysTable {
   /** The key id: the second part of `mesh_pub_<workspace>_<key id>_<secret>`. */
@@ -37,14 +38,21 @@ export async function revokeActivePublishableKey(trx: Db, workspaceId: string): 
   return row?.name;
 }
 
-/** The active key with this id, with its hash for comparison; undefined when unknown or revoked. */
-export async function findActivePublishableKey(db: Db, id: string): Promise<{ workspace_id: string; key_hash: Buffer } | undefined> {
-  return db
-    .selectFrom("publishable_keys")
-    .select(["workspace_id", "key_hash"])
-    .where("id", "=", id)
-    .where("revoked_at", "is", null)
-    .executeTakeFirst();
+/**
+ * The active key with this id, with its hash for comparison; undefined when unknown or revoked. Every
+ * request with a publishable key asks this, so it runs as a statement prepared by name on the pg pool
+ * (planned once per pooled connection), not through Kysely.
+ */
+export async function findActivePublishableKey(
+  pool: StatementRunner,
+  id: string,
+): Promise<{ workspace_id: string; key_hash: Buffer } | undefined> {
+  const result = await pool.query<{ workspace_id: string; key_hash: Buffer }>({
+    name: "switchyard_find_publishable_key",
+    text: "select workspace_id, key_hash from publishable_keys where id = $1 and revoked_at is null",
+    values: [id],
+  });
+  return result.rows[0];
 }
 
 export async function findWorkspaceActivePublishableKeys(db: Db, workspaceIds: readonly string[]): Promise<PublishableKeyRow[]> {
