@@ -58,6 +58,8 @@ const delivery = quick
     };
 const routeEnv = { SWITCHYARD_DESTINATION_ALLOWLIST: "127.0.0.1/32" };
 const connections = { raw: 8, http: 16 };
+/** (b0): the floor server, built next to this file. */
+const floorEntry = fileURLToPath(new URL("./floorServer.js", import.meta.url));
 const profile = !quick && !values["no-profile"];
 const write = !quick && !values["no-write"];
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
@@ -130,7 +132,7 @@ async function main(): Promise<void> {
     const deliveryRounds: DeliveryRound[] = [];
     let repositoryProblem: string | undefined;
     /** (b)'s closed loop alone, without its latency phase: for (g), (g') and the profiled run. */
-    const closedLoopOnly = (database: string, extra: Pick<SwitchyardOptions, "env" | "profileDir">) =>
+    const closedLoopOnly = (database: string, extra: Pick<SwitchyardOptions, "env" | "profileDir" | "entry">) =>
       measureSwitchyard(pg, database, tenant, {
         connections: connections.http,
         warmupMs: durations.warmupMs,
@@ -173,7 +175,14 @@ async function main(): Promise<void> {
           `(${Math.round(switchyard.latency?.achievedEventsPerSecond ?? 0)} events/s answered 201; ${slowSummary(switchyard.latency)}), ` +
           `peak RSS ${Math.round(switchyard.peakRssBytes / 1e6)} MB`,
       );
-      results.push({ raw, ...(repository === undefined ? {} : { repository }), switchyard });
+      const floor = await withDatabase(`r${round}_floor`, (db) =>
+        closedLoopOnly(db, { entry: floorEntry, env: { FLOOR_WORKSPACE: tenant.workspaceId, FLOOR_CREATED_BY: tenant.createdBy } }),
+      );
+      log(
+        `round ${round}: (b0) the floor, the same work on bare node:http ${Math.round(floor.eventsPerSecond)} events/s ` +
+          `(${(floor.eventsPerSecond / raw.eventsPerSecond).toFixed(2)} of raw)`,
+      );
+      results.push({ raw, ...(repository === undefined ? {} : { repository }), switchyard, floor });
 
       // (g) the same closed loop as (b), routing on: every event matches the rule; the receiver answers 200.
       // (g') the same with no worker in the server: what routing costs ingestion itself.

@@ -22,6 +22,8 @@ export interface SwitchyardOptions {
   readonly workDir: string;
   /** Extra server environment (the destination allow-list, for runs with routing). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Run this script instead of the server (the floor, (b0)). */
+  readonly entry?: string;
 }
 
 export interface SwitchyardResult {
@@ -84,6 +86,7 @@ export async function measureSwitchyard(
     dataDir: options.workDir,
     logFile: join(options.workDir, `${database}.server.log`),
     ...(options.env === undefined ? {} : { env: options.env }),
+    ...(options.entry === undefined ? {} : { entry: options.entry }),
     nodeArgs:
       options.profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`, "--cpu-prof-name=server.cpuprofile"],
   });

@@ -9,6 +9,8 @@ export interface Round {
   /** (a'): absent when the built server's repository could not be called. */
   readonly repository?: RawInsertResult;
   readonly switchyard: SwitchyardResult;
+  /** (b0) the floor: the same closed loop against `floorServer.js`. */
+  readonly floor?: SwitchyardResult;
 }
 
 export interface Machine {
@@ -46,6 +48,7 @@ function otherLoadOf(round: Round): number {
     round.repository?.otherLoad ?? 0,
     round.switchyard.otherLoad,
     round.switchyard.latency?.otherLoad ?? 0,
+    round.floor?.otherLoad ?? 0,
   );
 }
 
@@ -74,6 +77,12 @@ export function summarize(report: BenchReport) {
     serverUs: m((x) => x.switchyard.serverUsPerEvent),
     switchyardPostgresUs: m((x) => x.switchyard.postgresUsPerEvent),
     switchyardTotalUs: m((x) => x.switchyard.serverUsPerEvent + x.switchyard.postgresUsPerEvent),
+    floor: m((x) => x.floor?.eventsPerSecond),
+    floorRatio: m((x) => (x.floor === undefined ? undefined : x.floor.eventsPerSecond / x.raw.eventsPerSecond)),
+    floorServerUs: m((x) => x.floor?.serverUsPerEvent),
+    floorPostgresUs: m((x) => x.floor?.postgresUsPerEvent),
+    floorTotalUs: m((x) => (x.floor === undefined ? undefined : x.floor.serverUsPerEvent + x.floor.postgresUsPerEvent)),
+    floorRssMB: m((x) => (x.floor === undefined ? undefined : x.floor.peakRssBytes / MB)),
     loadGeneratorUs: m((x) => x.switchyard.loadGeneratorUsPerEvent),
     offeredEventsPerSecond: m((x) =>
       x.switchyard.latency === undefined ? undefined : x.switchyard.latency.offeredRequestsPerSecond * 100,
@@ -138,6 +147,12 @@ export function formatTable(report: BenchReport): string {
       `${int(s.switchyard)} ev/s`,
       runs((r) => r.switchyard.eventsPerSecond, k),
       `${f1(s.switchyardTotalUs)} = ${f1(s.switchyardPostgresUs)} PostgreSQL + ${f1(s.serverUs)} server`,
+    ],
+    [
+      "(b0) the floor: same work, bare node:http",
+      `${int(s.floor)} ev/s`,
+      runs((r) => r.floor?.eventsPerSecond ?? Number.NaN, k),
+      `${f1(s.floorTotalUs)} = ${f1(s.floorPostgresUs)} PostgreSQL + ${f1(s.floorServerUs)} server; b0/a ${f2(s.floorRatio)}`,
     ],
     ["ratio b/a (per round)", f2(s.ratio), s.ratios.map(f2).join(" "), `target >= ${targets.ratio}: ${verdict(s.pass.ratio)}`],
     [
@@ -209,7 +224,8 @@ export function renderResults(report: BenchReport): string {
     .map(
       (r, i) =>
         `| ${i + 1} | ${int(r.raw.eventsPerSecond)} | ${int(r.repository?.eventsPerSecond ?? Number.NaN)} | ${int(r.switchyard.eventsPerSecond)} | ` +
-        `${f2(r.switchyard.eventsPerSecond / r.raw.eventsPerSecond)} | ${f1(r.raw.clientUsPerEvent + r.raw.postgresUsPerEvent)} | ` +
+        `${f2(r.switchyard.eventsPerSecond / r.raw.eventsPerSecond)} | ${int(r.floor?.eventsPerSecond ?? Number.NaN)} | ` +
+        `${f2((r.floor?.eventsPerSecond ?? Number.NaN) / r.raw.eventsPerSecond)} | ${f1(r.raw.clientUsPerEvent + r.raw.postgresUsPerEvent)} | ` +
         `${f1(r.switchyard.serverUsPerEvent)} + ${f1(r.switchyard.postgresUsPerEvent)} | ${f1(r.switchyard.latency?.p50Ms ?? Number.NaN)} / ` +
         `${f1(r.switchyard.latency?.p99Ms ?? Number.NaN)} | ${f1(r.switchyard.peakRssBytes / MB)} | ` +
         `${slowSummary(r.switchyard.latency)} | ${pct(otherLoadOf(r))} |`,
@@ -226,7 +242,8 @@ Code: ${report.revision}. Machine: ${m.cores} cores (${m.cpuModel}), ${f1(m.memo
 | (a) raw insert: plain pg client, ${report.connections.raw} connections, 100 rows a statement as one jsonb parameter | ${int(s.raw)} | ${f1(s.rawTotalUs)} (PostgreSQL ${f1(s.rawPostgresUs)}, client ${f1(s.rawClientUs)}) | | |
 | (a') Switchyard's own \`insertEvents\` (its whole ingest statement) called from ${report.connections.raw} lanes on its own pool, no HTTP | ${int(s.repository)} | ${f1(s.repositoryTotalUs)} (PostgreSQL ${f1(s.repositoryPostgresUs)}, client ${f1(s.repositoryClientUs)}) | | |
 | (b) Switchyard \`POST /api/v1/events/bulk\`, ${report.connections.http} connections closed-loop | ${int(s.switchyard)} | ${f1(s.switchyardTotalUs)} (PostgreSQL ${f1(s.switchyardPostgresUs)}, server ${f1(s.serverUs)}) | | |
-| ratio b/a (median of per-round ratios) | **${f2(s.ratio)}** | a'/a = ${f2(s.repositoryRatio)} | ≥ ${targets.ratio} | ${verdict(s.pass.ratio)} |
+| (b0) the floor: the same per-request work (parse, the spec's per-item checks, ids, the same writer and statement, the same answer) on bare \`node:http\`, without Express, the validator, authentication, logging, metrics or limits; same load as (b) | ${int(s.floor)} | ${f1(s.floorTotalUs)} (PostgreSQL ${f1(s.floorPostgresUs)}, server ${f1(s.floorServerUs)}) | | |
+| ratio b/a (median of per-round ratios) | **${f2(s.ratio)}** | a'/a = ${f2(s.repositoryRatio)}; b0/a = ${f2(s.floorRatio)} | ≥ ${targets.ratio} | ${verdict(s.pass.ratio)} |
 | latency at a fixed ${int(s.offeredEventsPerSecond)} events/s (half of b), open loop | p50 ${f1(s.p50Ms)} ms, **p99 ${f1(s.p99Ms)} ms** | p99.9 ${f1(s.p999Ms)} ms | p99 ≤ ${targets.p99Ms} ms | ${verdict(s.pass.p99)} |
 | server peak RSS (VmHWM; MB = 10^6 bytes) | ${f1(s.rssMB)} MB | largest ${f1(s.maxRssMB)} MB | ≤ ${targets.rssMB} MB | ${verdict(s.pass.rss)}${s.maxRssMB > targets.rssMB ? " (median; not every run)" : ""} |
 
@@ -234,8 +251,8 @@ At half load Switchyard used ${f1(s.halfLoadServerUs)} µs (server) + ${f1(s.hal
 generator itself used ${f1(s.loadGeneratorUs)} µs per event (not counted in b's figure). Requests: 100 events,
 ${int(s.bodyBytes)} bytes of body; payloads ${s.payloadBytes} bytes serialized; ${s.failures} requests not answered 201.
 
-| round | a ev/s | a' ev/s | b ev/s | b/a | a µs/ev | b µs/ev (server + PostgreSQL) | p50 / p99 ms | RSS MB | slow answers at half load | other load |
-|---|---|---|---|---|---|---|---|---|---|---|
+| round | a ev/s | a' ev/s | b ev/s | b/a | b0 ev/s | b0/a | a µs/ev | b µs/ev (server + PostgreSQL) | p50 / p99 ms | RSS MB | slow answers at half load | other load |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|
 ${rounds}
 `;
 }

@@ -106,13 +106,15 @@ export async function startServer(options: {
   readonly dataDir: string;
   readonly logFile: string;
   readonly nodeArgs?: readonly string[];
+  /** The script to run instead of the server's `main.js` (the floor, `floorServer.js`). */
+  readonly entry?: string;
   /** Extra environment (SWITCHYARD_DESTINATION_ALLOWLIST for runs that deliver). */
   readonly env?: Readonly<Record<string, string>>;
 }): Promise<RunningServer> {
   const log = openSync(options.logFile, "w");
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [...(options.nodeArgs ?? []), `${serverDist}/main.js`], {
+    child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.entry ?? `${serverDist}/main.js`], {
       env: { ...serverEnv(options.databaseUrl, options.dataDir, options.env), HOST: "127.0.0.1", PORT: "0" },
       stdio: ["ignore", log, log],
     });
