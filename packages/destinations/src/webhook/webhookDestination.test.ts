@@ -298,6 +298,37 @@ describe("webhook delivery", () => {
     expect(facts.httpStatus).toBeUndefined();
   });
 
+  it("when two webhooks go to one receiver in turn, then the second reuses the first's connection", async () => {
+    const sockets = new Set<unknown>();
+    const target = await receiver((req, res) => {
+      sockets.add(req.socket);
+      res.writeHead(204).end();
+    });
+    const config = configure({ url: target.origin });
+    for (const deliveryId of ["re_a", "re_b"]) {
+      expect((await webhookDestination.deliver(deliveryRequest(config, { deliveryId }), loopbackContext)).httpStatus).toBe(204);
+    }
+    expect(target.requests).toHaveLength(2);
+    expect(sockets.size).toBe(1);
+  });
+
+  it("when the receiver drops a reused connection without answering, then the webhook is sent again on a new connection", async () => {
+    const sockets: unknown[] = [];
+    const target = await receiver((req, res) => {
+      sockets.push(req.socket);
+      if (sockets.length === 2) req.socket.resetAndDestroy();
+      else res.writeHead(204).end();
+    });
+    const config = configure({ url: target.origin });
+    expect((await webhookDestination.deliver(deliveryRequest(config, { deliveryId: "re_a" }), loopbackContext)).httpStatus).toBe(204);
+    const facts = await webhookDestination.deliver(deliveryRequest(config, { deliveryId: "re_b" }), loopbackContext);
+    expect(facts.httpStatus).toBe(204);
+    expect(target.requests.map((r) => r.headers["webhook-id"])).toEqual(["re_a", "re_b", "re_b"]);
+    // The first two on one connection, the retry on a new one.
+    expect(sockets[1]).toBe(sockets[0]);
+    expect(sockets[2]).not.toBe(sockets[1]);
+  });
+
   it("when nothing listens on the port, then the failure is network", async () => {
     const target = await receiver();
     await target.close();
@@ -401,6 +432,23 @@ describe("webhook delivery", () => {
       const facts = await webhookDestination.deliver(deliveryRequest(config), { addressPolicy: policy, lookup });
       expect(facts.httpStatus).toBe(204);
       expect(only(target.requests).headers.host).toBe(`hooks.example.test:${target.port}`);
+    });
+
+    it("when a connection was pooled under a looser policy, then it is not reused under a stricter one", async () => {
+      const target = await receiver();
+      const url = `http://hooks.example.test:${target.port}/in`;
+      const lookup: HostLookup = async () => [{ address: "127.0.0.1", family: 4 }];
+      const allowed = await webhookDestination.deliver(deliveryRequest(configure({ url }, undefined, loopback)), {
+        addressPolicy: loopback,
+        lookup,
+      });
+      expect(allowed.httpStatus).toBe(204);
+      const refused = await webhookDestination.deliver(deliveryRequest(configure({ url }, undefined, strict)), {
+        addressPolicy: strict,
+        lookup,
+      });
+      expect(refused).toMatchObject({ failure: "refused_address", message: expect.stringContaining("loopback range") });
+      expect(target.requests).toHaveLength(1);
     });
 
     it("when DNS never answers, then the attempt ends as a timeout", async () => {
