@@ -82,7 +82,6 @@ export function summarize(report: BenchReport) {
     floorServerUs: m((x) => x.floor?.serverUsPerEvent),
     floorPostgresUs: m((x) => x.floor?.postgresUsPerEvent),
     floorTotalUs: m((x) => (x.floor === undefined ? undefined : x.floor.serverUsPerEvent + x.floor.postgresUsPerEvent)),
-    floorRssMB: m((x) => (x.floor === undefined ? undefined : x.floor.peakRssBytes / MB)),
     loadGeneratorUs: m((x) => x.switchyard.loadGeneratorUsPerEvent),
     offeredEventsPerSecond: m((x) =>
       x.switchyard.latency === undefined ? undefined : x.switchyard.latency.offeredRequestsPerSecond * 100,

@@ -130,7 +130,8 @@ export function sendHttpRequest(attempt: HttpAttempt): Promise<HttpOutcome> {
 
       req.on("error", (error) => {
         if (response !== undefined) return; // the response's own handlers report a failure while reading the body
-        if (req.reusedSocket && agent !== false && !settled) {
+        // Only a pooled connection is ever reused, and the retry goes without the pool: one retry at most.
+        if (req.reusedSocket && !settled) {
           start(false);
           return;
         }
