@@ -161,6 +161,10 @@ describe("the test's own PostgreSQL stopped for 6 s under steady ingestion and d
         "batches answered 503 yet stored whole (committed as the deadline hit)": unacknowledgedButStored,
         "server / worker restarts": 0,
       },
+      bounds: {
+        "slowest request (ms)": { value: latency.max, limit: dbTimeoutMs + slackMs },
+        "first 201 after PostgreSQL was back (ms)": { value: firstRecovered - upAt, limit: recoveryBoundMs },
+      },
     });
 
     expect(whileDown.length).toBeGreaterThanOrEqual((downMs / 1000 - 2) * batchesPerSecond);

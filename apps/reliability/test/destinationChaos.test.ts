@@ -195,6 +195,14 @@ describe("destinations that fail in every way, beside a healthy one", () => {
         "broken: most attempts open at once (its connection's cap: 64)": broken.peakInFlight(),
         "until every delivery finished (s)": Math.round((Date.now() - startedAt) / 1000),
       },
+      bounds: {
+        "until every delivery finished (s)": { value: (Date.now() - startedAt) / 1000, limit: 90 },
+        "healthy delivery p99 growth beside the hanging receiver (ms)": {
+          value: deliveryB.p99 - deliveryA.p99,
+          limit: healthyDelayBoundMs,
+        },
+        "ingestion p99 growth beside the hanging receiver (ms)": { value: ingestB.p99 - ingestA.p99, limit: ingestionDelayBoundMs },
+      },
     });
 
     expect(finished.unfinished).toBe(0);

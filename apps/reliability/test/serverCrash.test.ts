@@ -169,6 +169,11 @@ describe("the server killed with SIGKILL under steady ingestion", () => {
         "batch latency incl. retries p50/p99/max (ms)": `${batchLatency.p50} / ${batchLatency.p99} / ${batchLatency.max}`,
         "request latency, answered p50/p99/max (ms)": `${requestLatency.p50} / ${requestLatency.p99} / ${requestLatency.max}`,
       },
+      bounds: {
+        // The wait `startServer` allows a server to listen.
+        "restart, kill to listening (ms, max)": { value: Math.max(...restartTimes), limit: 30_000 },
+        "events never acknowledged": { value: sent - acknowledged.size, limit: sent * 0.05 },
+      },
     });
 
     expect(restartTimes).toHaveLength(kills);

@@ -96,6 +96,7 @@ describe("the standalone worker killed with SIGKILL while deliveries are in flig
 
     await Promise.all([send(), killer()]);
 
+    const loadEnded = Date.now();
     await waitFor(
       "every delivery to finish",
       () => deliveryState(deployment.pool),
@@ -103,6 +104,7 @@ describe("the standalone worker killed with SIGKILL while deliveries are in flig
       60_000,
       200,
     );
+    const finishedAt = Date.now();
 
     const { rows: deliveries } = await deployment.pool.query<{ id: string; event_id: string; status: string; attempt_count: number }>(
       "select id, event_id, status, attempt_count from rule_events",
@@ -134,6 +136,10 @@ describe("the standalone worker killed with SIGKILL while deliveries are in flig
         "claims lost with the killed workers (the bound)": `${lostPerKill.join(" + ")} = ${bound}`,
         "webhooks received": receiver.received.length,
         "delivery latency, ack to first arrival p50/p99/max (ms)": `${deliveryLatency.p50} / ${deliveryLatency.p99} / ${deliveryLatency.max}`,
+      },
+      bounds: {
+        "every delivery finished, after the load (s)": { value: (finishedAt - loadEnded) / 1000, limit: 60 },
+        "webhooks received again (of the claims lost)": { value: receiver.duplicates(), limit: bound },
       },
     });
 

@@ -34,6 +34,11 @@ export interface Config {
    */
   readonly keepAliveTimeoutMs: number;
   /**
+   * Accept handles on the listening socket (`addAcceptors`): a busy event loop accepts up to this many new
+   * connections per turn instead of one. `SWITCHYARD_ACCEPT_HANDLES`, default 16; 1 = the socket's own only.
+   */
+  readonly acceptHandles: number;
+  /**
    * Most events one ingest statement carries when concurrent requests are written together (group commit;
    * at most half the pool's connections write events at once). `SWITCHYARD_INGEST_GROUP_MAX_ROWS`, default 400.
    */
@@ -140,6 +145,7 @@ export function parseConfig(env: Env = process.env): Config {
     dbPoolSize: integer(env, "SWITCHYARD_DB_POOL_SIZE", 10, 1, 1000),
     requestTimeoutMs: integer(env, "SWITCHYARD_REQUEST_TIMEOUT_MS", 30_000, 1000, 3_600_000),
     keepAliveTimeoutMs: integer(env, "SWITCHYARD_KEEP_ALIVE_TIMEOUT_MS", 65_000, 1000, 3_600_000),
+    acceptHandles: integer(env, "SWITCHYARD_ACCEPT_HANDLES", 16, 1, 64),
     ingestGroupMaxRows: integer(env, "SWITCHYARD_INGEST_GROUP_MAX_ROWS", 400, 1, 100_000),
     ingestMaxInProgress: integer(env, "SWITCHYARD_INGEST_MAX_IN_PROGRESS", 64, 0, 1_000_000),
     ingestMaxQueueWaitMs: integer(env, "SWITCHYARD_INGEST_MAX_QUEUE_WAIT_MS", 1000, 0, 600_000),

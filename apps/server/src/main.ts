@@ -6,6 +6,7 @@ import { bootstrapFirstRun, firstRunMessage } from "./bootstrap/firstRun.js";
 import { ConfigError, parseConfig } from "./config.js";
 import { startIdempotencyKeyPurger } from "./events/idempotencyKeyPurger.js";
 import { createServerRoutingWake } from "./events/routingWake.js";
+import { addAcceptors } from "./http/acceptors.js";
 import { hardenServer } from "./http/hardenServer.js";
 import { createLogger } from "./logger.js";
 import { createMetrics } from "./operations/metrics.js";
@@ -65,12 +66,14 @@ async function main(): Promise<void> {
     server.once("listening", resolve);
     server.once("error", reject);
   });
+  const acceptors = await addAcceptors(server, config.acceptHandles - 1);
   const { port } = server.address() as AddressInfo;
   const stopPurger = startIdempotencyKeyPurger(resources.db, log, 10 * 60 * 1000);
   log.info(
     {
       host: config.host,
       port,
+      acceptHandles: 1 + acceptors.count,
       embeddedDatabase: config.databaseUrl === undefined,
       encryptionKeyConfigured: config.encryptionKey !== undefined,
       trustProxy: config.trustProxy,
@@ -90,6 +93,7 @@ async function main(): Promise<void> {
     stopPurger();
     // Stop accepting, let in-flight requests finish (for up to the grace period), then close resources in
     // reverse order of opening.
+    acceptors.close();
     await closeServer(server, config.shutdownGraceMs, () =>
       log.warn({ shutdownGraceMs: config.shutdownGraceMs }, "closing connections still busy after the shutdown grace period"),
     );

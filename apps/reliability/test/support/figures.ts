@@ -18,6 +18,17 @@ export interface Figures {
   readonly peakRssBytes: number;
   /** Scenario-specific figures, in print order. */
   readonly extra: Readonly<Record<string, string | number>>;
+  /**
+   * Every timed (or sized) bound the scenario asserts, as measured against its limit: printed with the share
+   * of the limit used, and kept in the JSON line so that a spread over many runs can be read off.
+   */
+  readonly bounds?: Readonly<Record<string, Bound>>;
+}
+
+/** A measured value and the most it may be. */
+export interface Bound {
+  readonly value: number;
+  readonly limit: number;
 }
 
 /**
@@ -34,6 +45,10 @@ export function reportFigures(scenario: string, figures: Figures): void {
     ["max latency (ms)", Math.round(figures.maxLatencyMs)],
     ["peak RSS (MiB)", mib(figures.peakRssBytes)],
     ...Object.entries(figures.extra),
+    ...Object.entries(figures.bounds ?? {}).map(([name, { value, limit }]): [string, string] => [
+      `bound: ${name}`,
+      `${Math.round(value * 10) / 10} of ${limit} (${Math.round((100 * value) / limit)} %)`,
+    ]),
   ];
   const width = Math.max(...rows.map(([name]) => name.length));
   console.log(`\n[reliability] ${scenario}\n${rows.map(([name, value]) => `  ${name.padEnd(width)}  ${value}`).join("\n")}\n`);
