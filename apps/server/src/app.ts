@@ -18,6 +18,7 @@ import { deadline } from "./http/deadline.js";
 import { errorHandler, notFoundHandler } from "./http/errorHandler.js";
 import { shedLoad } from "./http/loadShedding.js";
 import { requestId } from "./http/requestId.js";
+import { requireHost } from "./http/requireHost.js";
 import { integrationsRouter } from "./integrations/integrations.routes.js";
 import type { Logger } from "./logger.js";
 import { docsRouter } from "./operations/docs.routes.js";
@@ -75,6 +76,7 @@ export function createApp(deps: AppDeps): Express {
   // Before everything else, so that every answer (preflights and errors too) carries an id and is logged.
   app.use(requestId());
   app.use(accessLog({ log: deps.log, metrics, spec }));
+  app.use(requireHost());
   // Outside /api: unauthenticated, not in the spec, answered before any body parsing.
   app.use(operationsRouter({ db, dbTimeoutMs: config.dbTimeoutMs, metrics, log: deps.log }));
   app.use(docsRouter());
@@ -87,7 +89,12 @@ export function createApp(deps: AppDeps): Express {
     maxRows: config.ingestGroupMaxRows,
     onRouted: deps.routingWake.wake,
   });
-  // Before the body is read and the key looked up: a request the server cannot serve in time costs it next to nothing.
+  // Before authentication, which reads the database too: one timeout bounds every wait of the request on
+  // the database (after authentication it would allow the timeout twice over: once for the key, once for the work).
+  app.use(deadline(config.dbTimeoutMs));
+  // From the headers alone, before any body byte is read or any slot is held (docs/security.md).
+  app.use(authenticate({ pool: deps.pool, spec, secretBox: deps.secretBox, jwtClockSkewSeconds: config.jwtClockSkewSeconds }));
+  // A known caller, before the body is read: a request the server cannot serve in time costs it next to nothing.
   app.post(
     ["/api/v1/events", "/api/v1/events/bulk"],
     shedLoad({
@@ -98,10 +105,6 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(express.json({ limit: config.maxBodyBytes }));
-  // Before authentication, which reads the database too: one timeout bounds every wait of the request on
-  // the database (after authentication it would allow the timeout twice over: once for the key, once for the work).
-  app.use(deadline(config.dbTimeoutMs));
-  app.use(authenticate({ pool: deps.pool, spec, secretBox: deps.secretBox, jwtClockSkewSeconds: config.jwtClockSkewSeconds }));
   app.use(
     OpenApiValidator.middleware({
       // The validator types want its own document type; ours is the same document, read from openapi.yaml.

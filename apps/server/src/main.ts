@@ -7,7 +7,7 @@ import { ConfigError, parseConfig } from "./config.js";
 import { startIdempotencyKeyPurger } from "./events/idempotencyKeyPurger.js";
 import { createServerRoutingWake } from "./events/routingWake.js";
 import { addAcceptors } from "./http/acceptors.js";
-import { hardenServer } from "./http/hardenServer.js";
+import { createHttpServer } from "./http/hardenServer.js";
 import { createLogger } from "./logger.js";
 import { createMetrics } from "./operations/metrics.js";
 import { createWorkspaceRateLimiter } from "./rateLimit/workspaceRateLimiter.js";
@@ -60,8 +60,8 @@ async function main(): Promise<void> {
     rateLimiter,
     metrics,
   });
-  const server = app.listen(config.port, config.host);
-  hardenServer(server, { requestTimeoutMs: config.requestTimeoutMs, keepAliveTimeoutMs: config.keepAliveTimeoutMs });
+  const server = createHttpServer(app, { requestTimeoutMs: config.requestTimeoutMs, keepAliveTimeoutMs: config.keepAliveTimeoutMs });
+  server.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
     server.once("error", reject);

@@ -50,6 +50,23 @@ const pageHtml = `<!doctype html>
   } catch (error) {
     result.batch = { thrown: String(error) };
   }
+  // Exactly what Meshes' official events client (@mesheshq/events) sends for emit({ ... }, { query }): its
+  // base URL + "/events" + the query, and its fixed headers, X-Meshes-Client among them.
+  try {
+    const response = await fetch(api + "/api/v1/events?source=landing", {
+      method: "POST",
+      headers: {
+        "X-Meshes-Client": "Meshes Events Client v1.0.0",
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "X-Meshes-Publishable-Key": params.get("key"),
+      },
+      body: JSON.stringify({ event: "sdk.emitted", payload: { via: "meshes-sdk" } }),
+    });
+    result.sdk = { status: response.status };
+  } catch (error) {
+    result.sdk = { thrown: String(error) };
+  }
   const attempts = { withToken: { headers: { Authorization: "Bearer eyJhbGciOiJIUzI1NiJ9.e30.x" } }, simple: {} };
   result.management = {};
   for (const [name, init] of Object.entries(attempts)) {
@@ -97,6 +114,7 @@ interface PageResult {
     ids?: string[];
     thrown?: string;
   };
+  sdk: { status?: number; thrown?: string };
   management: Record<string, string>;
 }
 
@@ -134,7 +152,7 @@ describe.skipIf(skipReason !== undefined)("a page on another origin, in Chromium
     await dropDatabase?.();
   });
 
-  it("when the page emits a batch with the publishable key, then it is stored (201), the rate-limit headers are readable, and the management API is blocked by CORS", async () => {
+  it("when the page emits a batch with the publishable key and an event as Meshes' SDK sends it, then both are stored (201), the rate-limit headers are readable, and the management API is blocked by CORS", async () => {
     const tab = await browser.newPage();
     const consoleLines: string[] = [];
     tab.on("console", (message) => consoleLines.push(message.text()));
@@ -144,9 +162,15 @@ describe.skipIf(skipReason !== undefined)("a page on another origin, in Chromium
     const result = (await tab.evaluate(() => (globalThis as { switchyardResult?: unknown }).switchyardResult)) as PageResult;
 
     expect(result.batch).toMatchObject({ answers: [{ status: 201, rateLimitRemaining: "97" }], count: 3, errorCount: 0 });
+    expect(result.sdk).toEqual({ status: 201 });
     const stored = await storedEvents(server.db, tenant.workspaceId);
-    expect(stored.map((e) => e.id).sort()).toEqual([...(result.batch.ids ?? [])].sort());
-    expect(stored.map((e) => e.event).sort()).toEqual(["button.clicked", "form.submitted", "page.viewed"]);
+    expect(
+      stored
+        .filter((e) => e.event !== "sdk.emitted")
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual([...(result.batch.ids ?? [])].sort());
+    expect(stored.map((e) => e.event).sort()).toEqual(["button.clicked", "form.submitted", "page.viewed", "sdk.emitted"]);
 
     // fetch rejects with a TypeError when CORS refuses, whether the preflight failed or the answer lacked CORS headers.
     expect(result.management).toEqual({ withToken: "TypeError", simple: "TypeError" });

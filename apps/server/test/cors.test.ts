@@ -6,7 +6,16 @@ import { createTestDatabase } from "./support/testDatabase.js";
 import { startTestServer, type TestServer } from "./support/testServer.js";
 
 const appOrigin = "https://app.example.com";
-const allowedHeaders = ["Content-Type", "X-Meshes-Publishable-Key", "Authorization", "Idempotency-Key", "X-Request-Id"];
+// Ours, and every header Meshes' official events client sends.
+const allowedHeaders = [
+  "Content-Type",
+  "Accept",
+  "X-Meshes-Publishable-Key",
+  "X-Meshes-Client",
+  "Authorization",
+  "Idempotency-Key",
+  "X-Request-Id",
+];
 const exposedHeaders = ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Retry-After", "X-Request-Id"];
 
 let anyOrigin: TestServer;

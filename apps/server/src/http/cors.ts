@@ -1,8 +1,19 @@
 import type { RequestHandler } from "express";
 import { type OpenApiSpec, securityByRoute } from "../spec/openApiSpec.js";
 
-/** Request headers a browser may send to the ingestion endpoints. */
-export const corsAllowedHeaders = ["Content-Type", "X-Meshes-Publishable-Key", "Authorization", "Idempotency-Key", "X-Request-Id"];
+/**
+ * Request headers a browser may send to the ingestion endpoints: ours, and every header Meshes' official
+ * events client sends (`X-Meshes-Client` on every request; `Accept` is safelisted only for safe values).
+ */
+export const corsAllowedHeaders = [
+  "Content-Type",
+  "Accept",
+  "X-Meshes-Publishable-Key",
+  "X-Meshes-Client",
+  "Authorization",
+  "Idempotency-Key",
+  "X-Request-Id",
+];
 
 /** Response headers a browser script may read (besides the CORS-safelisted ones). */
 export const corsExposedHeaders = ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Retry-After", "X-Request-Id"];

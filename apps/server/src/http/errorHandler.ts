@@ -56,6 +56,11 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       return;
     }
     const response = toErrorResponse(error);
+    // Refused before its body was read (unauthenticated, no such route): close the connection after the
+    // answer rather than read and discard what the caller still sends.
+    if (!req.complete && (req.headers["content-length"] !== undefined || req.headers["transfer-encoding"] !== undefined)) {
+      res.set("Connection", "close");
+    }
     if (response.status >= 500)
       log.error({ requestId: requestIdOf(res), err: error, method: req.method, path: req.path, status: response.status }, "request failed");
     sendError(res, response);

@@ -1,6 +1,22 @@
-import type { Server } from "node:http";
-import { STATUS_CODES } from "node:http";
+import { createServer, type RequestListener, type Server, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
+
+export interface HttpServerOptions {
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+}
+
+/**
+ * The HTTP server Switchyard listens with (not yet listening): `app` behind `hardenServer`'s rules, its
+ * timeouts checked every second (Node checks them every 30 s by default, so a 10 s header timeout could
+ * let a connection sit for up to 40 s), and a request without a `Host` header left to the app, which
+ * answers it in the error envelope instead of Node's bare 400.
+ */
+export function createHttpServer(app: RequestListener, options: HttpServerOptions): Server {
+  const server = createServer({ connectionsCheckingInterval: 1000, requireHostHeader: false }, app);
+  hardenServer(server, options);
+  return server;
+}
 
 /**
  * What the HTTP server itself does before Express sees a request:
@@ -12,7 +28,7 @@ import type { Duplex } from "node:stream";
  *   that sends on a connection at the moment the server closes it gets a reset, not an answer; a gateway
  *   or client pool whose own idle timeout is shorter (60 s is common) always closes first, so never meets it.
  */
-export function hardenServer(server: Server, options: { readonly requestTimeoutMs: number; readonly keepAliveTimeoutMs: number }): void {
+export function hardenServer(server: Server, options: HttpServerOptions): void {
   server.requestTimeout = options.requestTimeoutMs;
   server.keepAliveTimeout = options.keepAliveTimeoutMs;
   server.headersTimeout = Math.min(10_000, options.requestTimeoutMs);

@@ -37,7 +37,8 @@ export function eventInputSchema(spec: OpenApiSpec): object {
  * JSON" (single) and "an array of anything" (bulk), so that one bad item becomes its own 207 record (or
  * 400 with the same per-item messages) instead of failing the request; each item is then checked by the
  * validator compiled from the same `EventInput` schema. The public spec stays strict so the generated
- * client's types stay strong.
+ * client's types stay strong. The two ingestion operations also ignore query parameters they do not know
+ * (Meshes' SDKs pass a caller's `query` option through); management operations stay strict.
  */
 export function specForRequestValidation(spec: OpenApiSpec, limits: IngestLimits): OpenApiSpec {
   const copy = structuredClone(spec);
@@ -45,6 +46,9 @@ export function specForRequestValidation(spec: OpenApiSpec, limits: IngestLimits
   for (const operation of operations) {
     const json = operation.requestBody?.content["application/json"];
     if (json === undefined) continue;
+    if (operation.operationId === "createEvent" || operation.operationId === "createEventsBulk") {
+      (operation as Record<string, unknown>)["x-eov-allow-unknown-query-parameters"] = true;
+    }
     if (operation.operationId === "createEvent") json.schema = {};
     if (operation.operationId === "createEventsBulk")
       json.schema = { type: "array", minItems: 1, maxItems: limits.maxBatchItems, items: {} };

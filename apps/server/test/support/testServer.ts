@@ -10,7 +10,7 @@ import { createApp } from "../../src/app.js";
 import type { Config } from "../../src/config.js";
 import { type Db, openDatabase } from "../../src/db/database.js";
 import { createServerRoutingWake } from "../../src/events/routingWake.js";
-import { hardenServer } from "../../src/http/hardenServer.js";
+import { createHttpServer } from "../../src/http/hardenServer.js";
 import { type Logger, silentLogger } from "../../src/logger.js";
 import { createMetrics, type Metrics } from "../../src/operations/metrics.js";
 import { createWorkspaceRateLimiter } from "../../src/rateLimit/workspaceRateLimiter.js";
@@ -43,6 +43,7 @@ export type TestServerConfig = Pick<
   | "ingestMaxInProgress"
   | "ingestMaxQueueWaitMs"
   | "keepAliveTimeoutMs"
+  | "requestTimeoutMs"
   | "trustProxy"
   | "destinationAllowList"
   | "signingSecretGraceMs"
@@ -66,6 +67,7 @@ export const testConfig: TestServerConfig = {
   ingestMaxInProgress: 64,
   ingestMaxQueueWaitMs: 1000,
   keepAliveTimeoutMs: 65_000,
+  requestTimeoutMs: 10_000,
   corsOrigins: "*",
   trustProxy: false,
   rateLimit: { eventsPerSecond: 0, burst: 100, store: "memory" },
@@ -114,10 +116,11 @@ export async function startTestServer(databaseUrl: string, overrides: Partial<Te
     metrics,
     validateResponses: true,
   });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, "127.0.0.1", () => resolve(s));
+  const server: Server = createHttpServer(app, {
+    requestTimeoutMs: config.requestTimeoutMs,
+    keepAliveTimeoutMs: config.keepAliveTimeoutMs,
   });
-  hardenServer(server, { requestTimeoutMs: 10_000, keepAliveTimeoutMs: config.keepAliveTimeoutMs });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const workerConfig = { ...testWorkerConfig, ...config.worker };
   const workerPool = config.worker === undefined ? undefined : createWorkerPool(databaseUrl, workerConfig.concurrency, () => {});
   const worker =
