@@ -1,2 +1,2 @@
 export { loadOrCreateKeyFile } from "./encryptionKey.js";
-export { createSecretBox, type SecretBox } from "./secretBox.js";
+export { createSecretBox, type SecretBox, secretContext } from "./secretBox.js";

@@ -13,7 +13,7 @@ import {
   rotateSigningSecret,
   type WebhookSecrets,
 } from "@switchyard/destinations";
-import type { SecretBox } from "@switchyard/secret-box";
+import { type SecretBox, secretContext } from "@switchyard/secret-box";
 import type { Db } from "../db/database.js";
 import { inTransaction } from "../db/inTransaction.js";
 import { ConflictError, NotFoundError, UnprocessableEntityError } from "../http/errors.js";
@@ -49,13 +49,14 @@ export async function createConnection(deps: ConnectionDeps, organizationId: str
   const plugin = pluginFor(input.integration_type);
   const parsed = plugin.parseConfig({ metadata: input.metadata, secrets: input.secrets }, deps.addressPolicy);
   if (!parsed.ok) throw new UnprocessableEntityError("The connection's configuration is invalid.", parsed.errors);
+  const id = uuidv7();
   const row = await insertConnection(deps.db, {
-    id: uuidv7(),
+    id,
     workspace_id: input.workspace,
     integration_type: input.integration_type,
     name: input.name,
     metadata: parsed.metadata,
-    secrets_ciphertext: deps.secretBox.seal(JSON.stringify(parsed.secrets)),
+    secrets_ciphertext: deps.secretBox.seal(JSON.stringify(parsed.secrets), secretContext.connection(id)),
   });
   return { connection: toConnection(row), secrets: generatedSecrets(parsed.secrets, input.secrets) };
 }
@@ -95,14 +96,17 @@ export async function updateConnectionConfig(
     let metadata = row.metadata;
     let sealed = row.secrets_ciphertext;
     if (input.metadata !== undefined || input.secrets !== undefined) {
-      const previous = { metadata: row.metadata, secrets: JSON.parse(deps.secretBox.open(row.secrets_ciphertext)) as unknown };
+      const previous = {
+        metadata: row.metadata,
+        secrets: JSON.parse(deps.secretBox.open(row.secrets_ciphertext, secretContext.connection(id))) as unknown,
+      };
       const parsed = pluginFor(row.integration_type).parseConfig(
         { metadata: input.metadata ?? row.metadata, secrets: input.secrets, previous },
         deps.addressPolicy,
       );
       if (!parsed.ok) throw new UnprocessableEntityError("The connection's configuration is invalid.", parsed.errors);
       metadata = parsed.metadata;
-      sealed = deps.secretBox.seal(JSON.stringify(parsed.secrets));
+      sealed = deps.secretBox.seal(JSON.stringify(parsed.secrets), secretContext.connection(id));
     }
     const active = input.active ?? row.active;
     const reactivated = active && !row.active;
@@ -145,9 +149,9 @@ export async function rotateConnectionSigningSecret(
         { param: "id", msg: `is a ${row.integration_type} connection` },
       ]);
     }
-    const secrets = JSON.parse(deps.secretBox.open(row.secrets_ciphertext)) as WebhookSecrets;
+    const secrets = JSON.parse(deps.secretBox.open(row.secrets_ciphertext, secretContext.connection(id))) as WebhookSecrets;
     const rotated = rotateSigningSecret(secrets, new Date(), deps.signingSecretGraceMs);
-    await updateConnectionSecrets(trx, id, deps.secretBox.seal(JSON.stringify(rotated)));
+    await updateConnectionSecrets(trx, id, deps.secretBox.seal(JSON.stringify(rotated), secretContext.connection(id)));
     return {
       signing_secret: rotated.signing_secret,
       previous_expires_at: rotated.previous_signing_secret?.expires_at ?? new Date().toISOString(),

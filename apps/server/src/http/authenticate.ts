@@ -1,4 +1,4 @@
-import type { SecretBox } from "@switchyard/secret-box";
+import { type SecretBox, secretContext } from "@switchyard/secret-box";
 import type { RequestHandler, Response } from "express";
 import { parsePublishableKey, publicPartOf, publishableKeyMatches } from "../auth/credentials.js";
 import { verifyMachineToken } from "../auth/machineToken.js";

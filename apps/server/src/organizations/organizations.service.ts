@@ -1,4 +1,4 @@
-import type { SecretBox } from "@switchyard/secret-box";
+import { type SecretBox, secretContext } from "@switchyard/secret-box";
 import { generateAccessKey } from "../auth/credentials.js";
 import type { Db } from "../db/database.js";
 import { NotFoundError } from "../http/errors.js";
@@ -19,6 +19,11 @@ export async function createAccessKey(
 ): Promise<{ accessKey: string; secretKey: string; organizationId: string }> {
   if (!(await organizationExists(db, organizationId))) throw new NotFoundError(`Organization ${organizationId} not found.`);
   const { accessKey, secretKey } = generateAccessKey();
-  await insertAccessKey(db, { id: accessKey, organization_id: organizationId, name, secret_ciphertext: secretBox.seal(secretKey) });
+  await insertAccessKey(db, {
+    id: accessKey,
+    organization_id: organizationId,
+    name,
+    secret_ciphertext: secretBox.seal(secretKey, secretContext.accessKey(accessKey)),
+  });
   return { accessKey, secretKey, organizationId };
 }

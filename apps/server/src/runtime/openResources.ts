@@ -6,6 +6,7 @@ import { findRunningEmbeddedPostgres, startEmbeddedPostgres } from "../db/embedd
 import { installJobQueue } from "../db/installJobQueue.js";
 import { migrateToLatest } from "../db/migrate.js";
 import type { Logger } from "../logger.js";
+import { resealLegacySecrets } from "./resealLegacySecrets.js";
 
 export interface Resources {
   readonly db: Db;
@@ -62,7 +63,10 @@ export async function openResources(config: Config, log: Logger, options: { reus
     const applied = await migrateToLatest(database.db);
     await installJobQueue(database.pool);
     if (applied.length > 0) log.info({ migrations: applied }, "database migrated");
-    return { db: database.db, pool: database.pool, databaseUrl, secretBox: createSecretBox(key), close };
+    const secretBox = createSecretBox(key);
+    const resealed = await resealLegacySecrets(database.db, secretBox);
+    if (resealed > 0) log.info({ resealed }, "secrets sealed again, each bound to its row");
+    return { db: database.db, pool: database.pool, databaseUrl, secretBox, close };
   } catch (error) {
     await close();
     throw error;

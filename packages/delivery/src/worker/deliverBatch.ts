@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { SecretBox } from "@switchyard/secret-box";
+import { type SecretBox, secretContext } from "@switchyard/secret-box";
 import { type AttemptDecision, decideAttempt } from "../policy/decideAttempt.js";
 import type { AttemptRecorder } from "./attemptRecorder.js";
 import type { AttemptRunner } from "./attemptRunner.js";
@@ -184,7 +184,8 @@ async function attemptOnce(deps: DeliverBatchDeps, delivery: ClaimedDelivery): P
   }
   const startedAt = new Date();
   const facts = await deps.destinations.deliver(delivery, {
-    secrets: () => JSON.parse(deps.secretBox.open(delivery.secrets_ciphertext)) as unknown,
+    secrets: () =>
+      JSON.parse(deps.secretBox.open(delivery.secrets_ciphertext, secretContext.connection(delivery.connection_id))) as unknown,
     timeoutMs: deps.config.deliveryTimeoutMs,
   });
   const completedAt = new Date();
