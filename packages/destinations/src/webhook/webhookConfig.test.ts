@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseAddressPolicy } from "../addressPolicy.js";
+import { buildWebhookRequest } from "./buildWebhookRequest.js";
 import { generateSigningSecret, signingSecretProblem } from "./signingSecret.js";
 import { parseWebhookConfig, type WebhookMetadata, type WebhookSecrets } from "./webhookConfig.js";
 
@@ -221,6 +222,30 @@ describe("parseWebhookConfig", () => {
   ])("when a static header is named %s, then it is refused", (name) => {
     expect(errorsOf({ metadata: { url, headers: { [name]: "v" } } })).toEqual([
       { param: `metadata.headers.${name}`, msg: expect.any(String) },
+    ]);
+  });
+
+  it("when a static header is named like a property of Object.prototype, then it is kept and sent like any other", () => {
+    // As it arrives from a JSON body: an own property named "__proto__".
+    const headers = JSON.parse('{"__proto__":"one","constructor":"two","toString":"three"}') as Record<string, string>;
+    const { metadata, secrets } = accepted({ metadata: { url, headers } });
+    expect(Object.entries(metadata.headers)).toEqual([
+      ["__proto__", "one"],
+      ["constructor", "two"],
+      ["toString", "three"],
+    ]);
+    expect(JSON.parse(JSON.stringify(metadata)).headers).toEqual(headers);
+    const request = buildWebhookRequest({
+      deliveryId: "d1",
+      event: { id: "e1", workspace: "w1", event: "x", resource: null, resource_id: null, createdAt: new Date(), payload: {} },
+      metadata,
+      secrets,
+      sentAt: new Date(),
+    });
+    expect(Object.entries(request.headers).filter(([name]) => ["__proto__", "constructor", "toString"].includes(name))).toEqual([
+      ["__proto__", "one"],
+      ["constructor", "two"],
+      ["toString", "three"],
     ]);
   });
 

@@ -203,7 +203,9 @@ function parseStaticHeaders(value: unknown, signatureHeader: string, fail: Fail)
   }
   const entries = Object.entries(value);
   if (entries.length > maxStaticHeaders) fail("metadata.headers", `must have at most ${maxStaticHeaders} headers (got ${entries.length})`);
-  const headers: Record<string, string> = {};
+  // Without a prototype: a header named `__proto__` (a valid token) is then a header like any other, not a
+  // write to the object's prototype that would drop it silently.
+  const headers: Record<string, string> = Object.create(null);
   const seen = new Set<string>();
   for (const [name, headerValue] of entries) {
     const param = `metadata.headers.${name}`;
