@@ -26,7 +26,7 @@ import { createMetrics, type Metrics } from "./operations/metrics.js";
 import { operationsRouter } from "./operations/operations.routes.js";
 import { unlimited, type WorkspaceRateLimiter } from "./rateLimit/workspaceRateLimiter.js";
 import { rulesRouter } from "./rules/rules.routes.js";
-import { eventInputSchema, type OpenApiSpec, specForRequestValidation } from "./spec/openApiSpec.js";
+import { eventInputSchema, isDateTime, type OpenApiSpec, specForRequestValidation } from "./spec/openApiSpec.js";
 import { workspacesRouter } from "./workspaces/workspaces.routes.js";
 
 export interface AppDeps {
@@ -89,21 +89,23 @@ export function createApp(deps: AppDeps): Express {
     maxRows: config.ingestGroupMaxRows,
     onRouted: deps.routingWake.wake,
   });
+  const ingestionPaths = ["/api/v1/events", "/api/v1/events/bulk"];
+  const shedder = shedLoad({
+    maxInProgress: config.ingestMaxInProgress,
+    maxQueueWaitMs: config.ingestMaxQueueWaitMs,
+    queueWaitMs: writer.queueWaitMs,
+    onShed: (reason) => metrics.requestsShed.inc({ reason }),
+  });
+  // While the server is full, an ingestion request is answered 503 before anything else: no key lookup for a
+  // request it would shed anyway. It takes no slot here (an unknown caller never does).
+  app.post(ingestionPaths, shedder.shedIfFull);
   // Before authentication, which reads the database too: one timeout bounds every wait of the request on
   // the database (after authentication it would allow the timeout twice over: once for the key, once for the work).
   app.use(deadline(config.dbTimeoutMs));
   // From the headers alone, before any body byte is read or any slot is held (docs/security.md).
   app.use(authenticate({ pool: deps.pool, spec, secretBox: deps.secretBox, jwtClockSkewSeconds: config.jwtClockSkewSeconds }));
-  // A known caller, before the body is read: a request the server cannot serve in time costs it next to nothing.
-  app.post(
-    ["/api/v1/events", "/api/v1/events/bulk"],
-    shedLoad({
-      maxInProgress: config.ingestMaxInProgress,
-      maxQueueWaitMs: config.ingestMaxQueueWaitMs,
-      queueWaitMs: writer.queueWaitMs,
-      onShed: (reason) => metrics.requestsShed.inc({ reason }),
-    }),
-  );
+  // A known caller, before the body is read: admitted into a slot, or shed if the server filled meanwhile.
+  app.post(ingestionPaths, shedder.admit);
   app.use(express.json({ limit: config.maxBodyBytes }));
   app.use(
     OpenApiValidator.middleware({
@@ -113,7 +115,7 @@ export function createApp(deps: AppDeps): Express {
       validateResponses: deps.validateResponses ?? false,
       validateSecurity: false,
       // PostgreSQL's reading of a uuid (the validator's default also takes `urn:uuid:…`, which PostgreSQL refuses).
-      formats: { uuid: uuidPattern },
+      formats: { uuid: uuidPattern, "date-time": isDateTime },
       ignorePaths: (path: string) => !path.startsWith("/api/"),
     }),
   );

@@ -27,7 +27,10 @@ export function eventsRouter(deps: IngestDeps & { readonly metrics: Pick<Metrics
 
   router.post("/api/v1/events/bulk", async (req, res) => {
     // The validator has checked that the body is an array of 1 to maxBatchItems items.
-    const { outcomes, rateLimit } = await ingestEvents(deps, principalOf(res), req.body as unknown[], { signal: deadlineSignalOf(res) });
+    const { outcomes, rateLimit } = await ingestEvents(deps, principalOf(res), req.body as unknown[], {
+      bulkHeaderKey: req.get("idempotency-key"),
+      signal: deadlineSignalOf(res),
+    });
     countIngested(deps.metrics, outcomes);
     const { status, body } = assembleBulkResult(outcomes);
     res.set(rateLimitHeaders(rateLimit));

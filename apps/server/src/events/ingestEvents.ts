@@ -33,6 +33,11 @@ export interface IngestOptions {
   readonly root?: string;
   /** The `Idempotency-Key` header of a single-event request. */
   readonly headerKey?: string | undefined;
+  /**
+   * The `Idempotency-Key` header of a bulk request: each item without its own `idempotency_key` is keyed
+   * `<header>:<index>`, so that the same bulk sent again with the same header stores nothing twice.
+   */
+  readonly bulkHeaderKey?: string | undefined;
   /** Aborted when the request was answered without waiting for this (its deadline): a batch not yet written is then not written. */
   readonly signal?: AbortSignal | undefined;
 }
@@ -90,13 +95,17 @@ export async function ingestEvents(
     const input = verdict.value;
     const workspace = workspaceOf(input);
     if (typeof workspace !== "string") return { ok: false, error: workspace };
-    const key = keyOf(input, options.headerKey);
+    const key =
+      options.bulkHeaderKey !== undefined && input.idempotency_key === undefined
+        ? `${options.bulkHeaderKey}:${index}`
+        : keyOf(input, options.headerKey);
     if (key === headerMismatch) return { ok: false, error: headerMismatch };
     const row: NewEventRow = {
       id: uuidv7(),
       workspace_id: workspace,
       event: input.event,
-      resource: input.resource ?? null,
+      // Meshes' default (migration 0010).
+      resource: input.resource ?? "global",
       resource_id: input.resource_id ?? null,
       payloadJson: input.payloadJson,
       created_by: createdBy,

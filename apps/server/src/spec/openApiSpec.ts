@@ -42,6 +42,7 @@ export function eventInputSchema(spec: OpenApiSpec): object {
  */
 export function specForRequestValidation(spec: OpenApiSpec, limits: IngestLimits): OpenApiSpec {
   const copy = structuredClone(spec);
+  applyTextRule(copy);
   const operations = Object.values(copy.paths).flatMap((item) => Object.values(item) as OpenApiOperation[]);
   for (const operation of operations) {
     const json = operation.requestBody?.content["application/json"];
@@ -54,6 +55,67 @@ export function specForRequestValidation(spec: OpenApiSpec, limits: IngestLimits
       json.schema = { type: "array", minItems: 1, maxItems: limits.maxBatchItems, items: {} };
   }
   return copy;
+}
+
+/**
+ * The one rule for text the server stores or looks up: no control characters (U+0000, which PostgreSQL
+ * cannot store, ESC, CR, LF…) and no unpaired surrogates (not Unicode: PostgreSQL would be sent U+FFFD
+ * instead). Ajv compiles patterns with the `u` flag, so `\p{…}` classes work.
+ */
+export const textPattern = "^[^\\p{Cc}\\p{Cs}]*$";
+
+/**
+ * Gives every string a request carries (its parameters and body, following `$ref`s into the components they
+ * use) that has no pattern, format or enum of its own the text rule, instead of a rule per field: a field
+ * added later is covered too. Response-only schemas are left alone: a captured response body may hold any text.
+ */
+function applyTextRule(spec: OpenApiSpec): void {
+  const document = spec as unknown as Record<string, unknown>;
+  const seen = new Set<unknown>();
+  const visit = (node: unknown): void => {
+    if (node === null || typeof node !== "object" || seen.has(node)) return;
+    seen.add(node);
+    if (Array.isArray(node)) {
+      for (const item of node) visit(item);
+      return;
+    }
+    const schema = node as Record<string, unknown>;
+    if (typeof schema.$ref === "string") visit(resolveRef(document, schema.$ref));
+    const type = schema.type;
+    const isString = type === "string" || (Array.isArray(type) && type.includes("string"));
+    if (isString && [schema.pattern, schema.format, schema.enum, schema.const].every((v) => v === undefined)) schema.pattern = textPattern;
+    for (const [key, value] of Object.entries(schema)) {
+      // Examples are data, not schemas; responses are not what the caller sends.
+      if (key !== "example" && key !== "examples" && key !== "responses") visit(value);
+    }
+  };
+  for (const item of Object.values(spec.paths)) visit(item);
+}
+
+function resolveRef(document: Record<string, unknown>, ref: string): unknown {
+  if (!ref.startsWith("#/")) return undefined;
+  return ref
+    .slice(2)
+    .split("/")
+    .reduce<unknown>(
+      (node, part) => (node !== null && typeof node === "object" ? (node as Record<string, unknown>)[part] : undefined),
+      document,
+    );
+}
+
+/**
+ * RFC 3339 `date-time`, as an instant JavaScript can represent: Ajv's own format takes a leap second
+ * (`23:59:60`) and any two-digit offset (`+25:00`), which `new Date` turns into Invalid Date.
+ */
+export function isDateTime(value: string): boolean {
+  const match = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|([+-])(\d{2}):(\d{2}))$/.exec(value);
+  if (match === null) return false;
+  if (match[4] !== undefined && (Number(match[4]) > 23 || Number(match[5]) > 59)) return false;
+  const [year, month, day, hour, minute, second] = value.split(/[-Tt :.Zz+]/).map(Number) as number[];
+  const daysInMonth = new Date(Date.UTC(year ?? 0, month ?? 0, 0)).getUTCDate();
+  if ((month ?? 0) < 1 || (month ?? 0) > 12 || (day ?? 0) < 1 || (day ?? 0) > daysInMonth) return false;
+  if ((hour ?? 0) > 23 || (minute ?? 0) > 59 || (second ?? 0) > 59) return false;
+  return !Number.isNaN(Date.parse(value.replace(" ", "T")));
 }
 
 /** For each documented route, a matcher and the security schemes that may call it (from the spec). */

@@ -269,7 +269,9 @@ export type EventInput = {
         [key: string]: unknown;
     };
     /**
-     * The kind of resource the event is about, used by rule filters.
+     * The kind of resource the event is about, used by rule filters. Absent, the event's resource is
+     * `global` (Meshes' default), which a rule's `resource: global` matches.
+     *
      */
     resource?: string;
     /**
@@ -466,6 +468,14 @@ export type StatusFilter = EventStatus;
 export type IdempotencyKey = string;
 
 /**
+ * Switchyard decision: keys the items of a bulk request that carry no `idempotency_key` of their own,
+ * each as `<Idempotency-Key>:<index>` (its position in the array, from 0), so that the same bulk sent
+ * again with the same header (a client's retry) stores nothing twice. Items with their own key keep it.
+ *
+ */
+export type BulkIdempotencyKey = string;
+
+/**
  * The workspace id.
  */
 export type WorkspaceId = string;
@@ -609,6 +619,15 @@ export type CreateEventResponse = CreateEventResponses[keyof CreateEventResponse
 
 export type CreateEventsBulkData = {
     body: Array<EventInput>;
+    headers?: {
+        /**
+         * Switchyard decision: keys the items of a bulk request that carry no `idempotency_key` of their own,
+         * each as `<Idempotency-Key>:<index>` (its position in the array, from 0), so that the same bulk sent
+         * again with the same header (a client's retry) stores nothing twice. Items with their own key keep it.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/v1/events/bulk';

@@ -8,6 +8,7 @@ import * as claimFunction from "./0006_claim_function.js";
 import * as oneEventUpdate from "./0007_one_event_update.js";
 import * as routeOutbox from "./0008_route_outbox.js";
 import * as genericClaimPlans from "./0009_generic_claim_plans.js";
+import * as globalResource from "./0010_global_resource.js";
 
 /** Every migration, in order. Forward-only: a landed migration is never edited; add a new one. */
 export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
@@ -20,4 +21,5 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   "0007_one_event_update": oneEventUpdate,
   "0008_route_outbox": routeOutbox,
   "0009_generic_claim_plans": genericClaimPlans,
+  "0010_global_resource": globalResource,
 });
