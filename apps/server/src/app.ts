@@ -1,4 +1,4 @@
-import { parseAddressPolicy } from "@switchyard/destinations";
+import { type NeverReachable, parseAddressPolicy } from "@switchyard/destinations";
 import { createEventInputValidator, uuidPattern } from "@switchyard/event-intake";
 import type { SecretBox } from "@switchyard/secret-box";
 import express, { type Express } from "express";
@@ -58,6 +58,8 @@ export interface AppDeps {
   readonly metrics?: Metrics;
   /** The per-workspace ingestion limit (`createWorkspaceRateLimiter`). Default: unlimited. */
   readonly rateLimiter?: WorkspaceRateLimiter;
+  /** Switchyard's own endpoints (`createOwnEndpoints`), refused as connection URLs whatever the allow-list says. */
+  readonly neverReachable?: NeverReachable;
   /** Validate every response against the spec too (tests turn this on; a mismatch becomes a 500). Default false. */
   readonly validateResponses?: boolean;
 }
@@ -135,7 +137,7 @@ export function createApp(deps: AppDeps): Express {
     connectionsRouter({
       db,
       secretBox: deps.secretBox,
-      addressPolicy: parseAddressPolicy(config.destinationAllowList),
+      addressPolicy: parseAddressPolicy(config.destinationAllowList, deps.neverReachable),
       signingSecretGraceMs: config.signingSecretGraceMs,
     }),
   );

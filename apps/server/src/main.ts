@@ -1,5 +1,13 @@
 import type { AddressInfo } from "node:net";
-import { createWorkerPool, DeliveryConfigError, parseDeliveryWorkerConfig, startDeliveryWorker } from "@switchyard/delivery";
+import {
+  createOwnEndpoints,
+  createWorkerPool,
+  DeliveryConfigError,
+  databaseEndpoint,
+  parseDeliveryWorkerConfig,
+  startDeliveryWorker,
+} from "@switchyard/delivery";
+import type { NeverReachable } from "@switchyard/destinations";
 import type { SecretBox } from "@switchyard/secret-box";
 import { createApp } from "./app.js";
 import { bootstrapFirstRun, firstRunMessage } from "./bootstrap/firstRun.js";
@@ -21,12 +29,16 @@ const log = createLogger();
  * The delivery worker inside the server process, the single-machine default (`SWITCHYARD_RUN_WORKER`); its
  * own pool, since graphile-worker holds a connection for LISTEN and one per running job.
  */
-async function startWorkerInProcess(databaseUrl: string, secretBox: SecretBox): Promise<{ stop: () => Promise<void> }> {
+async function startWorkerInProcess(
+  databaseUrl: string,
+  secretBox: SecretBox,
+  neverReachable: NeverReachable,
+): Promise<{ stop: () => Promise<void> }> {
   const workerConfig = parseDeliveryWorkerConfig();
   const pool = createWorkerPool(databaseUrl, workerConfig.concurrency, (error) =>
     log.warn({ err: error }, "worker database connection failed"),
   );
-  const worker = await startDeliveryWorker({ pool, secretBox, config: workerConfig, log });
+  const worker = await startDeliveryWorker({ pool, secretBox, config: workerConfig, log, neverReachable });
   log.info(
     { concurrency: workerConfig.concurrency, deliveryTimeoutMs: workerConfig.deliveryTimeoutMs },
     "delivery worker running in-process",
@@ -47,7 +59,11 @@ async function main(): Promise<void> {
   const firstRun = config.bootstrap ? await bootstrapFirstRun(resources.db, resources.secretBox) : undefined;
   const rateLimiter = createWorkspaceRateLimiter(config.rateLimit, { pool: resources.pool, log });
   const metrics = createMetrics({ pool: resources.pool });
-  const worker = config.runWorker ? await startWorkerInProcess(resources.databaseUrl, resources.secretBox) : undefined;
+  // Never a destination, allowed or not: this server (its port, once it listens) and its database.
+  const own = createOwnEndpoints();
+  const database = databaseEndpoint(resources.databaseUrl);
+  if (database !== undefined) await own.add(database.host, database.port);
+  const worker = config.runWorker ? await startWorkerInProcess(resources.databaseUrl, resources.secretBox, own.neverReachable) : undefined;
   const routingWake = createServerRoutingWake(resources.pool, log);
   const app = createApp({
     db: resources.db,
@@ -59,6 +75,7 @@ async function main(): Promise<void> {
     log,
     rateLimiter,
     metrics,
+    neverReachable: own.neverReachable,
   });
   const server = createHttpServer(app, { requestTimeoutMs: config.requestTimeoutMs, keepAliveTimeoutMs: config.keepAliveTimeoutMs });
   server.listen(config.port, config.host);
@@ -68,6 +85,7 @@ async function main(): Promise<void> {
   });
   const acceptors = await addAcceptors(server, config.acceptHandles - 1);
   const { port } = server.address() as AddressInfo;
+  await own.add(config.host, port);
   const stopPurger = startIdempotencyKeyPurger(resources.db, log, 10 * 60 * 1000);
   log.info(
     {

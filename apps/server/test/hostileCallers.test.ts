@@ -1,10 +1,13 @@
 import { connect, type Socket } from "node:net";
 import { createConnection, createEventsBulk, createRule } from "@switchyard/client";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectWithin } from "./support/bounds.js";
 import { bearer, createTenant, storedEvents, type Tenant } from "./support/fixtures.js";
+import { waitFor } from "./support/receiver.js";
 import { createTestDatabase } from "./support/testDatabase.js";
 import { startTestServer, type TestServer } from "./support/testServer.js";
+import { attemptsOf, emitEvent, routeToReceiver } from "./support/webhookRoutes.js";
 
 let server: TestServer;
 let tenant: Tenant;
@@ -46,6 +49,17 @@ function rawExchange(
   });
   socket.write(bytes);
   return { socket, done };
+}
+
+/** A webhook connection of the tenant's workspace (to a host nothing is sent to here); its id. */
+async function newWebhookConnection(name: string): Promise<string> {
+  const created = await createConnection({
+    client: server.client,
+    headers: await bearer(tenant.machine),
+    body: { workspace: tenant.workspaceId, integration_type: "webhook", name, metadata: { url: "https://hooks.example.com/in" } },
+  });
+  if (created.data === undefined) throw new Error(`connection ${name} not created: ${JSON.stringify(created.error)}`);
+  return created.data.connection.id;
 }
 
 function statusOf(text: string): number {
@@ -212,20 +226,11 @@ describe("Meshes' events client, as its users rely on it", () => {
 
   it("when an event has no resource, then it is stored and answered as global, and a rule for resource global matches it", async () => {
     const headers = await bearer(tenant.machine);
-    const connection = await createConnection({
-      client: server.client,
-      headers,
-      body: {
-        workspace: tenant.workspaceId,
-        integration_type: "webhook",
-        name: "global",
-        metadata: { url: "https://hooks.example.com/g" },
-      },
-    });
+    const connectionId = await newWebhookConnection("global");
     const rule = await createRule({
       client: server.client,
       headers,
-      body: { connection: connection.data?.connection.id ?? "", event: "global.check", resource: "global", metadata: { action: "send" } },
+      body: { connection: connectionId, event: "global.check", resource: "global", metadata: { action: "send" } },
     });
     expect(rule.response?.status).toBe(201);
     const emitted = await createEventsBulk({
@@ -279,18 +284,7 @@ describe("management input the database cannot store, or JavaScript cannot read"
     );
 
   it("when a filter, a name or a rule field holds a control character or a lone surrogate, then it is a 400 in the envelope and nothing changes", async () => {
-    const headers = await bearer(tenant.machine);
-    const connection = await createConnection({
-      client: server.client,
-      headers,
-      body: {
-        workspace: tenant.workspaceId,
-        integration_type: "webhook",
-        name: "text rule",
-        metadata: { url: "https://hooks.example.com/t" },
-      },
-    });
-    const connectionId = connection.data?.connection.id ?? "";
+    const connectionId = await newWebhookConnection("text rule");
     const before = await tableCounts();
     for (const [what, text] of Object.entries(bad)) {
       // A URL cannot carry a lone surrogate (its percent-encoding is invalid UTF-8, which decodes to U+FFFD).
@@ -345,5 +339,52 @@ describe("management input the database cannot store, or JavaScript cannot read"
       dry_run: true,
     });
     expect(fine.status).toBe(200);
+  });
+});
+
+describe("destinations that are Switchyard's own", () => {
+  it("when a connection names this server's port or its database, then it is refused though the allow-list names 127.0.0.1, at configuration and at delivery", async () => {
+    const database = await createTestDatabase();
+    const withWorker = await startTestServer(database.url, { worker: {} });
+    const closers: Array<() => Promise<void>> = [];
+    try {
+      const owner = await createTenant(withWorker.db, withWorker.secretBox, "Own");
+      const ownPort = Number(new URL(withWorker.baseUrl).port);
+      const databasePort = Number(new URL(database.url).port || 5432);
+      const headers = await bearer(owner.machine);
+      for (const url of [
+        `http://127.0.0.1:${ownPort}/api/v1/workspaces`,
+        `http://localhost:${ownPort}/api/v1/workspaces`,
+        `http://127.0.0.1:${databasePort}/`,
+      ]) {
+        const refused = await createConnection({
+          client: withWorker.client,
+          headers,
+          body: { workspace: owner.workspaceId, integration_type: "webhook", name: "own", metadata: { url } },
+        });
+        expect(refused.response?.status, url).toBe(422);
+      }
+
+      // A connection whose URL was accepted and later points at the server (changed in the database, as a
+      // DNS answer could change): the connect-time check refuses it, and the server never sees the request.
+      const { connectionId, ruleId } = await routeToReceiver(withWorker, owner, "own.check", { closers });
+      await withWorker.db
+        .updateTable("connections")
+        .set({ metadata: sql`jsonb_set(metadata, '{url}', ${JSON.stringify(`http://127.0.0.1:${ownPort}/api/v1/workspaces`)}::jsonb)` })
+        .where("id", "=", connectionId)
+        .execute();
+      const event = await emitEvent(withWorker, owner, { event: "own.check" });
+      const attempts = await waitFor(
+        "the attempt",
+        () => attemptsOf(withWorker, owner, event.id, ruleId),
+        (list) => list.length > 0,
+      );
+      expect(attempts[0]).toMatchObject({ outcome_code: "network_error" });
+      expect(JSON.stringify(attempts[0])).toContain("Switchyard's own server and database");
+    } finally {
+      for (const close of closers) await close();
+      await withWorker.close();
+      await database.drop();
+    }
   });
 });

@@ -1,5 +1,12 @@
 import { resolve } from "node:path";
-import { createWorkerPool, DeliveryConfigError, parseDeliveryWorkerConfig, startDeliveryWorker } from "@switchyard/delivery";
+import {
+  createOwnEndpoints,
+  createWorkerPool,
+  DeliveryConfigError,
+  databaseEndpoint,
+  parseDeliveryWorkerConfig,
+  startDeliveryWorker,
+} from "@switchyard/delivery";
 import { createSecretBox, loadOrCreateKeyFile } from "@switchyard/secret-box";
 
 /**
@@ -29,7 +36,13 @@ async function main(): Promise<void> {
     : (await loadOrCreateKeyFile(resolve(process.env.INIT_CWD ?? process.cwd(), process.env.SWITCHYARD_DATA_DIR ?? ".switchyard"))).key;
 
   const pool = createWorkerPool(databaseUrl, config.concurrency, (error) => log.warn({ err: error }, "database connection failed"));
-  const worker = await startDeliveryWorker({ pool, secretBox: createSecretBox(key), config, log });
+  // Never a destination: the database, and the server's port when this environment names it (`PORT`).
+  const own = createOwnEndpoints();
+  const database = databaseEndpoint(databaseUrl);
+  if (database !== undefined) await own.add(database.host, database.port);
+  const serverPort = Number(process.env.PORT);
+  if (Number.isInteger(serverPort) && serverPort > 0) await own.add(process.env.HOST ?? "127.0.0.1", serverPort);
+  const worker = await startDeliveryWorker({ pool, secretBox: createSecretBox(key), config, log, neverReachable: own.neverReachable });
   log.info({ concurrency: config.concurrency, deliveryTimeoutMs: config.deliveryTimeoutMs }, "delivery worker running");
 
   let stopping = false;

@@ -96,6 +96,9 @@ describe("parseAddressPolicy", () => {
     ["10.0.0.0/", "10.0.0.0/"],
     ["127.0.0.1/32,not a host!", "not a host!"],
     ["http://example.com", "http://example.com"],
+    ["127.0.0.1:0", "127.0.0.1:0"],
+    ["127.0.0.1:65536", "127.0.0.1:65536"],
+    ["[::1]:x", "[::1]:x"],
   ])("when the allow-list is %j, then it is refused naming %j", (allowList, entry) => {
     let thrown: unknown;
     try {
@@ -105,5 +108,43 @@ describe("parseAddressPolicy", () => {
     }
     expect(thrown).toBeInstanceOf(InvalidAllowListError);
     expect((thrown as InvalidAllowListError).entry).toBe(entry);
+  });
+
+  it("when entries name ports, then each allows its addresses on that port only, and entries without a port allow every port", () => {
+    const policy = parseAddressPolicy("127.0.0.1:8080, 10.1.0.0/16:443, [::1]:9000, [fd00::/8]:8443, hooks.internal:8443, 192.168.1.1");
+    expect(policy.allowList).toEqual([
+      "127.0.0.1/32:8080",
+      "10.1.0.0/16:443",
+      "[::1/128]:9000",
+      "[fd00::/8]:8443",
+      "hooks.internal:8443",
+      "192.168.1.1/32",
+    ]);
+    expect(policy.checkAddress("127.0.0.1", 8080)).toEqual({ allowed: true });
+    expect(policy.checkAddress("127.0.0.1", 5432)).toEqual({ allowed: false, range: "loopback" });
+    // Without a port, only an entry that names none can allow.
+    expect(policy.checkAddress("127.0.0.1")).toEqual({ allowed: false, range: "loopback" });
+    expect(policy.checkAddress("10.1.2.3", 443)).toEqual({ allowed: true });
+    expect(policy.checkAddress("10.1.2.3", 80)).toEqual({ allowed: false, range: "private" });
+    expect(policy.checkAddress("::1", 9000)).toEqual({ allowed: true });
+    expect(policy.checkAddress("::1", 9001)).toEqual({ allowed: false, range: "loopback" });
+    expect(policy.checkAddress("fd12::1", 8443)).toEqual({ allowed: true });
+    expect(policy.allowsHostname("hooks.internal", 8443)).toBe(true);
+    expect(policy.allowsHostname("hooks.internal", 443)).toBe(false);
+    expect(policy.checkAddress("192.168.1.1", 22)).toEqual({ allowed: true });
+  });
+
+  it("when an endpoint is Switchyard's own, then it is refused on that port whatever the allow-list says", () => {
+    const policy = parseAddressPolicy(
+      "127.0.0.0/8, own.example",
+      (address, port) => address.startsWith("127.") && (port === 3000 || port === 54329),
+    );
+    expect(policy.checkAddress("127.0.0.1", 3000)).toEqual({ allowed: false, range: "Switchyard's own server and database" });
+    expect(policy.checkAddress("127.0.0.5", 54329)).toEqual({ allowed: false, range: "Switchyard's own server and database" });
+    expect(policy.checkAddress("127.0.0.1", 8080)).toEqual({ allowed: true });
+    expect(policy.neverReachable("127.0.0.1", 3000)).toBe(true);
+    expect(policy.neverReachable("127.0.0.1", 8080)).toBe(false);
+    // The hostname is allowed, but its addresses are still judged against Switchyard's own endpoints (guardedLookup).
+    expect(policy.allowsHostname("own.example", 3000)).toBe(true);
   });
 });

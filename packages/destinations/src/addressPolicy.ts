@@ -14,13 +14,27 @@ export type AddressVerdict =
  * allow-list names it (by CIDR), or names the hostname it was resolved from.
  */
 export interface AddressPolicy {
-  /** The allow-list entries as understood (CIDRs as `address/prefix`, hostnames lower-case): safe to log. */
+  /** The allow-list entries as understood (CIDRs as `address/prefix`, hostnames lower-case, `:port` kept): safe to log. */
   readonly allowList: readonly string[];
-  /** The verdict for one IP address (IPv4, IPv6, or IPv6 with an embedded IPv4 address). */
-  checkAddress(address: string): AddressVerdict;
-  /** Whether the allow-list names this exact hostname; every address it resolves to is then allowed. */
-  allowsHostname(hostname: string): boolean;
+  /**
+   * The verdict for one IP address (IPv4, IPv6, or IPv6 with an embedded IPv4 address) and the port to be
+   * connected to. Without a port, only entries that name no port can allow it, and `never` is not asked.
+   */
+  checkAddress(address: string, port?: number): AddressVerdict;
+  /** Whether the allow-list names this exact hostname (for this port); every address it resolves to is then allowed, but `never`'s. */
+  allowsHostname(hostname: string, port?: number): boolean;
+  /** Whether this endpoint is one no destination may reach, allowed or not (`never`). */
+  neverReachable(address: string, port: number): boolean;
 }
+
+/** The verdict for an endpoint that is Switchyard's own. */
+export const ownEndpointVerdict: AddressVerdict = Object.freeze({ allowed: false, range: "Switchyard's own server and database" });
+
+/**
+ * Endpoints no destination may reach, allowed or not: Switchyard's own server and its database
+ * (`ownEndpoints`). Asked at every check that knows its port.
+ */
+export type NeverReachable = (address: string, port: number) => boolean;
 
 /** An allow-list entry that is neither a CIDR, an IP address nor a hostname. */
 export class InvalidAllowListError extends Error {
@@ -134,17 +148,30 @@ const refusedLists = refusedRanges.map(({ label, subnets }) => {
 
 /**
  * Builds the policy from an operator's comma-separated allow-list, such as the value of
- * `SWITCHYARD_DESTINATION_ALLOWLIST="127.0.0.1/32,::1/128,hooks.internal.example"`. Entries are CIDRs,
- * single IP addresses (a /32 or /128) or exact hostnames (no wildcards); blanks are ignored, so `""`
- * gives the strict default. Throws `InvalidAllowListError` naming the first malformed entry.
+ * `SWITCHYARD_DESTINATION_ALLOWLIST="127.0.0.1/32:8080,[::1]:8080,hooks.internal.example"`. Entries are
+ * CIDRs, single IP addresses (a /32 or /128) or exact hostnames (no wildcards), each with an optional
+ * `:port` (IPv6 addresses and CIDRs in brackets when they carry one: `[fd00::/8]:443`); an entry without a
+ * port allows every port. Blanks are ignored, so `""` gives the strict default. `never` names endpoints
+ * refused whatever the allow-list says. Throws `InvalidAllowListError` naming the first malformed entry.
  */
-export function parseAddressPolicy(allowList: string): AddressPolicy {
-  const subnets = new BlockList();
-  const hostnames = new Set<string>();
+export function parseAddressPolicy(allowList: string, never: NeverReachable = () => false): AddressPolicy {
+  // Per port (0: every port): the subnets and hostnames allowed.
+  const byPort = new Map<number, { readonly subnets: BlockList; readonly hostnames: Set<string> }>();
+  const entriesFor = (port: number) => {
+    let entries = byPort.get(port);
+    if (entries === undefined) {
+      entries = { subnets: new BlockList(), hostnames: new Set() };
+      byPort.set(port, entries);
+    }
+    return entries;
+  };
   const understood: string[] = [];
   for (const raw of allowList.split(",")) {
-    const entry = raw.trim();
-    if (entry === "") continue;
+    const written = raw.trim();
+    if (written === "") continue;
+    const { entry, port } = splitPort(written);
+    const { subnets, hostnames } = entriesFor(port);
+    const suffix = port === 0 ? "" : `:${port}`;
     const slash = entry.indexOf("/");
     if (slash !== -1) {
       const address = unbracket(entry.slice(0, slash));
@@ -156,33 +183,39 @@ export function parseAddressPolicy(allowList: string): AddressPolicy {
         throw new InvalidAllowListError(entry, `the prefix length must be a whole number from 0 to ${max}`);
       }
       subnets.addSubnet(address, Number(prefixText), family === 4 ? "ipv4" : "ipv6");
-      understood.push(`${address}/${prefixText}`);
+      understood.push(family === 6 && port !== 0 ? `[${address}/${prefixText}]${suffix}` : `${address}/${prefixText}${suffix}`);
       continue;
     }
     const address = unbracket(entry);
     const family = isIP(address);
     if (family !== 0) {
       subnets.addAddress(address, family === 4 ? "ipv4" : "ipv6");
-      understood.push(`${address}/${family === 4 ? 32 : 128}`);
+      const cidr = `${address}/${family === 4 ? 32 : 128}`;
+      understood.push(family === 6 && port !== 0 ? `[${cidr}]${suffix}` : `${cidr}${suffix}`);
       continue;
     }
     const hostname = normalizeHostname(entry);
     if (!isHostname(hostname)) throw new InvalidAllowListError(entry, "not a CIDR, an IP address or a hostname");
     hostnames.add(hostname);
-    understood.push(hostname);
+    understood.push(`${hostname}${suffix}`);
   }
 
-  const allows = (address: string): boolean => {
+  const allowedBy = (port: number | undefined) => [byPort.get(0), port === undefined ? undefined : byPort.get(port)];
+  const allows = (address: string, port: number | undefined): boolean => {
     const embedded = embeddedIpv4(address);
-    return check(subnets, address) || (embedded !== undefined && check(subnets, embedded));
+    return allowedBy(port).some(
+      (entries) =>
+        entries !== undefined && (check(entries.subnets, address) || (embedded !== undefined && check(entries.subnets, embedded))),
+    );
   };
 
   return Object.freeze({
     allowList: Object.freeze(understood),
-    checkAddress(input: string): AddressVerdict {
+    checkAddress(input: string, port?: number): AddressVerdict {
       const address = withoutZone(input);
       if (isIP(address) === 0) return { allowed: false, range: "not an IP address" };
-      if (allows(address)) return { allowed: true };
+      if (port !== undefined && never(address, port)) return ownEndpointVerdict;
+      if (allows(address, port)) return { allowed: true };
       const range = refusedRange(address);
       if (range !== undefined) return { allowed: false, range };
       const embedded = embeddedIpv4(address);
@@ -190,10 +223,34 @@ export function parseAddressPolicy(allowList: string): AddressPolicy {
       if (embeddedRange !== undefined) return { allowed: false, range: embeddedRange, embeddedIpv4: embedded };
       return { allowed: true };
     },
-    allowsHostname(hostname: string): boolean {
-      return hostnames.has(normalizeHostname(hostname));
+    allowsHostname(hostname: string, port?: number): boolean {
+      const name = normalizeHostname(hostname);
+      return allowedBy(port).some((entries) => entries?.hostnames.has(name) === true);
+    },
+    neverReachable(address: string, port: number): boolean {
+      return never(withoutZone(address), port);
     },
   });
+}
+
+/**
+ * An allow-list entry's `:port`, if it names one (0 when not): `host:port`, `a.b.c.d:port`, `a.b.c.d/n:port`,
+ * `[v6]:port`, `[v6/n]:port`. A bare IPv6 address or CIDR (colons, no brackets) names no port.
+ */
+function splitPort(written: string): { entry: string; port: number } {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(written);
+  if (bracketed !== null) return { entry: bracketed[1] ?? "", port: portOf(written, bracketed[2]) };
+  const colons = written.split(":").length - 1;
+  if (colons !== 1) return { entry: written, port: 0 };
+  const [entry = "", port] = written.split(":");
+  return { entry, port: portOf(written, port) };
+}
+
+function portOf(written: string, text: string | undefined): number {
+  if (text === undefined) return 0;
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : 0;
+  if (port < 1 || port > 65535) throw new InvalidAllowListError(written, "the port must be a whole number from 1 to 65535");
+  return port;
 }
 
 /** Host names compare case-insensitively and without the root's trailing dot; IPv6 URL hosts lose their brackets. */

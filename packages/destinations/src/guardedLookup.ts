@@ -1,6 +1,6 @@
 import type { LookupAddress } from "node:dns";
 import type { LookupFunction } from "node:net";
-import { type AddressPolicy, type AddressVerdict, describeRefusal } from "./addressPolicy.js";
+import { type AddressPolicy, type AddressVerdict, describeRefusal, ownEndpointVerdict } from "./addressPolicy.js";
 import type { HostLookup } from "./deliveryContext.js";
 
 /** A connection the address policy forbids; the attempt reports it as failure `refused_address`. */
@@ -22,10 +22,11 @@ export class RefusedAddressError extends Error {
  * A `lookup` for `http.request` that resolves with `resolve` and refuses the connection when any
  * address is outside the policy. Node calls it just before connecting, so what is checked is exactly
  * what is connected to: a DNS answer that changes after the config was accepted (rebinding) gains nothing.
- * One forbidden address refuses the whole attempt, rather than quietly trying the others.
+ * One forbidden address refuses the whole attempt, rather than quietly trying the others. `port` is the
+ * one the request connects to (allow-list entries may name ports; Switchyard's own endpoints are never allowed).
  * Node never calls it for IP-literal hosts: those are checked before the request is made.
  */
-export function guardedLookup(resolve: HostLookup, policy: AddressPolicy): LookupFunction {
+export function guardedLookup(resolve: HostLookup, policy: AddressPolicy, port: number): LookupFunction {
   return (hostname, options, callback) => {
     resolve(hostname).then(
       (answers) => {
@@ -34,13 +35,17 @@ export function guardedLookup(resolve: HostLookup, policy: AddressPolicy): Looku
           callback(Object.assign(new Error(`${hostname} did not resolve to any address`), { code: "ENOTFOUND" }), "");
           return;
         }
-        if (!policy.allowsHostname(hostname)) {
-          for (const { address } of wanted) {
-            const verdict = policy.checkAddress(address);
-            if (!verdict.allowed) {
-              callback(new RefusedAddressError(hostname, address, verdict), "");
-              return;
-            }
+        const hostnameAllowed = policy.allowsHostname(hostname, port);
+        for (const { address } of wanted) {
+          // An allowed hostname allows every address it resolves to, but never Switchyard's own endpoints.
+          const verdict = hostnameAllowed
+            ? policy.neverReachable(address, port)
+              ? ownEndpointVerdict
+              : undefined
+            : policy.checkAddress(address, port);
+          if (verdict !== undefined && !verdict.allowed) {
+            callback(new RefusedAddressError(hostname, address, verdict), "");
+            return;
           }
         }
         const addresses: LookupAddress[] = wanted.map(({ address, family }) => ({ address, family }));

@@ -1,4 +1,10 @@
-export { type AddressPolicy, type AddressVerdict, InvalidAllowListError, parseAddressPolicy } from "./addressPolicy.js";
+export {
+  type AddressPolicy,
+  type AddressVerdict,
+  InvalidAllowListError,
+  type NeverReachable,
+  parseAddressPolicy,
+} from "./addressPolicy.js";
 export { type DeliveryContext, type HostLookup, type ResolvedAddress, systemLookup } from "./deliveryContext.js";
 export type {
   AttemptFacts,
@@ -12,6 +18,7 @@ export type {
 } from "./destinationPlugin.js";
 export { destinations } from "./destinations.js";
 export type { IntegrationAction, IntegrationDescription, JsonSchema } from "./integrationDescription.js";
+export { createOwnEndpoints, databaseEndpoint, type OwnEndpoints } from "./ownEndpoints.js";
 export { parseRetryAfter } from "./parseRetryAfter.js";
 export { maxResponseBodyBytes } from "./sendHttpRequest.js";
 export { defaultSigningSecretGraceMs, generateSigningSecret, rotateSigningSecret } from "./webhook/signingSecret.js";

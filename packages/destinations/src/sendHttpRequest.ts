@@ -3,7 +3,7 @@ import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { isIP } from "node:net";
 import { performance } from "node:perf_hooks";
-import { type AddressPolicy, normalizeHostname } from "./addressPolicy.js";
+import { type AddressPolicy, normalizeHostname, ownEndpointVerdict } from "./addressPolicy.js";
 import type { HostLookup } from "./deliveryContext.js";
 import type { AttemptFacts } from "./destinationPlugin.js";
 import { guardedLookup, RefusedAddressError } from "./guardedLookup.js";
@@ -72,9 +72,14 @@ export function sendHttpRequest(attempt: HttpAttempt): Promise<HttpOutcome> {
   const elapsed = () => Math.round(performance.now() - started);
   const hostname = normalizeHostname(attempt.url.hostname);
 
+  const port = attempt.url.port === "" ? (attempt.url.protocol === "https:" ? 443 : 80) : Number(attempt.url.port);
   // Node does not call `lookup` for an IP literal, so a literal is judged here, before any socket exists.
-  if (isIP(hostname) !== 0 && !attempt.policy.allowsHostname(hostname)) {
-    const verdict = attempt.policy.checkAddress(hostname);
+  if (isIP(hostname) !== 0) {
+    const verdict = attempt.policy.allowsHostname(hostname, port)
+      ? attempt.policy.neverReachable(hostname, port)
+        ? ownEndpointVerdict
+        : { allowed: true as const }
+      : attempt.policy.checkAddress(hostname, port);
     if (!verdict.allowed) {
       const refused = new RefusedAddressError(hostname, hostname, verdict);
       return Promise.resolve({ failure: "refused_address", message: refused.message, durationMs: elapsed() });
@@ -114,12 +119,12 @@ export function sendHttpRequest(attempt: HttpAttempt): Promise<HttpOutcome> {
         req = send({
           protocol: attempt.url.protocol,
           hostname,
-          port: attempt.url.port === "" ? undefined : Number(attempt.url.port),
+          port,
           path: `${attempt.url.pathname}${attempt.url.search}`,
           method: attempt.method,
           headers: { ...attempt.headers, "Content-Length": String(attempt.body.length) },
           agent,
-          lookup: guardedLookup(attempt.lookup, attempt.policy),
+          lookup: guardedLookup(attempt.lookup, attempt.policy, port),
         });
       } catch (error) {
         // Only a bug gets here: the config parser rejects every header Node would refuse.

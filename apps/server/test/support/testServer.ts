@@ -2,7 +2,14 @@ import { randomBytes } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Client, createClient, createConfig } from "@switchyard/client";
-import { createWorkerPool, type DeliveryWorkerConfig, parseDeliveryWorkerConfig, startDeliveryWorker } from "@switchyard/delivery";
+import {
+  createOwnEndpoints,
+  createWorkerPool,
+  type DeliveryWorkerConfig,
+  databaseEndpoint,
+  parseDeliveryWorkerConfig,
+  startDeliveryWorker,
+} from "@switchyard/delivery";
 import { defaultIngestLimits } from "@switchyard/event-intake";
 import { createSecretBox, type SecretBox } from "@switchyard/secret-box";
 import type pg from "pg";
@@ -104,6 +111,10 @@ export async function startTestServer(databaseUrl: string, overrides: Partial<Te
   const rateLimiter = createWorkspaceRateLimiter(config.rateLimit, { pool: database.pool, log: config.log });
   const metrics = createMetrics({ pool: database.pool });
   const routingWake = createServerRoutingWake(database.pool, config.log);
+  // As main.ts does: the database and this server (once it listens) are never destinations.
+  const own = createOwnEndpoints();
+  const databaseAt = databaseEndpoint(databaseUrl);
+  if (databaseAt !== undefined) await own.add(databaseAt.host, databaseAt.port);
   const app = createApp({
     db: database.db,
     pool: database.pool,
@@ -114,6 +125,7 @@ export async function startTestServer(databaseUrl: string, overrides: Partial<Te
     log: config.log,
     rateLimiter,
     metrics,
+    neverReachable: own.neverReachable,
     validateResponses: true,
   });
   const server: Server = createHttpServer(app, {
@@ -121,12 +133,19 @@ export async function startTestServer(databaseUrl: string, overrides: Partial<Te
     keepAliveTimeoutMs: config.keepAliveTimeoutMs,
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await own.add("127.0.0.1", (server.address() as AddressInfo).port);
   const workerConfig = { ...testWorkerConfig, ...config.worker };
   const workerPool = config.worker === undefined ? undefined : createWorkerPool(databaseUrl, workerConfig.concurrency, () => {});
   const worker =
     workerPool === undefined
       ? undefined
-      : await startDeliveryWorker({ pool: workerPool, secretBox, config: workerConfig, log: config.log });
+      : await startDeliveryWorker({
+          pool: workerPool,
+          secretBox,
+          config: workerConfig,
+          log: config.log,
+          neverReachable: own.neverReachable,
+        });
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     baseUrl,

@@ -1,4 +1,4 @@
-import { type AttemptFacts, parseAddressPolicy, destinations as registry } from "@switchyard/destinations";
+import { type AttemptFacts, type NeverReachable, parseAddressPolicy, destinations as registry } from "@switchyard/destinations";
 import type { ClaimedDelivery } from "./deliveryStore.js";
 
 /** The worker's view of the destination plugins: one attempt of one claimed delivery. */
@@ -6,9 +6,9 @@ export interface Destinations {
   deliver(delivery: ClaimedDelivery, context: { readonly secrets: () => unknown; readonly timeoutMs: number }): Promise<AttemptFacts>;
 }
 
-/** Destinations through the plugin registry, under the operator's address allow-list. */
-export function createDestinations(allowList: string): Destinations {
-  const addressPolicy = parseAddressPolicy(allowList);
+/** Destinations through the plugin registry, under the operator's address allow-list, never reaching `never`'s endpoints. */
+export function createDestinations(allowList: string, never?: NeverReachable): Destinations {
+  const addressPolicy = parseAddressPolicy(allowList, never);
   return {
     async deliver(delivery, context) {
       const plugin = registry.get(delivery.integration_type);

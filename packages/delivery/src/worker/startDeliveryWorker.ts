@@ -1,3 +1,4 @@
+import type { NeverReachable } from "@switchyard/destinations";
 import type { SecretBox } from "@switchyard/secret-box";
 import { Logger, type Runner, type RunnerOptions, run } from "graphile-worker";
 import { Kysely, PostgresDialect } from "kysely";
@@ -22,8 +23,10 @@ export interface DeliveryWorkerDeps {
   readonly secretBox: SecretBox;
   readonly config: DeliveryWorkerConfig;
   readonly log: WorkerLog;
-  /** Default: the plugin registry under `config.destinationAllowList`. */
+  /** Default: the plugin registry under `config.destinationAllowList`, never reaching `neverReachable`'s endpoints. */
   readonly destinations?: Destinations;
+  /** Switchyard's own endpoints (`createOwnEndpoints`): refused as destinations, allowed or not. */
+  readonly neverReachable?: NeverReachable;
 }
 
 export interface DeliveryWorker {
@@ -45,7 +48,7 @@ const maxRouteJobMs = 1_000;
  */
 export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<DeliveryWorker> {
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: deps.pool }) });
-  const destinations = deps.destinations ?? createDestinations(deps.config.destinationAllowList);
+  const destinations = deps.destinations ?? createDestinations(deps.config.destinationAllowList, deps.neverReachable);
   const attempts = createAttemptRunner(deps.config.maxInFlight);
   // Two statements at once leave the pool's other connections to jobs, claims and the sweeper.
   const recorder = createAttemptRecorder(deps.pool, { maxInFlight: 2, maxBatch: 256 });

@@ -169,13 +169,20 @@ function parseUrl(value: unknown, policy: AddressPolicy): { readonly url: string
   if (url.hash !== "") return { problem: "must not contain a fragment (#…), which is never sent" };
   // An early, clear refusal of what is obviously internal; the connect-time check is the real guard.
   const hostname = normalizeHostname(url.hostname);
-  if (!policy.allowsHostname(hostname)) {
-    if (isIP(hostname) !== 0) {
-      const verdict = policy.checkAddress(hostname);
+  const port = url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port);
+  const allowed = policy.allowsHostname(hostname, port);
+  const literal = isIP(hostname) !== 0;
+  if (literal && policy.neverReachable(hostname, port))
+    return { problem: `must not point at ${hostname}:${port}, which is Switchyard's own` };
+  if (!allowed) {
+    if (literal) {
+      const verdict = policy.checkAddress(hostname, port);
       if (!verdict.allowed)
-        return { problem: `must not point at ${hostname}: ${describeRefusal(verdict)}, which the destination allow-list does not name` };
-    } else if ((hostname === "localhost" || hostname.endsWith(".localhost")) && !policy.checkAddress("127.0.0.1").allowed) {
-      return { problem: "must not point at localhost unless the destination allow-list names it" };
+        return {
+          problem: `must not point at ${hostname}:${port}: ${describeRefusal(verdict)}, which the destination allow-list does not name for that port`,
+        };
+    } else if ((hostname === "localhost" || hostname.endsWith(".localhost")) && !policy.checkAddress("127.0.0.1", port).allowed) {
+      return { problem: "must not point at localhost unless the destination allow-list names it (for that port)" };
     }
   }
   return { url: url.href };
