@@ -1,10 +1,10 @@
-import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BulkAnswer, BulkLoad } from "./support/bulkLoad.js";
 import { type Deployment, type ServerProcess, startDeployment, type Tenant } from "./support/deployment.js";
 import { mib, reportFigures } from "./support/figures.js";
 import { summarize } from "./support/latencies.js";
+import { rssBytes } from "./support/processes.js";
 import { sleep } from "./support/waitFor.js";
 
 /** The authenticated client: 10 bulks of 100 events a second, for 20 s. */
@@ -34,11 +34,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await deployment?.close();
 });
-
-function rssBytes(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return Number(match?.[1] ?? 0) * 1024;
-}
 
 interface AttackTally {
   connections: number;

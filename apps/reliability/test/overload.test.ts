@@ -1,9 +1,9 @@
-import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BulkAnswer, BulkLoad } from "./support/bulkLoad.js";
 import { type Deployment, type ServerProcess, startDeployment, type Tenant } from "./support/deployment.js";
 import { mib, reportFigures } from "./support/figures.js";
 import { summarize } from "./support/latencies.js";
+import { rssBytes } from "./support/processes.js";
 
 /** The server's own `SWITCHYARD_DB_TIMEOUT_MS` default: the longest a request may wait on the database. */
 const dbTimeoutMs = 5000;
@@ -64,11 +64,6 @@ function newConnectionsOverTime(answers: readonly BulkAnswer[], start: number): 
     .sort(([a], [b]) => a - b)
     .map(([at, ms]) => `${at}s: ${ms.length} (p99 ${summarize(ms).p99})`)
     .join(", ");
-}
-
-function rssBytes(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return Number(match?.[1] ?? 0) * 1024;
 }
 
 describe("offered load at twice the measured capacity for 30 s", () => {

@@ -36,6 +36,16 @@ function killAll(): void {
 }
 
 /** Starts `node <args>` with exactly `env` (nothing inherited), its output appended to `logFile`. */
+/** A live process's resident set now (VmRSS), in bytes; 0 once it is gone. */
+export function rssBytes(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return Number(match?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
 export function startProcess(name: string, args: readonly string[], env: NodeJS.ProcessEnv, logFile: string): ManagedProcess {
   const fd = openSync(logFile, "a");
   let child: ChildProcess;
