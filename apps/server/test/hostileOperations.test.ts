@@ -88,19 +88,10 @@ function operations(): Operation[] {
   );
 }
 
-/** Text a hostile caller would try, beside what the schema suggests. */
-const hostileText = fc.constantFrom(
-  "",
-  " ",
-  "a\u0000b",
-  "\u001b[31m",
-  "line\r\nbreak",
-  "a\ud800b",
-  "é😀",
-  "x".repeat(300),
-  "' or 1=1 --",
-  "__proto__",
-  "../../etc",
+/** Text a hostile caller would try, beside what the schema suggests: what PostgreSQL or a log cannot take, half the time. */
+const hostileText = fc.oneof(
+  fc.constantFrom("a\u0000b", "\u0000", "\u001b[31m", "line\r\nbreak", "a\ud800b"),
+  fc.constantFrom("", " ", "é😀", "x".repeat(300), "' or 1=1 --", "__proto__", "../../etc"),
 );
 
 function arbitraryFor(schemaNode: unknown, depth = 0): fc.Arbitrary<unknown> {
@@ -122,7 +113,7 @@ function arbitraryFor(schemaNode: unknown, depth = 0): fc.Arbitrary<unknown> {
           fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
           fc.constantFrom("2026-02-30T00:00:00Z", "2026-01-01T23:59:60Z"),
         );
-      else choices.push(fc.string({ maxLength: 40 }), hostileText);
+      else choices.push(fc.string({ maxLength: 40 }), hostileText, hostileText);
     } else if (type === "integer" || type === "number") {
       choices.push(fc.integer({ min: -5, max: 500 }), fc.constantFrom(0, -1, 2 ** 53, 1.5));
     } else if (type === "boolean") {
@@ -146,6 +137,9 @@ function arbitraryFor(schemaNode: unknown, depth = 0): fc.Arbitrary<unknown> {
   if (choices.length === 0) choices.push(wild);
   return fc.oneof({ arbitrary: fc.oneof(...choices), weight: 5 }, { arbitrary: wild, weight: 1 });
 }
+
+/** Unpaired surrogates: text a URL cannot carry (their percent-encoding does not exist). */
+const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 function text(value: unknown): string {
   return typeof value === "string" ? value : (JSON.stringify(value) ?? "");
@@ -175,12 +169,12 @@ function requestFor(
     .map(({ path, query, headers, body, credential }) => {
       let url = operation.path;
       pathParams.forEach((p, i) => {
-        url = url.replace(`{${p.name}}`, encodeURIComponent(path[i] ?? "").replaceAll(".", "%2E"));
+        url = url.replace(`{${p.name}}`, encodeURIComponent((path[i] ?? "").replace(loneSurrogate, "\ufffd")).replaceAll(".", "%2E"));
       });
       const search = new URLSearchParams();
       for (const [name, value] of query) {
         // A URL cannot carry a lone surrogate; the rest goes as it is.
-        if (!/[\ud800-\udfff]/.test(value)) search.append(name, value);
+        search.append(name, value.replace(loneSurrogate, "\ufffd"));
       }
       const headerValues: Record<string, string> = {};
       for (const [name, value] of headers) if (/^[\t\x20-\x7e]*$/.test(value)) headerValues[name] = value;
@@ -249,7 +243,7 @@ describe("every operation in the spec, called as a hostile caller would", () => 
             expect(await databaseState(), `refused, yet changed: ${context}`).toBe(before);
           }
         }),
-        { seed, numRuns: 30 },
+        { seed, numRuns: 60 },
       );
     }
     console.info(
