@@ -1,9 +1,8 @@
 import type { AddressInfo } from "node:net";
 import {
-  createOwnEndpoints,
   createWorkerPool,
   DeliveryConfigError,
-  databaseEndpoint,
+  ownEndpointsWithDatabase,
   parseDeliveryWorkerConfig,
   startDeliveryWorker,
 } from "@switchyard/delivery";
@@ -60,9 +59,7 @@ async function main(): Promise<void> {
   const rateLimiter = createWorkspaceRateLimiter(config.rateLimit, { pool: resources.pool, log });
   const metrics = createMetrics({ pool: resources.pool });
   // Never a destination, allowed or not: this server (its port, once it listens) and its database.
-  const own = createOwnEndpoints();
-  const database = databaseEndpoint(resources.databaseUrl);
-  if (database !== undefined) await own.add(database.host, database.port);
+  const own = await ownEndpointsWithDatabase(resources.databaseUrl);
   const worker = config.runWorker ? await startWorkerInProcess(resources.databaseUrl, resources.secretBox, own.neverReachable) : undefined;
   const routingWake = createServerRoutingWake(resources.pool, log);
   const app = createApp({

@@ -1,10 +1,8 @@
 import { sql } from "kysely";
-import { Migrator } from "kysely/migration";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Db, openDatabase } from "../src/db/database.js";
+import type { Db } from "../src/db/database.js";
 import { migrateToLatest } from "../src/db/migrate.js";
-import { migrations } from "../src/db/migrations/index.js";
-import { createTestDatabase } from "./support/testDatabase.js";
+import { createDatabaseAt } from "./support/testDatabase.js";
 
 // An upgrade from the version that stored NULL for an event sent without `resource` (0009) to Meshes'
 // default, "global" (0010).
@@ -14,14 +12,7 @@ let close: () => Promise<void>;
 let drop: () => Promise<void>;
 
 beforeAll(async () => {
-  const database = await createTestDatabase({ empty: true });
-  drop = database.drop;
-  const handle = openDatabase({ connectionString: database.url, timeoutMs: 5000, poolSize: 2, onIdleError: () => {} });
-  db = handle.db;
-  close = handle.close;
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => ({ ...migrations }) } });
-  const { error } = await migrator.migrateTo("0009_generic_claim_plans");
-  if (error) throw error;
+  ({ db, close, drop } = await createDatabaseAt("0009_generic_claim_plans"));
 });
 
 afterAll(async () => {

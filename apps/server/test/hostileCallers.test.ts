@@ -7,7 +7,7 @@ import { bearer, createTenant, storedEvents, type Tenant } from "./support/fixtu
 import { waitFor } from "./support/receiver.js";
 import { createTestDatabase } from "./support/testDatabase.js";
 import { startTestServer, type TestServer } from "./support/testServer.js";
-import { attemptsOf, emitEvent, routeToReceiver } from "./support/webhookRoutes.js";
+import { attemptsOf, deliveryOf, emitEvent, routeToReceiver } from "./support/webhookRoutes.js";
 
 let server: TestServer;
 let tenant: Tenant;
@@ -374,6 +374,8 @@ describe("destinations that are Switchyard's own", () => {
         .where("id", "=", connectionId)
         .execute();
       const event = await emitEvent(withWorker, owner, { event: "own.check" });
+      // Its attempts can be listed once the worker has routed it.
+      await deliveryOf(withWorker, owner, event.id, ruleId);
       const attempts = await waitFor(
         "the attempt",
         () => attemptsOf(withWorker, owner, event.id, ruleId),

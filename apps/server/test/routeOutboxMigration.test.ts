@@ -1,11 +1,9 @@
 import { runMigrations } from "graphile-worker";
 import { sql } from "kysely";
-import { Migrator } from "kysely/migration";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Db, openDatabase } from "../src/db/database.js";
+import type { Db } from "../src/db/database.js";
 import { migrateToLatest } from "../src/db/migrate.js";
-import { migrations } from "../src/db/migrations/index.js";
-import { createTestDatabase } from "./support/testDatabase.js";
+import { createDatabaseAt } from "./support/testDatabase.js";
 
 // An upgrade from the version that queued one graphile-worker `route` job per ingested batch (0007) to the
 // routing outbox (0008): the jobs still queued must become outbox rows, or their events would never be routed.
@@ -15,15 +13,9 @@ let close: () => Promise<void>;
 let drop: () => Promise<void>;
 
 beforeAll(async () => {
-  const database = await createTestDatabase({ empty: true });
-  drop = database.drop;
-  const handle = openDatabase({ connectionString: database.url, timeoutMs: 5000, poolSize: 2, onIdleError: () => {} });
-  db = handle.db;
-  close = handle.close;
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => ({ ...migrations }) } });
-  const { error } = await migrator.migrateTo("0007_one_event_update");
-  if (error) throw error;
-  await runMigrations({ pgPool: handle.pool });
+  const database = await createDatabaseAt("0007_one_event_update");
+  ({ db, close, drop } = database);
+  await runMigrations({ pgPool: database.pool });
 });
 
 afterAll(async () => {

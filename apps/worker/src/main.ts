@@ -1,9 +1,8 @@
 import { resolve } from "node:path";
 import {
-  createOwnEndpoints,
   createWorkerPool,
   DeliveryConfigError,
-  databaseEndpoint,
+  ownEndpointsWithDatabase,
   parseDeliveryWorkerConfig,
   startDeliveryWorker,
 } from "@switchyard/delivery";
@@ -37,9 +36,7 @@ async function main(): Promise<void> {
 
   const pool = createWorkerPool(databaseUrl, config.concurrency, (error) => log.warn({ err: error }, "database connection failed"));
   // Never a destination: the database, and the server's port when this environment names it (`PORT`).
-  const own = createOwnEndpoints();
-  const database = databaseEndpoint(databaseUrl);
-  if (database !== undefined) await own.add(database.host, database.port);
+  const own = await ownEndpointsWithDatabase(databaseUrl);
   const serverPort = Number(process.env.PORT);
   if (Number.isInteger(serverPort) && serverPort > 0) await own.add(process.env.HOST ?? "127.0.0.1", serverPort);
   const worker = await startDeliveryWorker({ pool, secretBox: createSecretBox(key), config, log, neverReachable: own.neverReachable });

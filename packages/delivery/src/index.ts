@@ -1,4 +1,4 @@
-export { createOwnEndpoints, databaseEndpoint, type OwnEndpoints } from "@switchyard/destinations";
+export { type OwnEndpoints, ownEndpointsWithDatabase } from "@switchyard/destinations";
 export { type AttemptDecision, type AttemptOutcomeFacts, decideAttempt, type OutcomeCode } from "./policy/decideAttempt.js";
 export { delayBeforeNextAttempt, maxAttempts, retrySchedule } from "./policy/retrySchedule.js";
 export { type AttemptRecorder, type CompletedAttempt, createAttemptRecorder } from "./worker/attemptRecorder.js";

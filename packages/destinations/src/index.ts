@@ -18,7 +18,7 @@ export type {
 } from "./destinationPlugin.js";
 export { destinations } from "./destinations.js";
 export type { IntegrationAction, IntegrationDescription, JsonSchema } from "./integrationDescription.js";
-export { createOwnEndpoints, databaseEndpoint, type OwnEndpoints } from "./ownEndpoints.js";
+export { createOwnEndpoints, databaseEndpoint, type OwnEndpoints, ownEndpointsWithDatabase } from "./ownEndpoints.js";
 export { parseRetryAfter } from "./parseRetryAfter.js";
 export { maxResponseBodyBytes } from "./sendHttpRequest.js";
 export { defaultSigningSecretGraceMs, generateSigningSecret, rotateSigningSecret } from "./webhook/signingSecret.js";

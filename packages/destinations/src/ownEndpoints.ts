@@ -52,6 +52,14 @@ export function createOwnEndpoints(): OwnEndpoints {
   };
 }
 
+/** Own endpoints, starting with the database at `databaseUrl`; the server adds its own port once it listens. */
+export async function ownEndpointsWithDatabase(databaseUrl: string): Promise<OwnEndpoints> {
+  const own = createOwnEndpoints();
+  const database = databaseEndpoint(databaseUrl);
+  if (database !== undefined) await own.add(database.host, database.port);
+  return own;
+}
+
 /** `host` and `port` of a PostgreSQL connection string (`postgres://user@host:port/db`), defaults as libpq's. */
 export function databaseEndpoint(connectionString: string): { host: string; port: number } | undefined {
   try {

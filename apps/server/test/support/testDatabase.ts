@@ -1,6 +1,9 @@
 import { randomBytes } from "node:crypto";
+import { Migrator } from "kysely/migration";
 import pg from "pg";
 import { inject } from "vitest";
+import { type Db, openDatabase } from "../../src/db/database.js";
+import { migrations } from "../../src/db/migrations/index.js";
 import { databaseUrl } from "./net.js";
 
 /**
@@ -40,4 +43,23 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
       }
     },
   };
+}
+
+/**
+ * A fresh database migrated up to and including `migration` (by name, as in `migrations`), opened: for
+ * tests of an upgrade from that version. `close` ends the pool, `drop` removes the database.
+ */
+export async function createDatabaseAt(
+  migration: string,
+): Promise<{ db: Db; pool: pg.Pool; close: () => Promise<void>; drop: () => Promise<void> }> {
+  const database = await createTestDatabase({ empty: true });
+  const handle = openDatabase({ connectionString: database.url, timeoutMs: 5000, poolSize: 2, onIdleError: () => {} });
+  const migrator = new Migrator({ db: handle.db, provider: { getMigrations: async () => ({ ...migrations }) } });
+  const { error } = await migrator.migrateTo(migration);
+  if (error) {
+    await handle.close();
+    await database.drop();
+    throw error;
+  }
+  return { db: handle.db, pool: handle.pool, close: handle.close, drop: database.drop };
 }

@@ -3,10 +3,9 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Client, createClient, createConfig } from "@switchyard/client";
 import {
-  createOwnEndpoints,
   createWorkerPool,
   type DeliveryWorkerConfig,
-  databaseEndpoint,
+  ownEndpointsWithDatabase,
   parseDeliveryWorkerConfig,
   startDeliveryWorker,
 } from "@switchyard/delivery";
@@ -112,9 +111,7 @@ export async function startTestServer(databaseUrl: string, overrides: Partial<Te
   const metrics = createMetrics({ pool: database.pool });
   const routingWake = createServerRoutingWake(database.pool, config.log);
   // As main.ts does: the database and this server (once it listens) are never destinations.
-  const own = createOwnEndpoints();
-  const databaseAt = databaseEndpoint(databaseUrl);
-  if (databaseAt !== undefined) await own.add(databaseAt.host, databaseAt.port);
+  const own = await ownEndpointsWithDatabase(databaseUrl);
   const app = createApp({
     db: database.db,
     pool: database.pool,
