@@ -62,7 +62,7 @@ export function specForRequestValidation(spec: OpenApiSpec, limits: IngestLimits
  * cannot store, ESC, CR, LF…) and no unpaired surrogates (not Unicode: PostgreSQL would be sent U+FFFD
  * instead). Ajv compiles patterns with the `u` flag, so `\p{…}` classes work.
  */
-export const textPattern = "^[^\\p{Cc}\\p{Cs}]*$";
+const textPattern = "^[^\\p{Cc}\\p{Cs}]*$";
 
 /**
  * Gives every string a request carries (its parameters and body, following `$ref`s into the components they
@@ -108,14 +108,21 @@ function resolveRef(document: Record<string, unknown>, ref: string): unknown {
  * (`23:59:60`) and any two-digit offset (`+25:00`), which `new Date` turns into Invalid Date.
  */
 export function isDateTime(value: string): boolean {
-  const match = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|([+-])(\d{2}):(\d{2}))$/.exec(value);
+  const match = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|[+-](\d{2}):(\d{2}))$/.exec(value);
   if (match === null) return false;
-  if (match[4] !== undefined && (Number(match[4]) > 23 || Number(match[5]) > 59)) return false;
-  const [year, month, day, hour, minute, second] = value.split(/[-Tt :.Zz+]/).map(Number) as number[];
+  const [year, month, day, hour, minute, second, offsetHours = 0, offsetMinutes = 0] = match.slice(1).map((part) => Number(part ?? 0));
   const daysInMonth = new Date(Date.UTC(year ?? 0, month ?? 0, 0)).getUTCDate();
-  if ((month ?? 0) < 1 || (month ?? 0) > 12 || (day ?? 0) < 1 || (day ?? 0) > daysInMonth) return false;
-  if ((hour ?? 0) > 23 || (minute ?? 0) > 59 || (second ?? 0) > 59) return false;
-  return !Number.isNaN(Date.parse(value.replace(" ", "T")));
+  return (
+    (month ?? 0) >= 1 &&
+    (month ?? 0) <= 12 &&
+    (day ?? 0) >= 1 &&
+    (day ?? 0) <= daysInMonth &&
+    (hour ?? 0) <= 23 &&
+    (minute ?? 0) <= 59 &&
+    (second ?? 0) <= 59 &&
+    offsetHours <= 23 &&
+    offsetMinutes <= 59
+  );
 }
 
 /** For each documented route, a matcher and the security schemes that may call it (from the spec). */
