@@ -39,7 +39,7 @@ interface ServerModules {
 async function serverModules(): Promise<ServerModules> {
   const load = async (path: string) => (await import(pathToFileURL(join(serverDist, path)).href)) as Record<string, unknown>;
   const modules = {
-    ...(await load("db/database.js")),
+    ...((await import("@switchyard/db")) as Record<string, unknown>),
     ...(await load("events/eventWriter.js")),
     ...(await load("spec/openApiSpec.js")),
     ...(await load("events/toEventResource.js")),

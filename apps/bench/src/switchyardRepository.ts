@@ -13,12 +13,12 @@ export interface SwitchyardRepository {
 }
 
 /**
- * Opens the built server's database module and event repository (`dist/db/database.js`,
+ * Opens the built server's database module and event repository (`@switchyard/db`,
  * `dist/events/events.repository.js`). Not part of the server's public exports, and the server changes
  * while the bench stays: on any mismatch this throws, and the bench reports that part as not measured.
  */
 export async function openSwitchyardRepository(connectionString: string, poolSize: number): Promise<SwitchyardRepository> {
-  const database = (await import(pathToFileURL(join(serverDist, "db/database.js")).href)) as {
+  const database = (await import("@switchyard/db")) as {
     openDatabase?: (options: object) => { pool: unknown; close: () => Promise<void> };
   };
   const repository = (await import(pathToFileURL(join(serverDist, "events/events.repository.js")).href)) as {

@@ -1,3 +1,4 @@
+import type { Db } from "@switchyard/db";
 import { type NeverReachable, parseAddressPolicy } from "@switchyard/destinations";
 import { createEventInputValidator, uuidPattern } from "@switchyard/event-intake";
 import type { SecretBox } from "@switchyard/secret-box";
@@ -5,7 +6,6 @@ import express, { type Express } from "express";
 import * as OpenApiValidator from "express-openapi-validator";
 import type { Config } from "./config.js";
 import { connectionsRouter } from "./connections/connections.routes.js";
-import type { Db } from "./db/database.js";
 import type { StatementRunner } from "./events/events.repository.js";
 import { eventsRouter } from "./events/events.routes.js";
 import { createEventWriter } from "./events/eventWriter.js";

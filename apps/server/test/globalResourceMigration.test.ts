@@ -1,7 +1,6 @@
+import { type Db, migrateToLatest } from "@switchyard/db";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Db } from "../src/db/database.js";
-import { migrateToLatest } from "../src/db/migrate.js";
 import { createDatabaseAt } from "./support/testDatabase.js";
 
 // An upgrade from the version that stored NULL for an event sent without `resource` (0009) to Meshes'

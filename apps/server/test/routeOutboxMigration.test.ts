@@ -1,8 +1,7 @@
+import { type Db, migrateToLatest } from "@switchyard/db";
 import { runMigrations } from "graphile-worker";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Db } from "../src/db/database.js";
-import { migrateToLatest } from "../src/db/migrate.js";
 import { createDatabaseAt } from "./support/testDatabase.js";
 
 // An upgrade from the version that queued one graphile-worker `route` job per ingested batch (0007) to the

@@ -1,7 +1,6 @@
+import { type Db, inTransaction } from "@switchyard/db";
 import type { SecretBox } from "@switchyard/secret-box";
 import { sql } from "kysely";
-import type { Db } from "../db/database.js";
-import { inTransaction } from "../db/inTransaction.js";
 import { listOrganizations } from "../organizations/organizations.repository.js";
 import { createAccessKey, createOrganization } from "../organizations/organizations.service.js";
 import { createWorkspace } from "../workspaces/workspaces.service.js";

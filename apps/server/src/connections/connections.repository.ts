@@ -1,33 +1,7 @@
-import type { ColumnType } from "kysely";
-import type { Db } from "../db/database.js";
+import type { ConnectionsTable, Db } from "@switchyard/db";
+import type { Selectable } from "kysely";
 
-export interface ConnectionsTable {
-  id: string;
-  workspace_id: string;
-  integration_type: string;
-  name: string;
-  metadata: ColumnType<unknown, string, string>;
-  secrets_ciphertext: string;
-  active: ColumnType<boolean, boolean | undefined, boolean>;
-  inactive_reason: string | null;
-  failing_since: ColumnType<Date | null, never, Date | null>;
-  created_at: ColumnType<Date, never, never>;
-  updated_at: ColumnType<Date, never, Date>;
-  deleted_at: ColumnType<Date | null, never, Date>;
-}
-
-export interface ConnectionRow {
-  id: string;
-  workspace_id: string;
-  integration_type: string;
-  name: string;
-  metadata: unknown;
-  secrets_ciphertext: string;
-  active: boolean;
-  inactive_reason: string | null;
-  created_at: Date;
-  updated_at: Date;
-}
+export type ConnectionRow = Omit<Selectable<ConnectionsTable>, "failing_since" | "deleted_at">;
 
 const columns = [
   "connections.id",

@@ -6,6 +6,7 @@ import type {
   ConnectionUpdate,
   SigningSecretRotated,
 } from "@switchyard/client";
+import { type Db, inTransaction } from "@switchyard/db";
 import {
   type AddressPolicy,
   type DestinationPlugin,
@@ -14,8 +15,6 @@ import {
   type WebhookSecrets,
 } from "@switchyard/destinations";
 import { type SecretBox, secretContext } from "@switchyard/secret-box";
-import type { Db } from "../db/database.js";
-import { inTransaction } from "../db/inTransaction.js";
 import { ConflictError, NotFoundError, UnprocessableEntityError } from "../http/errors.js";
 import { uuidv7 } from "../ids.js";
 import { decodeCursor, toPage } from "../pagination/cursorPage.js";

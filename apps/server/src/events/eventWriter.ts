@@ -1,4 +1,4 @@
-import { isDatabaseUnavailable } from "../db/isDatabaseUnavailable.js";
+import { isDatabaseUnavailable } from "@switchyard/db";
 import { type InsertedEvents, insertEvents, type NewEventRow, type StatementRunner } from "./events.repository.js";
 
 /** Stores a request's event rows; see createEventWriter. */

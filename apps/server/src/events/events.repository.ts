@@ -1,25 +1,4 @@
-import type { ColumnType } from "kysely";
 import type pg from "pg";
-
-export interface EventsTable {
-  id: string;
-  workspace_id: string;
-  event: string;
-  resource: string | null;
-  resource_id: string | null;
-  payload: unknown;
-  status: string;
-  created_by: string;
-  created_at: ColumnType<Date, never, never>;
-  // Delivery counters (0003_routing): ingestion sets the initial ones, then the rule_events status trigger
-  // alone keeps them (and `status`) in step, so nothing else may write them.
-  total_rules: ColumnType<number, number | undefined, never>;
-  completed_count: ColumnType<number, number | undefined, never>;
-  failed_count: ColumnType<number, number | undefined, never>;
-  canceled_count: ColumnType<number, number | undefined, never>;
-  started_at: ColumnType<Date | null, Date | null | undefined, never>;
-  completed_at: ColumnType<Date | null, Date | null | undefined, never>;
-}
 
 export interface NewEventRow {
   readonly id: string;

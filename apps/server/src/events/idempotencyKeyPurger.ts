@@ -1,4 +1,4 @@
-import type { Db } from "../db/database.js";
+import type { Db } from "@switchyard/db";
 import type { Logger } from "../logger.js";
 import { purgeExpiredIdempotencyKeys } from "./idempotencyKeys.repository.js";
 

@@ -1,12 +1,5 @@
-import { type ColumnType, sql } from "kysely";
-import type { Db } from "../db/database.js";
-
-export interface IdempotencyKeysTable {
-  workspace_id: string;
-  key: string;
-  event_id: string;
-  expires_at: ColumnType<Date, Date, Date>;
-}
+import type { Db } from "@switchyard/db";
+import { sql } from "kysely";
 
 /** The event an unexpired key already names, and whether its payload equals the one sent again. */
 export interface RememberedEvent {

@@ -1,7 +1,7 @@
 import type { Event } from "@switchyard/client";
+import type { Db } from "@switchyard/db";
 import { type ItemError, type ItemOutcome, type ValidateEventInput, type ValidEventInput, validationError } from "@switchyard/event-intake";
 import type { Principal } from "../auth/principal.js";
-import type { Db } from "../db/database.js";
 import { TooManyRequestsError } from "../http/errors.js";
 import { uuidv7 } from "../ids.js";
 import type { RateLimitState, WorkspaceRateLimiter } from "../rateLimit/workspaceRateLimiter.js";

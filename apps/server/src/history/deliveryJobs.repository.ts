@@ -1,6 +1,6 @@
+import type { Db } from "@switchyard/db";
 import { deliverTask } from "@switchyard/delivery";
 import { sql } from "kysely";
-import type { Db } from "../db/database.js";
 
 /**
  * Each delivery's own job is keyed `deliver:<rule event id>`, the key the delivery worker schedules its

@@ -1,23 +1,25 @@
+import type { Database, Db, EventsTable } from "@switchyard/db";
+import type { Selectable } from "kysely";
 import { type ExpressionBuilder, sql } from "kysely";
-import type { Database, Db } from "../db/database.js";
 import type { EventStatus } from "../events/events.repository.js";
 
 /** An event as the read API shows it: what ingestion stored plus its delivery counters. */
-export interface EventSummaryRow {
-  id: string;
-  workspace_id: string;
-  event: string;
-  resource: string | null;
-  resource_id: string | null;
-  status: string;
-  created_by: string;
-  created_at: Date;
-  total_rules: number;
-  completed_count: number;
-  failed_count: number;
-  started_at: Date | null;
-  completed_at: Date | null;
-}
+export type EventSummaryRow = Pick<
+  Selectable<EventsTable>,
+  | "id"
+  | "workspace_id"
+  | "event"
+  | "resource"
+  | "resource_id"
+  | "status"
+  | "created_by"
+  | "created_at"
+  | "total_rules"
+  | "completed_count"
+  | "failed_count"
+  | "started_at"
+  | "completed_at"
+>;
 
 const summaryColumns = [
   "events.id",

@@ -1,6 +1,6 @@
 import type { ListEventsData, ListWorkspaceEventsData, ReplayInput } from "@switchyard/client";
+import type { Db } from "@switchyard/db";
 import { Router } from "express";
-import type { Db } from "../db/database.js";
 import { machinePrincipalOf } from "../http/authenticate.js";
 import type { EventFilter } from "./events.history.repository.js";
 import {

@@ -11,10 +11,8 @@ import type {
   ReplayResult,
   RuleEvent,
 } from "@switchyard/client";
+import { type Db, inSnapshot, inTransaction } from "@switchyard/db";
 import { findConnection } from "../connections/connections.repository.js";
-import type { Db } from "../db/database.js";
-import { inSnapshot } from "../db/inSnapshot.js";
-import { inTransaction } from "../db/inTransaction.js";
 import { toEventResource } from "../events/toEventResource.js";
 import { BadRequestError, ConflictError, NotFoundError, TooEarlyError } from "../http/errors.js";
 import { decodeCursor, toPage } from "../pagination/cursorPage.js";

@@ -1,5 +1,6 @@
-import { type ColumnType, type ExpressionBuilder, sql } from "kysely";
-import type { Database, Db } from "../db/database.js";
+import type { Database, Db, DeliveriesTable } from "@switchyard/db";
+import type { Selectable } from "kysely";
+import { type ExpressionBuilder, sql } from "kysely";
 import type { EventStatus } from "../events/events.repository.js";
 
 /**
@@ -7,38 +8,20 @@ import type { EventStatus } from "../events/events.repository.js";
  * worker moves them on; here they are read, retried and canceled. Updating `status` fires the trigger that
  * keeps the event's counters and status in step.
  */
-export interface RuleEventsTable {
-  id: string;
-  event_id: string;
-  workspace_id: string;
-  rule_id: string;
-  connection_id: string;
-  integration_type: string;
-  status: EventStatus;
-  attempt_count: ColumnType<number, number | undefined, number>;
-  /** The attempt_count at which the current retry schedule began: a manual retry starts a fresh schedule. */
-  retry_base: ColumnType<number, number | undefined, number>;
-  next_attempt_at: Date | null;
-  lease_expires_at: Date | null;
-  started_at: Date | null;
-  completed_at: Date | null;
-  last_error: string | null;
-  created_at: ColumnType<Date, Date | undefined, never>;
-}
-
-export interface RuleEventRow {
-  id: string;
-  event_id: string;
-  rule_id: string;
-  connection_id: string;
-  integration_type: string;
-  status: EventStatus;
-  attempt_count: number;
-  next_attempt_at: Date | null;
-  started_at: Date | null;
-  completed_at: Date | null;
-  last_error: string | null;
-}
+export type RuleEventRow = Pick<
+  Selectable<DeliveriesTable>,
+  | "id"
+  | "event_id"
+  | "rule_id"
+  | "connection_id"
+  | "integration_type"
+  | "status"
+  | "attempt_count"
+  | "next_attempt_at"
+  | "started_at"
+  | "completed_at"
+  | "last_error"
+>;
 
 const columns = [
   "id",

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from "node:http";
+import { isDatabaseUnavailable } from "@switchyard/db";
 import type { ErrorDetail } from "@switchyard/event-intake";
 import type { ErrorRequestHandler, RequestHandler, Response } from "express";
-import { isDatabaseUnavailable } from "../db/isDatabaseUnavailable.js";
 import type { Logger } from "../logger.js";
 import { ApiError } from "./errors.js";
 import { requestIdOf } from "./requestId.js";

@@ -1,6 +1,5 @@
+import { type Db, pingDatabase } from "@switchyard/db";
 import { Router } from "express";
-import type { Db } from "../db/database.js";
-import { pingDatabase } from "../db/pingDatabase.js";
 import { sendError } from "../http/errorHandler.js";
 import { requestIdOf } from "../http/requestId.js";
 import type { Logger } from "../logger.js";

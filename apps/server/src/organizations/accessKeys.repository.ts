@@ -1,16 +1,5 @@
-import type { ColumnType } from "kysely";
-import type { Db } from "../db/database.js";
+import type { Db } from "@switchyard/db";
 import type { StatementRunner } from "../events/events.repository.js";
-
-export interface AccessKeysTable {
-  /** The access key itself, `mk_…`: the JWT `kid`. */
-  id: string;
-  organization_id: string;
-  name: string;
-  secret_ciphertext: string;
-  created_at: ColumnType<Date, never, never>;
-  revoked_at: ColumnType<Date | null, never, Date>;
-}
 
 export async function insertAccessKey(
   db: Db,

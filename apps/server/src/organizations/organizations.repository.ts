@@ -1,11 +1,4 @@
-import type { ColumnType } from "kysely";
-import type { Db } from "../db/database.js";
-
-export interface OrganizationsTable {
-  id: string;
-  name: string;
-  created_at: ColumnType<Date, never, never>;
-}
+import type { Db } from "@switchyard/db";
 
 export async function insertOrganization(
   db: Db,

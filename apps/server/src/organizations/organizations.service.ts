@@ -1,6 +1,6 @@
+import type { Db } from "@switchyard/db";
 import { type SecretBox, secretContext } from "@switchyard/secret-box";
 import { generateAccessKey } from "../auth/credentials.js";
-import type { Db } from "../db/database.js";
 import { NotFoundError } from "../http/errors.js";
 import { uuidv7 } from "../ids.js";
 import { insertAccessKey } from "./accessKeys.repository.js";

@@ -1,30 +1,7 @@
-import type { ColumnType } from "kysely";
-import type { Db } from "../db/database.js";
+import type { Db, RulesTable } from "@switchyard/db";
+import type { Selectable } from "kysely";
 
-export interface RulesTable {
-  id: string;
-  workspace_id: string;
-  connection_id: string;
-  event: string;
-  resource: string | null;
-  resource_id: string | null;
-  metadata: ColumnType<unknown, string, string>;
-  active: ColumnType<boolean, boolean | undefined, boolean>;
-  created_at: ColumnType<Date, never, never>;
-  deleted_at: ColumnType<Date | null, never, Date>;
-}
-
-export interface RuleRow {
-  id: string;
-  workspace_id: string;
-  connection_id: string;
-  event: string;
-  resource: string | null;
-  resource_id: string | null;
-  metadata: unknown;
-  active: boolean;
-  created_at: Date;
-}
+export type RuleRow = Omit<Selectable<RulesTable>, "deleted_at">;
 
 const columns = [
   "rules.id",

@@ -1,6 +1,6 @@
 import type { ListRulesData, RuleInput } from "@switchyard/client";
+import type { Db } from "@switchyard/db";
 import { Router } from "express";
-import type { Db } from "../db/database.js";
 import { machinePrincipalOf } from "../http/authenticate.js";
 import { createRule, deleteRule, getRule, listRulePage } from "./rules.service.js";
 

@@ -1,7 +1,7 @@
 import type { Rule, RuleInput, RuleList } from "@switchyard/client";
+import type { Db } from "@switchyard/db";
 import { destinations } from "@switchyard/destinations";
 import { findConnection } from "../connections/connections.repository.js";
-import type { Db } from "../db/database.js";
 import { NotFoundError, UnprocessableEntityError } from "../http/errors.js";
 import { uuidv7 } from "../ids.js";
 import { decodeCursor, toPage } from "../pagination/cursorPage.js";

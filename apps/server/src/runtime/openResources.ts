@@ -1,10 +1,14 @@
+import {
+  type Db,
+  findRunningEmbeddedPostgres,
+  installJobQueue,
+  migrateToLatest,
+  openDatabase,
+  startEmbeddedPostgres,
+} from "@switchyard/db";
 import { createSecretBox, loadOrCreateKeyFile, type SecretBox } from "@switchyard/secret-box";
 import type pg from "pg";
 import type { Config } from "../config.js";
-import { type Db, openDatabase } from "../db/database.js";
-import { findRunningEmbeddedPostgres, startEmbeddedPostgres } from "../db/embeddedPostgres.js";
-import { installJobQueue } from "../db/installJobQueue.js";
-import { migrateToLatest } from "../db/migrate.js";
 import type { Logger } from "../logger.js";
 import { resealLegacySecrets } from "./resealLegacySecrets.js";
 

@@ -1,6 +1,5 @@
+import { type Db, inTransaction } from "@switchyard/db";
 import { type SecretBox, secretContext } from "@switchyard/secret-box";
-import type { Db } from "../db/database.js";
-import { inTransaction } from "../db/inTransaction.js";
 
 /**
  * Seals every secret still in the first form (`v1`, bound to no row) again in the current one, bound to the

@@ -1,23 +1,8 @@
-import type { ColumnType } from "kysely";
-import type { Db } from "../db/database.js";
+import type { Db, PublishableKeysTable } from "@switchyard/db";
+import type { Selectable } from "kysely";
 import type { StatementRunner } from "../events/events.repository.js";
 
-export interface PublishableKeysTable {
-  /** The key id: the second part of `mesh_pub_<workspace>_<key id>_<secret>`. */
-  id: string;
-  workspace_id: string;
-  name: string;
-  key_hash: Buffer;
-  created_at: ColumnType<Date, never, never>;
-  revoked_at: ColumnType<Date | null, never, Date>;
-}
-
-export interface PublishableKeyRow {
-  id: string;
-  workspace_id: string;
-  name: string;
-  created_at: Date;
-}
+export type PublishableKeyRow = Pick<Selectable<PublishableKeysTable>, "id" | "workspace_id" | "name" | "created_at">;
 
 export async function insertPublishableKey(
   trx: Db,

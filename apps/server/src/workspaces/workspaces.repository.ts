@@ -1,21 +1,7 @@
-import type { ColumnType } from "kysely";
-import type { Db } from "../db/database.js";
+import type { Db, WorkspacesTable } from "@switchyard/db";
+import type { Selectable } from "kysely";
 
-export interface WorkspacesTable {
-  id: string;
-  organization_id: string;
-  name: string;
-  created_at: ColumnType<Date, never, never>;
-  updated_at: ColumnType<Date, never, Date>;
-}
-
-export interface WorkspaceRow {
-  id: string;
-  organization_id: string;
-  name: string;
-  created_at: Date;
-  updated_at: Date;
-}
+export type WorkspaceRow = Selectable<WorkspacesTable>;
 
 const columns = ["id", "organization_id", "name", "created_at", "updated_at"] as const;
 

@@ -1,6 +1,6 @@
 import type { ListWorkspacesData, WorkspaceInput } from "@switchyard/client";
+import type { Db } from "@switchyard/db";
 import { Router } from "express";
-import type { Db } from "../db/database.js";
 import { machinePrincipalOf } from "../http/authenticate.js";
 import { createWorkspace, getWorkspace, listWorkspacePage, rotatePublishableKey, updateWorkspace } from "./workspaces.service.js";
 

@@ -1,7 +1,6 @@
 import type { PublishableKey, PublishableKeyCreated, Workspace, WorkspaceCreated, WorkspaceList } from "@switchyard/client";
+import { type Db, inTransaction } from "@switchyard/db";
 import { generatePublishableKey, publicPartOf } from "../auth/credentials.js";
-import type { Db } from "../db/database.js";
-import { inTransaction } from "../db/inTransaction.js";
 import { NotFoundError } from "../http/errors.js";
 import { uuidv7 } from "../ids.js";
 import { decodeCursor, toPage } from "../pagination/cursorPage.js";

@@ -1,6 +1,6 @@
 import { type MachineCredentials, mintMachineToken } from "@switchyard/client";
+import type { Db } from "@switchyard/db";
 import type { SecretBox } from "@switchyard/secret-box";
-import type { Db } from "../../src/db/database.js";
 import { createAccessKey, createOrganization } from "../../src/organizations/organizations.service.js";
 import { createWorkspace } from "../../src/workspaces/workspaces.service.js";
 

@@ -1,12 +1,10 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { installJobQueue, migrateToLatest, startEmbeddedPostgres } from "@switchyard/db";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
-import { startEmbeddedPostgres } from "../../src/db/embeddedPostgres.js";
-import { installJobQueue } from "../../src/db/installJobQueue.js";
-import { migrateToLatest } from "../../src/db/migrate.js";
 import { databaseUrl, freePort } from "./net.js";
 
 declare module "vitest" {

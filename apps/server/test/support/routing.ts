@@ -1,7 +1,7 @@
+import type { Db } from "@switchyard/db";
 import { routeOutbox, routeTask } from "@switchyard/delivery";
 import { sql } from "kysely";
 import type pg from "pg";
-import type { Db } from "../../src/db/database.js";
 
 /**
  * Drains the routing outbox as a worker's `route` job would (for tests with no worker running): writes the

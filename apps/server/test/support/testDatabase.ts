@@ -1,9 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { Migrator } from "kysely/migration";
+import { type Db, migrateTo, openDatabase } from "@switchyard/db";
 import pg from "pg";
 import { inject } from "vitest";
-import { type Db, openDatabase } from "../../src/db/database.js";
-import { migrations } from "../../src/db/migrations/index.js";
 import { databaseUrl } from "./net.js";
 
 /**
@@ -46,7 +44,7 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
 }
 
 /**
- * A fresh database migrated up to and including `migration` (by name, as in `migrations`), opened: for
+ * A fresh database migrated up to and including `migration` (by name: its file name in packages/db/migrations, without `.sql`), opened: for
  * tests of an upgrade from that version. `close` ends the pool, `drop` removes the database.
  */
 export async function createDatabaseAt(
@@ -54,9 +52,9 @@ export async function createDatabaseAt(
 ): Promise<{ db: Db; pool: pg.Pool; close: () => Promise<void>; drop: () => Promise<void> }> {
   const database = await createTestDatabase({ empty: true });
   const handle = openDatabase({ connectionString: database.url, timeoutMs: 5000, poolSize: 2, onIdleError: () => {} });
-  const migrator = new Migrator({ db: handle.db, provider: { getMigrations: async () => ({ ...migrations }) } });
-  const { error } = await migrator.migrateTo(migration);
-  if (error) {
+  try {
+    await migrateTo(handle.db, migration);
+  } catch (error) {
     await handle.close();
     await database.drop();
     throw error;

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Client, createClient, createConfig } from "@switchyard/client";
+import { type Db, openDatabase } from "@switchyard/db";
 import {
   createWorkerPool,
   type DeliveryWorkerConfig,
@@ -14,7 +15,6 @@ import { createSecretBox, type SecretBox } from "@switchyard/secret-box";
 import type pg from "pg";
 import { createApp } from "../../src/app.js";
 import type { Config } from "../../src/config.js";
-import { type Db, openDatabase } from "../../src/db/database.js";
 import { createServerRoutingWake } from "../../src/events/routingWake.js";
 import { createHttpServer } from "../../src/http/hardenServer.js";
 import { type Logger, silentLogger } from "../../src/logger.js";

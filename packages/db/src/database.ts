@@ -1,29 +1,8 @@
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
-import type { ConnectionsTable } from "../connections/connections.repository.js";
-import type { EventsTable } from "../events/events.repository.js";
-import type { IdempotencyKeysTable } from "../events/idempotencyKeys.repository.js";
-import type { DeliveryAttemptsTable } from "../history/deliveryAttempts.repository.js";
-import type { RuleEventsTable } from "../history/ruleEvents.repository.js";
-import type { AccessKeysTable } from "../organizations/accessKeys.repository.js";
-import type { OrganizationsTable } from "../organizations/organizations.repository.js";
-import type { RulesTable } from "../rules/rules.repository.js";
-import type { PublishableKeysTable } from "../workspaces/publishableKeys.repository.js";
-import type { WorkspacesTable } from "../workspaces/workspaces.repository.js";
+import type { Database } from "./schema.js";
 
-export interface Database {
-  organizations: OrganizationsTable;
-  access_keys: AccessKeysTable;
-  workspaces: WorkspacesTable;
-  publishable_keys: PublishableKeysTable;
-  events: EventsTable;
-  idempotency_keys: IdempotencyKeysTable;
-  rule_events: RuleEventsTable;
-  delivery_attempts: DeliveryAttemptsTable;
-  connections: ConnectionsTable;
-  rules: RulesTable;
-}
-
+/** The database, typed by its complete schema. */
 export type Db = Kysely<Database>;
 
 export interface DatabaseOptions {
