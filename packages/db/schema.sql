@@ -232,6 +232,19 @@ begin
       and coalesce(re.next_attempt_at, now()) <= now() + interval '1 second';
 end $function$;
 
+CREATE OR REPLACE FUNCTION public.switchyard_event_status(total_rules integer, completed integer, failed integer, canceled integer, started_at timestamp with time zone)
+ RETURNS text
+ LANGUAGE sql
+ IMMUTABLE PARALLEL SAFE
+AS $function$
+  select case
+    when total_rules = 0 then 'completed'
+    when completed + failed + canceled < total_rules then case when started_at is null then 'pending' else 'processing' end
+    when failed > 0 then 'failed'
+    when canceled = total_rules then 'canceled'
+    else 'completed' end
+$function$;
+
 CREATE OR REPLACE FUNCTION public.switchyard_rule_event_status_changed()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -247,15 +260,19 @@ begin
     failed_count = failed_count + failed_delta,
     canceled_count = canceled_count + canceled_delta,
     started_at = coalesce(started_at, started),
-    status = case
-      when completed_count + completed_delta + failed_count + failed_delta + canceled_count + canceled_delta < total_rules
-        then case when coalesce(started_at, started) is null then 'pending' else 'processing' end
-      when failed_count + failed_delta > 0 then 'failed'
-      when canceled_count + canceled_delta = total_rules then 'canceled'
-      else 'completed' end,
+    status = switchyard_event_status(total_rules, completed_count + completed_delta, failed_count + failed_delta,
+      canceled_count + canceled_delta, coalesce(started_at, started)),
     completed_at = case
       when completed_count + completed_delta + failed_count + failed_delta + canceled_count + canceled_delta < total_rules then null
       else coalesce(completed_at, now()) end
   where id = new.event_id;
   return null;
 end $function$;
+
+CREATE OR REPLACE FUNCTION public.switchyard_rule_matches(rule_resource text, rule_resource_id text, resource text, resource_id text)
+ RETURNS boolean
+ LANGUAGE sql
+ IMMUTABLE PARALLEL SAFE
+AS $function$
+  select (rule_resource is null or rule_resource = resource) and (rule_resource_id is null or rule_resource_id = resource_id)
+$function$;

@@ -1,4 +1,4 @@
-import type { Db } from "@switchyard/db";
+import type { Db, StatementRunner } from "@switchyard/db";
 import { type NeverReachable, parseAddressPolicy } from "@switchyard/destinations";
 import { createEventInputValidator, uuidPattern } from "@switchyard/event-intake";
 import type { SecretBox } from "@switchyard/secret-box";
@@ -6,7 +6,6 @@ import express, { type Express } from "express";
 import * as OpenApiValidator from "express-openapi-validator";
 import type { Config } from "./config.js";
 import { connectionsRouter } from "./connections/connections.routes.js";
-import type { StatementRunner } from "./events/events.repository.js";
 import { eventsRouter } from "./events/events.routes.js";
 import { createEventWriter } from "./events/eventWriter.js";
 import type { RoutingWake } from "./events/routingWake.js";

@@ -40,11 +40,11 @@ async function claimedDeliveries(event: string, n: number) {
   return { connectionId, deliveries: rows };
 }
 
-function success(ruleEventId: string, connectionId: string, body = "ok") {
+function success(deliveryId: string, connectionId: string, body = "ok") {
   const at = new Date();
   return {
     record: {
-      ruleEventId,
+      deliveryId,
       attempt: 1,
       outcome: "delivered" as const,
       httpStatus: 200,

@@ -1,4 +1,4 @@
-import { claimDeliveries, type DeliveryDb } from "@switchyard/delivery";
+import { claimDeliveries } from "@switchyard/db";
 import { sql } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -40,7 +40,7 @@ async function pendingDeliveries(event: string, n: number): Promise<{ connection
   return { connectionId, ids: rows.map((r) => r.id) };
 }
 
-const db = () => server.db as unknown as DeliveryDb;
+const db = () => server.pool;
 const limits = { capacity: 100, perConnection: 16, leaseMs: 60_000 };
 
 describe("claiming deliveries", () => {

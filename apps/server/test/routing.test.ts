@@ -1,5 +1,5 @@
 import { cancelEvent, createRule, deleteRule } from "@switchyard/client";
-import { routeOutbox, wakeStaleRouting } from "@switchyard/delivery";
+import { routeOutbox, wakeStaleRouting } from "@switchyard/db";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, createTenant, type Tenant } from "./support/fixtures.js";

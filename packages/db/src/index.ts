@@ -1,17 +1,19 @@
+export { type CompletedAttemptRow, recordCompletedAttempts, storableJson, storableText } from "./attempts.js";
+export { type Claim, type ClaimedDelivery, type ClaimLimits, claimDeliveries, deferConnection, dueDeliveriesOf } from "./claims.js";
 export { type DatabaseHandle, type DatabaseOptions, type Db, openDatabase } from "./database.js";
 export { describeSchema } from "./describeSchema.js";
-export {
-  type EmbeddedPostgresOptions,
-  findRunningEmbeddedPostgres,
-  type RunningEmbeddedPostgres,
-  startEmbeddedPostgres,
-} from "./embeddedPostgres.js";
 export { freePort } from "./freePort.js";
+export { createGroupCommit, type GroupCommit, type GroupCommitOptions } from "./groupCommit.js";
 export { inSnapshot } from "./inSnapshot.js";
+export { type InsertedEvents, insertEvents, type NewEventRow } from "./insertEvents.js";
 export { installJobQueue } from "./installJobQueue.js";
 export { inTransaction } from "./inTransaction.js";
 export { isDatabaseUnavailable } from "./isDatabaseUnavailable.js";
+export { deliverTask, deliveryJobKey, deliveryJobKeyPrefix, drainJobKey, routeJobKey, routeTask } from "./jobs.js";
 export { loadMigrations, migrateTo, migrateToLatest } from "./migrate.js";
 export { migratedSchema } from "./migratedSchema.js";
 export { pingDatabase } from "./pingDatabase.js";
+export { type OutboxRouting, queueRouting, routeOutbox, wakeStaleRouting } from "./routeOutbox.js";
 export type * from "./schema.js";
+export type { StatementRunner } from "./statements.js";
+export { requeueExpiredLeases, requeueStaleDeliveries } from "./sweeps.js";

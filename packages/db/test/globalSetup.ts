@@ -2,7 +2,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
-import { freePort, startEmbeddedPostgres } from "../src/index.js";
+import { startEmbeddedPostgres } from "../src/embedded.js";
+import { freePort } from "../src/index.js";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -4,7 +4,5 @@ export { delayBeforeNextAttempt, maxAttempts, retrySchedule } from "./policy/ret
 export { type AttemptRecorder, type CompletedAttempt, createAttemptRecorder } from "./worker/attemptRecorder.js";
 export { DeliveryConfigError, type DeliveryWorkerConfig, parseDeliveryWorkerConfig } from "./worker/config.js";
 export { createWorkerPool } from "./worker/createWorkerPool.js";
-export { type ClaimedDelivery, claimDeliveries, type DeliveryDb, deliverTask, type StatementPool } from "./worker/deliveryStore.js";
 export { createDestinations, type Destinations } from "./worker/destinations.js";
-export { type OutboxRouting, queueRouting, routeOutbox, routeTask, wakeStaleRouting } from "./worker/routeOutbox.js";
 export { type DeliveryWorker, type DeliveryWorkerDeps, startDeliveryWorker, type WorkerLog } from "./worker/startDeliveryWorker.js";

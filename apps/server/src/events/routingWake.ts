@@ -1,4 +1,4 @@
-import { queueRouting, type StatementPool } from "@switchyard/delivery";
+import { queueRouting, type StatementRunner } from "@switchyard/db";
 
 /** Wakes the delivery worker's `route` task after ingestion committed routing work; see createRoutingWake. */
 export interface RoutingWake {
@@ -64,7 +64,7 @@ export function createRoutingWake(queue: () => Promise<void>, options: RoutingWa
 }
 
 /** The wake of a server: `queueRouting` on its pool, at most one statement every 5 ms, failures logged. */
-export function createServerRoutingWake(pool: StatementPool, log: { warn(fields: object, message: string): void }): RoutingWake {
+export function createServerRoutingWake(pool: StatementRunner, log: { warn(fields: object, message: string): void }): RoutingWake {
   return createRoutingWake(() => queueRouting(pool), {
     intervalMs: 5,
     onError: (error) => log.warn({ err: error }, "could not wake the route task; the worker's sweep will"),

@@ -1,19 +1,13 @@
 import type { Db } from "@switchyard/db";
-import { deliverTask } from "@switchyard/delivery";
+import { deliverTask, deliveryJobKeyPrefix } from "@switchyard/db";
 import { sql } from "kysely";
-
-/**
- * Each delivery's own job is keyed `deliver:<rule event id>`, the key the delivery worker schedules its
- * retries under: adding one replaces a waiting retry instead of doubling it, and removing it drops any.
- */
-const jobKeyPrefix = `${deliverTask}:`;
 
 /** Adds a job delivering each of `ruleEventIds` now. Call in the transaction that made them due. */
 export async function scheduleDeliveriesNow(trx: Db, ruleEventIds: readonly string[]): Promise<void> {
   if (ruleEventIds.length === 0) return;
   await sql`
     select graphile_worker.add_job(${deliverTask}, json_build_object('rule_events', json_build_array(id)),
-      job_key := ${jobKeyPrefix}::text || id, run_at := now())
+      job_key := ${deliveryJobKeyPrefix}::text || id, run_at := now())
     from unnest(${ruleEventIds}::uuid[]) as id`.execute(trx);
 }
 
@@ -24,5 +18,5 @@ export async function scheduleDeliveriesNow(trx: Db, ruleEventIds: readonly stri
  */
 export async function unscheduleDeliveries(trx: Db, ruleEventIds: readonly string[]): Promise<void> {
   if (ruleEventIds.length === 0) return;
-  await sql`select graphile_worker.remove_job(${jobKeyPrefix}::text || id) from unnest(${ruleEventIds}::uuid[]) as id`.execute(trx);
+  await sql`select graphile_worker.remove_job(${deliveryJobKeyPrefix}::text || id) from unnest(${ruleEventIds}::uuid[]) as id`.execute(trx);
 }

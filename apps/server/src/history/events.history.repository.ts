@@ -1,7 +1,6 @@
-import type { Database, Db, EventsTable } from "@switchyard/db";
+import type { Database, Db, EventStatus, EventsTable } from "@switchyard/db";
 import type { Selectable } from "kysely";
 import { type ExpressionBuilder, sql } from "kysely";
-import type { EventStatus } from "../events/events.repository.js";
 
 /** An event as the read API shows it: what ingestion stored plus its delivery counters. */
 export type EventSummaryRow = Pick<

@@ -1,7 +1,6 @@
-import type { Database, Db, DeliveriesTable } from "@switchyard/db";
+import type { Database, Db, DeliveriesTable, EventStatus } from "@switchyard/db";
 import type { Selectable } from "kysely";
 import { type ExpressionBuilder, sql } from "kysely";
-import type { EventStatus } from "../events/events.repository.js";
 
 /**
  * One delivery of an event through one rule (0003_routing). Ingestion creates the rows and the delivery

@@ -1,9 +1,9 @@
+import type { StatementRunner } from "@switchyard/db";
 import { type SecretBox, secretContext } from "@switchyard/secret-box";
 import type { RequestHandler, Response } from "express";
 import { parsePublishableKey, publicPartOf, publishableKeyMatches } from "../auth/credentials.js";
 import { verifyMachineToken } from "../auth/machineToken.js";
 import type { Principal } from "../auth/principal.js";
-import type { StatementRunner } from "../events/events.repository.js";
 import { findActiveAccessKey } from "../organizations/accessKeys.repository.js";
 import { type OpenApiSpec, securityByRoute } from "../spec/openApiSpec.js";
 import { findActivePublishableKey } from "../workspaces/publishableKeys.repository.js";

@@ -1,5 +1,4 @@
-import type { Db } from "@switchyard/db";
-import type { StatementRunner } from "../events/events.repository.js";
+import type { Db, StatementRunner } from "@switchyard/db";
 
 export async function insertAccessKey(
   db: Db,

@@ -1,11 +1,5 @@
-import {
-  type Db,
-  findRunningEmbeddedPostgres,
-  installJobQueue,
-  migrateToLatest,
-  openDatabase,
-  startEmbeddedPostgres,
-} from "@switchyard/db";
+import { type Db, installJobQueue, migrateToLatest, openDatabase } from "@switchyard/db";
+import { findRunningEmbeddedPostgres, startEmbeddedPostgres } from "@switchyard/db/embedded";
 import { createSecretBox, loadOrCreateKeyFile, type SecretBox } from "@switchyard/secret-box";
 import type pg from "pg";
 import type { Config } from "../config.js";

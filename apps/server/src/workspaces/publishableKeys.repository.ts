@@ -1,6 +1,5 @@
-import type { Db, PublishableKeysTable } from "@switchyard/db";
+import type { Db, PublishableKeysTable, StatementRunner } from "@switchyard/db";
 import type { Selectable } from "kysely";
-import type { StatementRunner } from "../events/events.repository.js";
 
 export type PublishableKeyRow = Pick<Selectable<PublishableKeysTable>, "id" | "workspace_id" | "name" | "created_at">;
 

@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { installJobQueue, migrateToLatest, startEmbeddedPostgres } from "@switchyard/db";
+import { installJobQueue, migrateToLatest } from "@switchyard/db";
+import { startEmbeddedPostgres } from "@switchyard/db/embedded";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import type { TestProject } from "vitest/node";

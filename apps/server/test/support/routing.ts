@@ -1,5 +1,5 @@
 import type { Db } from "@switchyard/db";
-import { routeOutbox, routeTask } from "@switchyard/delivery";
+import { routeOutbox, routeTask } from "@switchyard/db";
 import { sql } from "kysely";
 import type pg from "pg";
 

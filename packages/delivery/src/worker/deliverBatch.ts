@@ -1,28 +1,23 @@
 import { randomUUID } from "node:crypto";
+import { type ClaimedDelivery, claimDeliveries, type Db, deferConnection, dueDeliveriesOf, type StatementRunner } from "@switchyard/db";
 import { type SecretBox, secretContext } from "@switchyard/secret-box";
 import { type AttemptDecision, decideAttempt } from "../policy/decideAttempt.js";
 import type { AttemptRecorder } from "./attemptRecorder.js";
+import { type AttemptRecord, type AttemptResolution, failWithoutAttempt, recordAttempt } from "./attemptRecords.js";
 import type { AttemptRunner } from "./attemptRunner.js";
 import type { DeliveryWorkerConfig } from "./config.js";
-import {
-  type AttemptRecord,
-  type AttemptResolution,
-  type ClaimedDelivery,
-  claimDeliveries,
-  type DeliveryDb,
-  deferConnection,
-  dueDeliveriesOf,
-  failWithoutAttempt,
-  recordAttempt,
-} from "./deliveryStore.js";
 import type { Destinations } from "./destinations.js";
+import type { WorkerLog } from "./workerLog.js";
 
 export interface DeliverBatchDeps {
-  readonly db: DeliveryDb;
+  /** Typed queries (recording failed attempts, their jobs and streaks). */
+  readonly db: Db;
+  /** The worker's pool, for the prepared hot statements (claims, deferrals). */
+  readonly pool: StatementRunner;
   readonly secretBox: SecretBox;
   readonly destinations: Destinations;
   readonly config: DeliveryWorkerConfig;
-  readonly log: { info(fields: object, message: string): void; warn(fields: object, message: string): void };
+  readonly log: WorkerLog;
   /** Where this process's attempts run, off the job's slot. */
   readonly attempts: AttemptRunner;
   /** Where this process's successful attempts are recorded, together under load. */
@@ -47,7 +42,7 @@ export async function deliverBatch(
   ids: readonly string[],
   deferrals = 0,
 ): Promise<{ claimed: number; left: number }> {
-  const { claimed, left, leftConnections } = await claimDeliveries(deps.db, ids, claimLimits(deps));
+  const { claimed, left, leftConnections } = await claimDeliveries(deps.pool, ids, claimLimits(deps));
   const { backlog } = connectionsOf(deps.attempts);
   for (const connectionId of leftConnections) backlog.add(connectionId);
   startAttempts(deps, claimed);
@@ -69,7 +64,7 @@ const drainMarginMs = 50;
 async function scheduleDrain(deps: DeliverBatchDeps, connectionId: string, deferrals: number): Promise<void> {
   const { drainDueAt } = connectionsOf(deps.attempts);
   if ((drainDueAt.get(connectionId) ?? 0) > performance.now() + drainMarginMs) return;
-  const dueInMs = await deferConnection(deps.db, connectionId, deferrals + 1, deferDelay(deps, deferrals));
+  const dueInMs = await deferConnection(deps.pool, connectionId, deferrals + 1, deferDelay(deps, deferrals));
   drainDueAt.set(connectionId, performance.now() + dueInMs);
 }
 
@@ -83,7 +78,7 @@ export async function drainConnection(deps: DeliverBatchDeps, connectionId: stri
     await scheduleDrain(deps, connectionId, deferrals);
     return;
   }
-  const ids = await dueDeliveriesOf(deps.db, connectionId, room);
+  const ids = await dueDeliveriesOf(deps.pool, connectionId, room);
   if (ids.length === 0) return;
   const { claimed, left } = await deliverBatch(deps, ids, deferrals);
   // All taken, but the connection may have more waiting than this drain looked at: look again soon.
@@ -113,10 +108,7 @@ function startAttempts(deps: DeliverBatchDeps, claimed: readonly ClaimedDelivery
         await attemptOnce(deps, delivery);
       } catch (error) {
         // Not recorded (the database failed): the lease runs out and the sweeper requeues the delivery.
-        deps.log.warn(
-          { err: error, ruleEvent: delivery.id },
-          "could not record a delivery attempt; it will be retried when its lease ends",
-        );
+        deps.log.warn({ err: error, delivery: delivery.id }, "could not record a delivery attempt; it will be retried when its lease ends");
         return;
       }
       if (connectionsOf(deps.attempts).backlog.has(delivery.connection_id)) refill(deps, delivery.connection_id);
@@ -162,12 +154,12 @@ function refill(deps: DeliverBatchDeps, connectionId: string): void {
   refilling.add(connectionId);
   void (async () => {
     try {
-      const ids = await dueDeliveriesOf(deps.db, connectionId, Math.min(deps.attempts.free(), deps.config.maxInFlightPerConnection));
+      const ids = await dueDeliveriesOf(deps.pool, connectionId, Math.min(deps.attempts.free(), deps.config.maxInFlightPerConnection));
       if (ids.length === 0) {
         backlog.delete(connectionId);
         return;
       }
-      const { claimed } = await claimDeliveries(deps.db, ids, claimLimits(deps));
+      const { claimed } = await claimDeliveries(deps.pool, ids, claimLimits(deps));
       startAttempts(deps, claimed);
     } catch (error) {
       deps.log.warn({ err: error, connection: connectionId }, "could not refill a connection's deliveries; they wait for their deferral");
@@ -193,7 +185,7 @@ async function attemptOnce(deps: DeliverBatchDeps, delivery: ClaimedDelivery): P
   const decision = decideAttempt(facts, attempt, { scale: deps.config.retryScheduleScale, random: deps.random ?? Math.random });
   const resolution = resolve(decision, facts.message);
   const record: AttemptRecord = {
-    ruleEventId: delivery.id,
+    deliveryId: delivery.id,
     attempt: delivery.attempt_count,
     outcome: decision.outcome,
     httpStatus: facts.httpStatus ?? null,
@@ -222,7 +214,7 @@ async function attemptOnce(deps: DeliverBatchDeps, delivery: ClaimedDelivery): P
   }
   deps.log.info(
     {
-      ruleEvent: delivery.id,
+      delivery: delivery.id,
       event: delivery.event_id,
       attempt: delivery.attempt_count,
       outcome: decision.outcome,

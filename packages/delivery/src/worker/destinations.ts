@@ -1,5 +1,5 @@
+import type { ClaimedDelivery } from "@switchyard/db";
 import { type AttemptFacts, type NeverReachable, parseAddressPolicy, destinations as registry } from "@switchyard/destinations";
-import type { ClaimedDelivery } from "./deliveryStore.js";
 
 /** The worker's view of the destination plugins: one attempt of one claimed delivery. */
 export interface Destinations {
