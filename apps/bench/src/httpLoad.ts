@@ -149,27 +149,7 @@ export interface ClosedLoop {
 export function startClosedLoop(target: Target, connections: number, nextRequest: () => Buffer): ClosedLoop {
   const counters = newCounters();
   let stopping = false;
-  const finished: Promise<void>[] = [];
-  for (let i = 0; i < connections; i++) {
-    finished.push(
-      new Promise<void>((resolve) => {
-        const connection = new Connection(target, () => {});
-        const sendNext = (request: Buffer) => {
-          const start = performance.now();
-          connection.send(request, (answer) => {
-            if (counters.recording) record(counters, answer, performance.now() - start);
-            if (stopping || connection.closed) {
-              connection.close();
-              resolve();
-            } else {
-              sendNext(nextRequest());
-            }
-          });
-        };
-        sendNext(nextRequest());
-      }),
-    );
-  }
+  const finished = Array.from({ length: connections }, () => closedLoopConnection(target, counters, nextRequest, () => stopping));
   return {
     counters,
     stop: async () => {
@@ -177,6 +157,26 @@ export function startClosedLoop(target: Target, connections: number, nextRequest
       await Promise.all(finished);
     },
   };
+}
+
+/** One connection of a closed loop: sends until `stopping()` (or until it closes); resolves once it stopped. */
+function closedLoopConnection(target: Target, counters: LoadCounters, nextRequest: () => Buffer, stopping: () => boolean): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const connection = new Connection(target, () => {});
+    const sendNext = (request: Buffer) => {
+      const start = performance.now();
+      connection.send(request, (answer) => {
+        if (counters.recording) record(counters, answer, performance.now() - start);
+        if (stopping() || connection.closed) {
+          connection.close();
+          resolve();
+        } else {
+          sendNext(nextRequest());
+        }
+      });
+    };
+    sendNext(nextRequest());
+  });
 }
 
 export interface OpenLoopResult {
@@ -202,118 +202,165 @@ interface Job {
   retried: boolean;
 }
 
+export interface OpenLoopOptions {
+  readonly ratePerSecond: number;
+  readonly durationMs: number;
+  readonly rampMs: number;
+  readonly maxConnections: number;
+  readonly slowMs: number;
+  /** Called when request `index` (numbered from 0 in `nextRequest` order) is answered, with `performance.now()`. */
+  readonly onAnswered?: (index: number, atMs: number, status: number) => void;
+}
+
 /**
  * Open loop: request i is due at start + i / rate whatever happened to earlier ones, and its latency is
  * measured from that due time (so a late send, a wait for a free connection or a slow earlier answer all
  * count: no coordinated omission). A due request goes out on an idle connection, else on a new one (up
  * to `maxConnections`), else waits in a backlog. Requests due in the first `rampMs` are not recorded.
  */
-export async function runOpenLoop(
-  target: Target,
-  options: {
-    readonly ratePerSecond: number;
-    readonly durationMs: number;
-    readonly rampMs: number;
-    readonly maxConnections: number;
-    readonly slowMs: number;
-    /** Called when request `index` (numbered from 0 in `nextRequest` order) is answered, with `performance.now()`. */
-    readonly onAnswered?: (index: number, atMs: number, status: number) => void;
-  },
-  nextRequest: () => Buffer,
-): Promise<OpenLoopResult> {
-  const counters = newCounters();
-  const interval = 1000 / options.ratePerSecond;
-  const start = performance.now() + 50;
-  const total = Math.floor((options.rampMs + options.durationMs) / interval);
-  const idle: Connection[] = [];
-  const all = new Set<Connection>();
-  const backlog: Job[] = [];
-  let peakBacklog = 0;
-  let peakConnections = 0;
-  let outstanding = 0;
-  let scheduled = 0;
-  let onDrained: (() => void) | undefined;
-  const slow: Array<[number, number]> = [];
+export async function runOpenLoop(target: Target, options: OpenLoopOptions, nextRequest: () => Buffer): Promise<OpenLoopResult> {
+  const loop = new OpenLoop(target, options, nextRequest);
+  await loop.sendAllWhenDue();
+  await loop.drained(15_000);
+  return loop.finish();
+}
 
-  const openConnection = () => {
-    const connection = new Connection(target, () => all.delete(connection));
-    all.add(connection);
-    peakConnections = Math.max(peakConnections, all.size);
+/** The state of one `runOpenLoop`: its connections, its backlog and what it counted. */
+class OpenLoop {
+  private readonly counters = newCounters();
+  private readonly interval: number;
+  /** When request 0 is due (`performance.now()` time). */
+  private readonly start: number;
+  /** Requests in the whole run, the ramp included. */
+  private readonly total: number;
+  private readonly idle: Connection[] = [];
+  private readonly all = new Set<Connection>();
+  private readonly backlog: Job[] = [];
+  private peakBacklog = 0;
+  private peakConnections = 0;
+  /** Requests sent or waiting, not yet answered. */
+  private outstanding = 0;
+  /** Requests made so far (due, and handed to `dispatch`). */
+  private scheduled = 0;
+  private onDrained: (() => void) | undefined;
+  private readonly slow: Array<[number, number]> = [];
+
+  constructor(
+    private readonly target: Target,
+    private readonly options: OpenLoopOptions,
+    private readonly nextRequest: () => Buffer,
+  ) {
+    this.interval = 1000 / options.ratePerSecond;
+    this.start = performance.now() + 50;
+    this.total = Math.floor((options.rampMs + options.durationMs) / this.interval);
+    for (let i = 0; i < Math.min(8, options.maxConnections); i++) this.idle.push(this.openConnection());
+  }
+
+  /** Makes and dispatches each request at its due time; resolves once the last one is dispatched. */
+  sendAllWhenDue(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const tick = () => {
+        this.dispatchDue(performance.now());
+        if (this.scheduled < this.total) setTimeout(tick, Math.max(0, this.dueAt(this.scheduled) - performance.now()));
+        else resolve();
+      };
+      setTimeout(tick, Math.max(0, this.start - performance.now()));
+    });
+  }
+
+  /** Resolves true once every request was answered, or false after `timeoutMs`. */
+  drained(timeoutMs: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      if (this.outstanding === 0) return resolve(true);
+      this.onDrained = () => resolve(true);
+      setTimeout(() => resolve(false), timeoutMs).unref();
+    });
+  }
+
+  /** Counts the requests still unanswered as failed, closes every connection and reports. */
+  finish(): OpenLoopResult {
+    const unanswered = this.outstanding;
+    this.counters.failed += unanswered;
+    for (const connection of this.all) connection.close();
+    return {
+      counters: this.counters,
+      scheduled: this.total - Math.ceil(this.options.rampMs / this.interval),
+      unanswered,
+      peakConnections: this.peakConnections,
+      peakBacklog: this.peakBacklog,
+      windowMs: this.options.durationMs,
+      slow: this.slow,
+    };
+  }
+
+  private dueAt(index: number): number {
+    return this.start + index * this.interval;
+  }
+
+  /** Dispatches every request due by `now`, in order. */
+  private dispatchDue(now: number): void {
+    while (this.scheduled < this.total && this.dueAt(this.scheduled) <= now) {
+      const scheduledAt = this.dueAt(this.scheduled);
+      this.outstanding += 1;
+      this.dispatch({
+        index: this.scheduled,
+        scheduledAt,
+        request: this.nextRequest(),
+        recorded: scheduledAt >= this.start + this.options.rampMs,
+        retried: false,
+      });
+      this.scheduled += 1;
+    }
+  }
+
+  private openConnection(): Connection {
+    const connection = new Connection(this.target, () => this.all.delete(connection));
+    this.all.add(connection);
+    this.peakConnections = Math.max(this.peakConnections, this.all.size);
     return connection;
-  };
-  const dispatch = (job: Job) => {
-    let connection = idle.pop();
-    while (connection?.closed) connection = idle.pop();
-    if (connection === undefined && all.size < options.maxConnections) connection = openConnection();
+  }
+
+  /** Sends `job` on an idle connection, else a new one (up to `maxConnections`), else puts it in the backlog. */
+  private dispatch(job: Job): void {
+    let connection = this.idle.pop();
+    while (connection?.closed) connection = this.idle.pop();
+    if (connection === undefined && this.all.size < this.options.maxConnections) connection = this.openConnection();
     if (connection === undefined) {
-      backlog.push(job);
-      peakBacklog = Math.max(peakBacklog, backlog.length);
+      this.backlog.push(job);
+      this.peakBacklog = Math.max(this.peakBacklog, this.backlog.length);
       return;
     }
-    send(connection, job);
-  };
-  const send = (connection: Connection, job: Job) => {
-    connection.send(job.request, (answer) => {
-      if (answer.retryable && !job.retried) {
-        // The server closed an idle keep-alive connection just as we wrote: send again, same due time.
-        job.retried = true;
-        dispatch(job);
-        return;
-      }
-      options.onAnswered?.(job.index, performance.now(), answer.status);
-      if (job.recorded) {
-        const latency = performance.now() - job.scheduledAt;
-        record(counters, answer, latency);
-        if (latency > options.slowMs) slow.push([job.scheduledAt - start - options.rampMs, latency]);
-      }
-      outstanding -= 1;
-      const next = backlog.shift();
-      if (next !== undefined && !connection.closed) send(connection, next);
-      else {
-        if (next !== undefined) dispatch(next);
-        if (!connection.closed) idle.push(connection);
-      }
-      if (outstanding === 0 && scheduled === total) onDrained?.();
-    });
-  };
-  for (let i = 0; i < Math.min(8, options.maxConnections); i++) idle.push(openConnection());
+    this.send(connection, job);
+  }
 
-  await new Promise<void>((resolve) => {
-    const tick = () => {
-      const now = performance.now();
-      while (scheduled < total && start + scheduled * interval <= now) {
-        const scheduledAt = start + scheduled * interval;
-        outstanding += 1;
-        dispatch({
-          index: scheduled,
-          scheduledAt,
-          request: nextRequest(),
-          recorded: scheduledAt >= start + options.rampMs,
-          retried: false,
-        });
-        scheduled += 1;
-      }
-      if (scheduled < total) setTimeout(tick, Math.max(0, start + scheduled * interval - performance.now()));
-      else resolve();
-    };
-    setTimeout(tick, Math.max(0, start - performance.now()));
-  });
-  const drained = new Promise<boolean>((resolve) => {
-    if (outstanding === 0) return resolve(true);
-    onDrained = () => resolve(true);
-    setTimeout(() => resolve(false), 15_000).unref();
-  });
-  await drained;
-  const unanswered = outstanding;
-  counters.failed += unanswered;
-  for (const connection of all) connection.close();
-  return {
-    counters,
-    scheduled: total - Math.ceil(options.rampMs / interval),
-    unanswered,
-    peakConnections,
-    peakBacklog,
-    windowMs: options.durationMs,
-    slow,
-  };
+  private send(connection: Connection, job: Job): void {
+    connection.send(job.request, (answer) => this.onAnswer(connection, job, answer));
+  }
+
+  /** Records the answer, then gives the connection the backlog's next job, or back to the idle ones. */
+  private onAnswer(connection: Connection, job: Job, answer: Answer): void {
+    if (answer.retryable && !job.retried) {
+      // The server closed an idle keep-alive connection just as we wrote: send again, same due time.
+      job.retried = true;
+      this.dispatch(job);
+      return;
+    }
+    this.options.onAnswered?.(job.index, performance.now(), answer.status);
+    if (job.recorded) this.recordAnswer(job, answer);
+    this.outstanding -= 1;
+    const next = this.backlog.shift();
+    if (next !== undefined && !connection.closed) this.send(connection, next);
+    else {
+      if (next !== undefined) this.dispatch(next);
+      if (!connection.closed) this.idle.push(connection);
+    }
+    if (this.outstanding === 0 && this.scheduled === this.total) this.onDrained?.();
+  }
+
+  /** Counts a recorded job's answer, its latency from its due time, and whether it was slow. */
+  private recordAnswer(job: Job, answer: Answer): void {
+    const latency = performance.now() - job.scheduledAt;
+    record(this.counters, answer, latency);
+    if (latency > this.options.slowMs) this.slow.push([job.scheduledAt - this.start - this.options.rampMs, latency]);
+  }
 }

@@ -5,13 +5,15 @@ import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import pg from "pg";
 import { cpuBetween, readCpu, sleep } from "./cpuWindow.js";
-import { batchSize, bulkRequests } from "./eventBodies.js";
+import { batchSize } from "./eventBodies.js";
 import { runOpenLoop, startClosedLoop, type Target } from "./httpLoad.js";
 import type { PostgresCluster } from "./postgresCluster.js";
 import type { Receiver } from "./receiver.js";
 import { resetEventTables } from "./resetEventTables.js";
-import { percentile } from "./stats.js";
-import { serverDist, startServer, type Tenant } from "./switchyardServer.js";
+import { maximum, percentile } from "./stats.js";
+import { serverDist, type Tenant } from "./switchyardServer.js";
+import { withClient } from "./withClient.js";
+import { type LoadTarget, withLoadTarget } from "./withLoadTarget.js";
 
 /** The delivery worker's graphile-worker settings (packages/delivery/src/worker/config.ts defaults). */
 export const workerSettings = { concurrency: 16, pollIntervalMs: 1000 } as const;
@@ -176,14 +178,39 @@ function taggedRequests(target: Target, publishableKey: string, size: number): (
 }
 
 async function ruleEventStatuses(databaseUrl: string): Promise<Record<string, number>> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ status: string; n: string }>("select status, count(*) as n from rule_events group by status");
-    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
-  } finally {
-    await client.end();
+  const { rows } = await withClient(databaseUrl, (client) =>
+    client.query<{ status: string; n: string }>("select status, count(*) as n from rule_events group by status"),
+  );
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}
+
+/**
+ * rule_events by status once every delivery is recorded. The receiver can get a webhook before its attempt
+ * is recorded: when every delivery arrived (`complete`), waits up to 10 s for rule_events to show `accepted`
+ * completed; otherwise reads them once.
+ */
+async function recordedStatuses(databaseUrl: string, accepted: number, complete: boolean): Promise<Record<string, number>> {
+  let statuses = await ruleEventStatuses(databaseUrl);
+  for (let waited = 0; complete && (statuses.completed ?? 0) < accepted && waited < 10_000; waited += 100) {
+    await sleep(100);
+    statuses = await ruleEventStatuses(databaseUrl);
   }
+  return statuses;
+}
+
+export interface DeliveryOptions {
+  readonly events: number;
+  /** How long (e) waits, from the first request, for every delivery; what arrived by then is what counts. */
+  readonly deliverDeadlineMs: number;
+  readonly workDir: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly e2e?: EndToEndOptions;
+}
+
+export interface EndToEndOptions {
+  readonly requestsPerSecond: number;
+  readonly eventsPerRequest: number;
+  readonly durationMs: number;
 }
 
 /**
@@ -198,133 +225,147 @@ export async function measureDelivery(
   database: string,
   tenant: Tenant,
   receiver: Receiver,
-  options: {
-    readonly events: number;
-    /** How long (e) waits, from the first request, for every delivery; what arrived by then is what counts. */
-    readonly deliverDeadlineMs: number;
-    readonly workDir: string;
-    readonly env: Readonly<Record<string, string>>;
-    readonly e2e?: { readonly requestsPerSecond: number; readonly eventsPerRequest: number; readonly durationMs: number };
-  },
+  options: DeliveryOptions,
 ): Promise<DeliveryRunResult> {
-  const databaseUrl = cluster.url(database);
-  const server = await startServer({
-    databaseUrl,
-    dataDir: options.workDir,
-    logFile: join(options.workDir, `${database}.server.log`),
-    env: options.env,
-  });
-  try {
-    const target: Target = { host: "127.0.0.1", port: server.port };
-    const bulk = (tag: string) =>
-      bulkRequests({ ...target, publishableKey: tenant.publishableKey, runPrefix: `${tag}${randomBytes(3).toString("hex")}` });
-
-    // Warm-up: 1,000 events through to the receiver (JIT, pools, the worker's first jobs), at most 5 s.
-    receiver.reset();
-    await burst(target, bulk("w").next, 1000);
-    await receiver.waitFor(1000, 5000);
-    await resetEventTables(databaseUrl);
-    await sleep(300);
-    receiver.reset();
-
-    // (e) the burst.
-    const start = readCpu(cluster.postmasterPid, server.pid);
-    const ingest = await burst(target, bulk("e").next, options.events);
-    const ingestSeconds = (performance.now() - start.atMs) / 1000;
-    const complete = await receiver.waitFor(ingest.accepted, Math.max(0, options.deliverDeadlineMs - (performance.now() - start.atMs)));
-    const end = readCpu(cluster.postmasterPid, server.pid);
-    const deliveries = receiver.deliveryIds.size;
-    // Complete: first request → last webhook. Not complete: what arrived by the deadline, over the whole wait.
-    const deliverSeconds = ((complete ? receiver.lastAtMs : end.atMs) - start.atMs) / 1000;
-    // The receiver can get a webhook before its attempt is recorded: wait (up to 10 s) for rule_events to agree.
-    let statuses = await ruleEventStatuses(databaseUrl);
-    for (let waited = 0; complete && (statuses.completed ?? 0) < ingest.accepted && waited < 10_000; waited += 100) {
-      await sleep(100);
-      statuses = await ruleEventStatuses(databaseUrl);
-    }
-    const recordedSeconds = (performance.now() - start.atMs) / 1000;
-    const cpu = cpuBetween(start, end);
-
-    let endToEnd: EndToEndResult | undefined;
-    if (options.e2e !== undefined) {
-      const e2e = options.e2e;
-      await resetEventTables(databaseUrl);
-      receiver.reset();
-      const answeredAt = new Map<number, number>();
-      const rampMs = 2000;
-      const before = readCpu(cluster.postmasterPid, server.pid);
-      const open = await runOpenLoop(
-        target,
-        {
-          ratePerSecond: e2e.requestsPerSecond,
-          durationMs: e2e.durationMs,
-          rampMs,
-          maxConnections: 64,
-          slowMs: 250,
-          onAnswered: (index, at, status) => {
-            if (status === 201) answeredAt.set(index, at);
-          },
-        },
-        taggedRequests(target, tenant.publishableKey, e2e.eventsPerRequest),
-      );
-      // Requests due after the ramp are recorded: their numbers start at ramp × rate.
-      const firstRecorded = Math.ceil((rampMs / 1000) * e2e.requestsPerSecond);
-      const expected = answeredAt.size * e2e.eventsPerRequest;
-      await receiver.waitFor(expected, 5000);
-      const phase = cpuBetween(before, readCpu(cluster.postmasterPid, server.pid));
-      const latencies: number[] = [];
-      let missing = 0;
-      for (const [index, at] of answeredAt) {
-        if (index < firstRecorded) continue;
-        for (let i = 0; i < e2e.eventsPerRequest; i++) {
-          const arrived = receiver.arrivals.get(`f${index}-${i}`);
-          // Not delivered within the wait: slower than anything measured (it counts in the percentiles as +∞).
-          if (arrived === undefined) {
-            missing += 1;
-            latencies.push(Number.POSITIVE_INFINITY);
-          } else latencies.push(Math.max(0, arrived - at));
-        }
-      }
-      const sorted = Float64Array.from(latencies).sort();
-      const ingestSorted = Float64Array.from(open.counters.latenciesMs).sort();
-      const phaseEvents = answeredAt.size * e2e.eventsPerRequest;
-      endToEnd = {
-        eventsPerSecond: e2e.requestsPerSecond * e2e.eventsPerRequest,
-        requestsPerSecond: e2e.requestsPerSecond,
-        eventsPerRequest: e2e.eventsPerRequest,
-        seconds: e2e.durationMs / 1000,
-        events: latencies.length,
-        p50Ms: percentile(sorted, 50),
-        p99Ms: percentile(sorted, 99),
-        maxMs: sorted.length === 0 ? Number.NaN : (sorted[sorted.length - 1] as number),
-        missing,
-        failures: open.counters.failed,
-        ingestP50Ms: percentile(ingestSorted, 50),
-        ingestP99Ms: percentile(ingestSorted, 99),
-        otherLoad: phase.otherLoad,
-        serverUsPerEvent: phase.serverUs / phaseEvents,
-        postgresUsPerEvent: phase.postgresUs / phaseEvents,
-      };
-    }
+  return withLoadTarget(cluster, database, tenant, { workDir: options.workDir, env: options.env }, async (run) => {
+    await warmUp(run, receiver);
+    const delivered = await measureBurst(cluster, run, receiver, options);
+    const endToEnd = options.e2e === undefined ? undefined : await measureEndToEnd(cluster, run, tenant, receiver, options.e2e);
     return {
-      events: ingest.accepted,
-      delivered: deliveries,
-      complete,
-      ingestSeconds,
-      deliverSeconds,
-      deliveriesPerSecond: deliveries / deliverSeconds,
-      recordedSeconds,
+      ...delivered,
+      // Read after (f), which resets the receiver: when (f) runs, these are its repeats.
       repeats: receiver.received - receiver.deliveryIds.size,
-      statuses,
-      serverUsPerDelivery: cpu.serverUs / Math.max(1, deliveries),
-      postgresUsPerDelivery: cpu.postgresUs / Math.max(1, deliveries),
-      benchUsPerDelivery: cpu.benchUs / Math.max(1, deliveries),
-      otherLoad: cpu.otherLoad,
       ...(endToEnd === undefined ? {} : { endToEnd }),
     };
-  } finally {
-    await server.stop();
+  });
+}
+
+/** 1,000 events through to the receiver (JIT, pools, the worker's first jobs), at most 5 s; then empty tables and receiver. */
+async function warmUp(run: LoadTarget, receiver: Receiver): Promise<void> {
+  receiver.reset();
+  await burst(run.target, run.requests("w").next, 1000);
+  await receiver.waitFor(1000, 5000);
+  await resetEventTables(run.databaseUrl);
+  await sleep(300);
+  receiver.reset();
+}
+
+/**
+ * (e) The burst: timed from the first request to the last delivery received, or to the deadline with what
+ * arrived by then; the CPU of that span per delivery.
+ */
+async function measureBurst(
+  cluster: PostgresCluster,
+  run: LoadTarget,
+  receiver: Receiver,
+  options: DeliveryOptions,
+): Promise<Omit<DeliveryRunResult, "repeats" | "endToEnd">> {
+  const start = readCpu(cluster.postmasterPid, run.server.pid);
+  const ingest = await burst(run.target, run.requests("e").next, options.events);
+  const ingestSeconds = (performance.now() - start.atMs) / 1000;
+  const complete = await receiver.waitFor(ingest.accepted, Math.max(0, options.deliverDeadlineMs - (performance.now() - start.atMs)));
+  const end = readCpu(cluster.postmasterPid, run.server.pid);
+  const deliveries = receiver.deliveryIds.size;
+  // Complete: first request → last webhook. Not complete: what arrived by the deadline, over the whole wait.
+  const deliverSeconds = ((complete ? receiver.lastAtMs : end.atMs) - start.atMs) / 1000;
+  const statuses = await recordedStatuses(run.databaseUrl, ingest.accepted, complete);
+  const recordedSeconds = (performance.now() - start.atMs) / 1000;
+  const cpu = cpuBetween(start, end);
+  return {
+    events: ingest.accepted,
+    delivered: deliveries,
+    complete,
+    ingestSeconds,
+    deliverSeconds,
+    deliveriesPerSecond: deliveries / deliverSeconds,
+    recordedSeconds,
+    statuses,
+    serverUsPerDelivery: cpu.serverUs / Math.max(1, deliveries),
+    postgresUsPerDelivery: cpu.postgresUs / Math.max(1, deliveries),
+    benchUsPerDelivery: cpu.benchUs / Math.max(1, deliveries),
+    otherLoad: cpu.otherLoad,
+  };
+}
+
+/**
+ * (f) An open loop of tagged requests on emptied tables; each event's latency runs from its request's 201
+ * to its webhook's arrival. Requests due in the first 2 s (the ramp) are not counted.
+ */
+async function measureEndToEnd(
+  cluster: PostgresCluster,
+  run: LoadTarget,
+  tenant: Tenant,
+  receiver: Receiver,
+  e2e: EndToEndOptions,
+): Promise<EndToEndResult> {
+  await resetEventTables(run.databaseUrl);
+  receiver.reset();
+  const answeredAt = new Map<number, number>();
+  const rampMs = 2000;
+  const before = readCpu(cluster.postmasterPid, run.server.pid);
+  const open = await runOpenLoop(
+    run.target,
+    {
+      ratePerSecond: e2e.requestsPerSecond,
+      durationMs: e2e.durationMs,
+      rampMs,
+      maxConnections: 64,
+      slowMs: 250,
+      onAnswered: (index, at, status) => {
+        if (status === 201) answeredAt.set(index, at);
+      },
+    },
+    taggedRequests(run.target, tenant.publishableKey, e2e.eventsPerRequest),
+  );
+  // Requests due after the ramp are recorded: their numbers start at ramp × rate.
+  const firstRecorded = Math.ceil((rampMs / 1000) * e2e.requestsPerSecond);
+  const expected = answeredAt.size * e2e.eventsPerRequest;
+  await receiver.waitFor(expected, 5000);
+  const phase = cpuBetween(before, readCpu(cluster.postmasterPid, run.server.pid));
+  const { latencies, missing } = arrivalLatencies(receiver, answeredAt, firstRecorded, e2e.eventsPerRequest);
+  const sorted = Float64Array.from(latencies).sort();
+  const ingestSorted = Float64Array.from(open.counters.latenciesMs).sort();
+  const phaseEvents = answeredAt.size * e2e.eventsPerRequest;
+  return {
+    eventsPerSecond: e2e.requestsPerSecond * e2e.eventsPerRequest,
+    requestsPerSecond: e2e.requestsPerSecond,
+    eventsPerRequest: e2e.eventsPerRequest,
+    seconds: e2e.durationMs / 1000,
+    events: latencies.length,
+    p50Ms: percentile(sorted, 50),
+    p99Ms: percentile(sorted, 99),
+    maxMs: maximum(sorted),
+    missing,
+    failures: open.counters.failed,
+    ingestP50Ms: percentile(ingestSorted, 50),
+    ingestP99Ms: percentile(ingestSorted, 99),
+    otherLoad: phase.otherLoad,
+    serverUsPerEvent: phase.serverUs / phaseEvents,
+    postgresUsPerEvent: phase.postgresUs / phaseEvents,
+  };
+}
+
+/**
+ * Each recorded event's latency from its request's 201 (`answeredAt`, by request number) to its arrival at
+ * the receiver. An event that has not arrived is slower than anything measured: it counts as +∞, and as missing.
+ */
+function arrivalLatencies(
+  receiver: Receiver,
+  answeredAt: ReadonlyMap<number, number>,
+  firstRecorded: number,
+  eventsPerRequest: number,
+): { latencies: number[]; missing: number } {
+  const latencies: number[] = [];
+  let missing = 0;
+  for (const [index, at] of answeredAt) {
+    if (index < firstRecorded) continue;
+    for (let i = 0; i < eventsPerRequest; i++) {
+      const arrived = receiver.arrivals.get(`f${index}-${i}`);
+      if (arrived === undefined) missing += 1;
+      latencies.push(arrived === undefined ? Number.POSITIVE_INFINITY : Math.max(0, arrived - at));
+    }
   }
+  return { latencies, missing };
 }
 
 /** Sends `events` events (in 100-event requests) closed-loop on 8 connections; resolves when all are answered. */

@@ -5,6 +5,7 @@ import type { PostgresCluster } from "./postgresCluster.js";
 import { resetEventTables } from "./resetEventTables.js";
 import { openSwitchyardRepository } from "./switchyardRepository.js";
 import type { Tenant } from "./switchyardServer.js";
+import { withClient } from "./withClient.js";
 
 /** The plain durable insert: the events table's rows, nothing else. */
 const plainInsert = `
@@ -123,17 +124,13 @@ export async function measureRawInsert(
  * their keys, (a') measured a different statement than Switchyard runs, and must not be reported.
  */
 async function checkKeysClaimed(url: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ events: string; keys: string }>(
+  const { rows } = await withClient(url, (client) =>
+    client.query<{ events: string; keys: string }>(
       "select (select count(*) from events) as events, (select count(*) from idempotency_keys) as keys",
-    );
-    const { events = "0", keys = "0" } = rows[0] ?? {};
-    if (Number(keys) < Number(events)) {
-      throw new Error(`${events} events were stored but only ${keys} idempotency keys claimed: the server's NewEventRow has changed shape`);
-    }
-  } finally {
-    await client.end();
+    ),
+  );
+  const { events = "0", keys = "0" } = rows[0] ?? {};
+  if (Number(keys) < Number(events)) {
+    throw new Error(`${events} events were stored but only ${keys} idempotency keys claimed: the server's NewEventRow has changed shape`);
   }
 }

@@ -1,13 +1,12 @@
-import { randomBytes } from "node:crypto";
-import { join } from "node:path";
-import pg from "pg";
 import { cpuBetween, readCpu, sleep } from "./cpuWindow.js";
-import { batchSize, bulkRequests } from "./eventBodies.js";
-import { runOpenLoop, startClosedLoop, type Target } from "./httpLoad.js";
+import { batchSize } from "./eventBodies.js";
+import { runOpenLoop, startClosedLoop } from "./httpLoad.js";
 import type { PostgresCluster } from "./postgresCluster.js";
 import { resetEventTables } from "./resetEventTables.js";
-import { percentile } from "./stats.js";
-import { startServer, type Tenant } from "./switchyardServer.js";
+import { maximum, percentile } from "./stats.js";
+import type { Tenant } from "./switchyardServer.js";
+import { withClient } from "./withClient.js";
+import { type LoadTarget, withLoadTarget } from "./withLoadTarget.js";
 
 export interface SwitchyardOptions {
   readonly connections: number;
@@ -80,103 +79,114 @@ export async function measureSwitchyard(
   tenant: Tenant,
   options: SwitchyardOptions,
 ): Promise<SwitchyardResult> {
-  const databaseUrl = cluster.url(database);
-  const server = await startServer({
-    databaseUrl,
-    dataDir: options.workDir,
-    logFile: join(options.workDir, `${database}.server.log`),
+  const nodeArgs =
+    options.profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`, "--cpu-prof-name=server.cpuprofile"];
+  const serverOptions = {
+    workDir: options.workDir,
     ...(options.env === undefined ? {} : { env: options.env }),
     ...(options.entry === undefined ? {} : { entry: options.entry }),
-    nodeArgs:
-      options.profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`, "--cpu-prof-name=server.cpuprofile"],
-  });
-  try {
-    const target: Target = { host: "127.0.0.1", port: server.port };
-    const requests = (tag: string) =>
-      bulkRequests({ ...target, publishableKey: tenant.publishableKey, runPrefix: `${tag}${randomBytes(3).toString("hex")}` });
-
-    const warmup = startClosedLoop(target, options.connections, requests("w").next);
-    warmup.counters.recording = true;
-    await sleep(options.warmupMs);
-    await warmup.stop();
-    if (warmup.counters.ok === 0) throw new Error(`no request succeeded during the warm-up: ${warmup.counters.firstError}`);
-    await resetEventTables(databaseUrl);
-
-    const bodies = requests("t");
-    const load = startClosedLoop(target, options.connections, bodies.next);
-    await sleep(options.rampMs);
-    const start = readCpu(cluster.postmasterPid, server.pid);
-    const windowStart = monotonicMicros();
-    load.counters.recording = true;
-    await sleep(options.throughputMs);
-    load.counters.recording = false;
-    const end = readCpu(cluster.postmasterPid, server.pid);
-    const windowEnd = monotonicMicros();
-    await load.stop();
-    const cpu = cpuBetween(start, end);
-    const events = load.counters.ok * batchSize;
-    await checkStored(databaseUrl, events);
-    const eventsPerSecond = events / cpu.seconds;
-
-    let latency: LatencyResult | undefined;
-    if (options.latencyMs > 0) {
-      await resetEventTables(databaseUrl);
-      const rate = eventsPerSecond / 2 / batchSize;
-      const before = readCpu(cluster.postmasterPid, server.pid);
-      const open = await runOpenLoop(
-        target,
-        { ratePerSecond: rate, durationMs: options.latencyMs, rampMs: 1000, maxConnections: 256, slowMs },
-        requests("l").next,
-      );
-      // The whole phase (ramp and drain included): close enough for a disturbance indicator and a cost at half load.
-      const phase = cpuBetween(before, readCpu(cluster.postmasterPid, server.pid));
-      const phaseEvents = phase.seconds * rate * batchSize;
-      const sorted = Float64Array.from(open.counters.latenciesMs).sort();
-      latency = {
-        offeredRequestsPerSecond: rate,
-        achievedEventsPerSecond: (open.counters.ok * batchSize) / (open.windowMs / 1000),
-        p50Ms: percentile(sorted, 50),
-        p99Ms: percentile(sorted, 99),
-        p999Ms: percentile(sorted, 99.9),
-        maxMs: sorted.length === 0 ? Number.NaN : (sorted[sorted.length - 1] as number),
-        failures: open.counters.failed,
-        firstFailure: open.counters.firstError,
-        peakConnections: open.peakConnections,
-        peakBacklog: open.peakBacklog,
-        slow: { count: open.slow.length, at: [...new Set(open.slow.map(([at]) => Math.round(at / 100) / 10))] },
-        otherLoad: phase.otherLoad,
-        serverUsPerEvent: phase.serverUs / phaseEvents,
-        postgresUsPerEvent: phase.postgresUs / phaseEvents,
-      };
-    }
+    nodeArgs,
+  };
+  return withLoadTarget(cluster, database, tenant, serverOptions, async (run) => {
+    await warmUp(run, options);
+    const { windowUs, ...throughput } = await measureThroughput(cluster, run, options);
+    const latency = options.latencyMs > 0 ? await measureLatency(cluster, run, options.latencyMs, throughput.eventsPerSecond) : undefined;
     return {
-      eventsPerSecond,
-      serverUsPerEvent: cpu.serverUs / events,
-      postgresUsPerEvent: cpu.postgresUs / events,
-      loadGeneratorUsPerEvent: cpu.benchUs / events,
-      otherLoad: cpu.otherLoad,
-      failures: load.counters.failed,
-      firstFailure: load.counters.firstError,
-      bodyBytes: bodies.bodyBytes,
-      payloadBytes: bodies.payloadBytes,
+      ...throughput,
       ...(latency === undefined ? {} : { latency }),
-      peakRssBytes: server.peakRssBytes(),
-      windowUs: [windowStart, windowEnd],
+      peakRssBytes: run.server.peakRssBytes(),
+      windowUs,
     };
-  } finally {
-    await server.stop();
-  }
+  });
+}
+
+/** Closed-loop load for `warmupMs` (JIT, pools, caches), of which at least one request must succeed; then empty tables. */
+async function warmUp(run: LoadTarget, options: SwitchyardOptions): Promise<void> {
+  const warmup = startClosedLoop(run.target, options.connections, run.requests("w").next);
+  warmup.counters.recording = true;
+  await sleep(options.warmupMs);
+  await warmup.stop();
+  if (warmup.counters.ok === 0) throw new Error(`no request succeeded during the warm-up: ${warmup.counters.firstError}`);
+  await resetEventTables(run.databaseUrl);
+}
+
+/**
+ * (1) `connections` connections closed-loop, recorded for `throughputMs` after `rampMs`: events acknowledged
+ * per second and the CPU each cost. Every acknowledged event must be stored.
+ */
+async function measureThroughput(
+  cluster: PostgresCluster,
+  run: LoadTarget,
+  options: SwitchyardOptions,
+): Promise<Omit<SwitchyardResult, "latency" | "peakRssBytes">> {
+  const bodies = run.requests("t");
+  const load = startClosedLoop(run.target, options.connections, bodies.next);
+  await sleep(options.rampMs);
+  const start = readCpu(cluster.postmasterPid, run.server.pid);
+  const windowStart = monotonicMicros();
+  load.counters.recording = true;
+  await sleep(options.throughputMs);
+  load.counters.recording = false;
+  const end = readCpu(cluster.postmasterPid, run.server.pid);
+  const windowEnd = monotonicMicros();
+  await load.stop();
+  const cpu = cpuBetween(start, end);
+  const events = load.counters.ok * batchSize;
+  await checkStored(run.databaseUrl, events);
+  return {
+    eventsPerSecond: events / cpu.seconds,
+    serverUsPerEvent: cpu.serverUs / events,
+    postgresUsPerEvent: cpu.postgresUs / events,
+    loadGeneratorUsPerEvent: cpu.benchUs / events,
+    otherLoad: cpu.otherLoad,
+    failures: load.counters.failed,
+    firstFailure: load.counters.firstError,
+    bodyBytes: bodies.bodyBytes,
+    payloadBytes: bodies.payloadBytes,
+    windowUs: [windowStart, windowEnd],
+  };
+}
+
+/** (2) An open loop at half of `eventsPerSecond` for `latencyMs` (after a 1 s ramp), on emptied tables. */
+async function measureLatency(
+  cluster: PostgresCluster,
+  run: LoadTarget,
+  latencyMs: number,
+  eventsPerSecond: number,
+): Promise<LatencyResult> {
+  await resetEventTables(run.databaseUrl);
+  const rate = eventsPerSecond / 2 / batchSize;
+  const before = readCpu(cluster.postmasterPid, run.server.pid);
+  const open = await runOpenLoop(
+    run.target,
+    { ratePerSecond: rate, durationMs: latencyMs, rampMs: 1000, maxConnections: 256, slowMs },
+    run.requests("l").next,
+  );
+  // The whole phase (ramp and drain included): close enough for a disturbance indicator and a cost at half load.
+  const phase = cpuBetween(before, readCpu(cluster.postmasterPid, run.server.pid));
+  const phaseEvents = phase.seconds * rate * batchSize;
+  const sorted = Float64Array.from(open.counters.latenciesMs).sort();
+  return {
+    offeredRequestsPerSecond: rate,
+    achievedEventsPerSecond: (open.counters.ok * batchSize) / (open.windowMs / 1000),
+    p50Ms: percentile(sorted, 50),
+    p99Ms: percentile(sorted, 99),
+    p999Ms: percentile(sorted, 99.9),
+    maxMs: maximum(sorted),
+    failures: open.counters.failed,
+    firstFailure: open.counters.firstError,
+    peakConnections: open.peakConnections,
+    peakBacklog: open.peakBacklog,
+    slow: { count: open.slow.length, at: [...new Set(open.slow.map(([at]) => Math.round(at / 100) / 10))] },
+    otherLoad: phase.otherLoad,
+    serverUsPerEvent: phase.serverUs / phaseEvents,
+    postgresUsPerEvent: phase.postgresUs / phaseEvents,
+  };
 }
 
 /** Every acknowledged event must be in the table (a bench that counts answers must not count lost writes). */
 async function checkStored(databaseUrl: string, acknowledged: number): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ n: string }>("select count(*) as n from events");
-    const stored = Number(rows[0]?.n ?? 0);
-    if (stored < acknowledged) throw new Error(`${acknowledged} events were acknowledged in the window but only ${stored} are stored`);
-  } finally {
-    await client.end();
-  }
+  const { rows } = await withClient(databaseUrl, (client) => client.query<{ n: string }>("select count(*) as n from events"));
+  const stored = Number(rows[0]?.n ?? 0);
+  if (stored < acknowledged) throw new Error(`${acknowledged} events were acknowledged in the window but only ${stored} are stored`);
 }

@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 
@@ -24,15 +24,28 @@ export interface Receiver {
 
 const tagPattern = /"resource_id":"(f\d+-\d+)"/;
 
+/** What the receiver counted since the last reset. */
+interface Counts {
+  received: number;
+  deliveryIds: Set<string>;
+  firstAtMs: number;
+  lastAtMs: number;
+  arrivals: Map<string, number>;
+}
+
+/** A `waitFor` under way: resolved once `count` distinct deliveries arrived. */
+interface Waiter {
+  readonly count: number;
+  readonly resolve: (ok: boolean) => void;
+}
+
+function noCounts(): Counts {
+  return { received: 0, deliveryIds: new Set(), firstAtMs: 0, lastAtMs: 0, arrivals: new Map() };
+}
+
 export async function startReceiver(): Promise<Receiver> {
-  let waiter: { count: number; resolve: (ok: boolean) => void } | undefined;
-  const state = {
-    received: 0,
-    deliveryIds: new Set<string>(),
-    firstAtMs: 0,
-    lastAtMs: 0,
-    arrivals: new Map<string, number>(),
-  };
+  const counts = noCounts();
+  const waiting: { waiter: Waiter | undefined } = { waiter: undefined };
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -40,55 +53,61 @@ export async function startReceiver(): Promise<Receiver> {
       const at = performance.now();
       response.writeHead(200, { "content-length": "0" });
       response.end();
-      state.received += 1;
-      if (state.firstAtMs === 0) state.firstAtMs = at;
-      state.lastAtMs = at;
-      const id = request.headers["webhook-id"];
-      if (typeof id === "string") state.deliveryIds.add(id);
-      const tag = tagPattern.exec(Buffer.concat(chunks).toString("utf8"));
-      if (tag !== null && !state.arrivals.has(tag[1] as string)) state.arrivals.set(tag[1] as string, at);
-      if (waiter !== undefined && state.deliveryIds.size >= waiter.count) {
-        waiter.resolve(true);
-        waiter = undefined;
+      count(counts, request, Buffer.concat(chunks), at);
+      if (waiting.waiter !== undefined && counts.deliveryIds.size >= waiting.waiter.count) {
+        waiting.waiter.resolve(true);
+        waiting.waiter = undefined;
       }
     });
   });
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
-  const receiver: Receiver = {
+  return receiverOver(server, port, counts, waiting);
+}
+
+/** Counts one request that arrived at `at`: its delivery id and, for a tagged body, its item's first arrival. */
+function count(counts: Counts, request: IncomingMessage, body: Buffer, at: number): void {
+  counts.received += 1;
+  if (counts.firstAtMs === 0) counts.firstAtMs = at;
+  counts.lastAtMs = at;
+  const id = request.headers["webhook-id"];
+  if (typeof id === "string") counts.deliveryIds.add(id);
+  const tag = tagPattern.exec(body.toString("utf8"));
+  if (tag !== null && !counts.arrivals.has(tag[1] as string)) counts.arrivals.set(tag[1] as string, at);
+}
+
+/** The `Receiver` over a listening server and the counts its handler keeps. */
+function receiverOver(server: Server, port: number, counts: Counts, waiting: { waiter: Waiter | undefined }): Receiver {
+  return {
     port,
     get received() {
-      return state.received;
+      return counts.received;
     },
     get deliveryIds() {
-      return state.deliveryIds;
+      return counts.deliveryIds;
     },
     get firstAtMs() {
-      return state.firstAtMs;
+      return counts.firstAtMs;
     },
     get lastAtMs() {
-      return state.lastAtMs;
+      return counts.lastAtMs;
     },
     get arrivals() {
-      return state.arrivals;
+      return counts.arrivals;
     },
     reset: () => {
-      state.received = 0;
-      state.deliveryIds = new Set();
-      state.firstAtMs = 0;
-      state.lastAtMs = 0;
-      state.arrivals = new Map();
+      Object.assign(counts, noCounts());
     },
-    waitFor: (count, timeoutMs) =>
+    waitFor: (wanted, timeoutMs) =>
       new Promise<boolean>((resolve) => {
-        if (state.deliveryIds.size >= count) return resolve(true);
+        if (counts.deliveryIds.size >= wanted) return resolve(true);
         const timer = setTimeout(() => {
-          waiter = undefined;
+          waiting.waiter = undefined;
           resolve(false);
         }, timeoutMs);
-        waiter = {
-          count,
+        waiting.waiter = {
+          count: wanted,
           resolve: (ok) => {
             clearTimeout(timer);
             resolve(ok);
@@ -101,5 +120,4 @@ export async function startReceiver(): Promise<Receiver> {
         server.close(() => resolve());
       }),
   } as Receiver;
-  return receiver;
 }

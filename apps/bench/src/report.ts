@@ -40,7 +40,6 @@ export interface BenchReport {
   readonly profile?: { readonly summary: ProfileSummary; readonly run: SwitchyardResult };
 }
 
-/** The targets; memory in MB of 10^6 bytes (the stricter reading of "250 MB"). */
 /** The most any of a round's runs was disturbed by other processes. */
 function otherLoadOf(round: Round): number {
   return Math.max(
@@ -52,6 +51,7 @@ function otherLoadOf(round: Round): number {
   );
 }
 
+/** The targets; memory in MB of 10^6 bytes (the stricter reading of "250 MB"). */
 export const targets = { ratio: 0.7, p99Ms: 50, rssMB: 250 } as const;
 
 const MB = 1e6;
@@ -123,36 +123,61 @@ const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : "n/a");
 const pct = (n: number) => `${Math.round(n * 100)} %`;
 const verdict = (ok: boolean) => (ok ? "PASS" : "FAIL");
 
+type Summary = ReturnType<typeof summarize>;
+type TableRow = [string, string, string, string];
+
 /** The compact table printed at the end of a run. */
 export function formatTable(report: BenchReport): string {
   const s = summarize(report);
-  const runs = (f: (r: Round) => number, fmt: (n: number) => string) => report.rounds.map((r) => fmt(f(r))).join(" ");
-  const rows: Array<[string, string, string, string]> = [
+  const rows: TableRow[] = [
     ["", "median", "runs (in order)", "CPU µs/event (median)"],
+    ...throughputRows(report, s),
+    ...targetRows(report, s),
+  ];
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]?.length ?? 0)));
+  const lines = rows.map((row) => row.map((cell, i) => (i < 3 ? cell.padEnd(widths[i] as number) : cell)).join("  "));
+  if (s.failures > 0) lines.push(`WARNING: ${s.failures} requests were not answered 201 (first: ${firstFailure(report)})`);
+  return lines.join("\n");
+}
+
+/** One figure of every round, in order, formatted and space-separated. */
+function runs(report: BenchReport, f: (r: Round) => number, fmt: (n: number) => string): string {
+  return report.rounds.map((r) => fmt(f(r))).join(" ");
+}
+
+/** The table's rows for (a), (a'), (b) and (b0): events/s, and CPU per event. */
+function throughputRows(report: BenchReport, s: Summary): TableRow[] {
+  return [
     [
       `(a)  raw insert, ${report.connections.raw} conns`,
       `${int(s.raw)} ev/s`,
-      runs((r) => r.raw.eventsPerSecond, k),
+      runs(report, (r) => r.raw.eventsPerSecond, k),
       `${f1(s.rawTotalUs)} = ${f1(s.rawPostgresUs)} PostgreSQL + ${f1(s.rawClientUs)} client`,
     ],
     [
       `(a') Switchyard's insertEvents, no HTTP`,
       `${int(s.repository)} ev/s`,
-      runs((r) => r.repository?.eventsPerSecond ?? Number.NaN, k),
+      runs(report, (r) => r.repository?.eventsPerSecond ?? Number.NaN, k),
       `${f1(s.repositoryTotalUs)} = ${f1(s.repositoryPostgresUs)} PostgreSQL + ${f1(s.repositoryClientUs)} client`,
     ],
     [
       `(b)  Switchyard bulk, ${report.connections.http} conns`,
       `${int(s.switchyard)} ev/s`,
-      runs((r) => r.switchyard.eventsPerSecond, k),
+      runs(report, (r) => r.switchyard.eventsPerSecond, k),
       `${f1(s.switchyardTotalUs)} = ${f1(s.switchyardPostgresUs)} PostgreSQL + ${f1(s.serverUs)} server`,
     ],
     [
       "(b0) the floor: same work, bare node:http",
       `${int(s.floor)} ev/s`,
-      runs((r) => r.floor?.eventsPerSecond ?? Number.NaN, k),
+      runs(report, (r) => r.floor?.eventsPerSecond ?? Number.NaN, k),
       `${f1(s.floorTotalUs)} = ${f1(s.floorPostgresUs)} PostgreSQL + ${f1(s.floorServerUs)} server; b0/a ${f2(s.floorRatio)}`,
     ],
+  ];
+}
+
+/** The table's rows judged against the targets (ratio, latency, memory), and what may have disturbed them. */
+function targetRows(report: BenchReport, s: Summary): TableRow[] {
+  return [
     ["ratio b/a (per round)", f2(s.ratio), s.ratios.map(f2).join(" "), `target >= ${targets.ratio}: ${verdict(s.pass.ratio)}`],
     [
       "ratio a'/a",
@@ -164,6 +189,7 @@ export function formatTable(report: BenchReport): string {
       `latency at ${int(s.offeredEventsPerSecond)} ev/s offered`,
       `p50 ${f1(s.p50Ms)} ms`,
       runs(
+        report,
         (r) => r.switchyard.latency?.p99Ms ?? Number.NaN,
         (n) => `${f1(n)}`,
       ),
@@ -172,7 +198,7 @@ export function formatTable(report: BenchReport): string {
     [
       "server peak RSS (VmHWM)",
       `${f1(s.rssMB)} MB`,
-      runs((r) => r.switchyard.peakRssBytes / MB, f1),
+      runs(report, (r) => r.switchyard.peakRssBytes / MB, f1),
       `largest ${f1(s.maxRssMB)} MB; target <= ${targets.rssMB} MB: ${verdict(s.pass.rss)}${s.maxRssMB > targets.rssMB ? " (but not in every run)" : ""}`,
     ],
     ["load generator CPU", `${f1(s.loadGeneratorUs)} µs/ev`, "", "(this process; not counted in (b))"],
@@ -183,10 +209,6 @@ export function formatTable(report: BenchReport): string {
       `(CPU of processes outside the bench, share of all cores; waited ${Math.round(report.waitedSeconds)} s for quiet)`,
     ],
   ];
-  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]?.length ?? 0)));
-  const lines = rows.map((row) => row.map((cell, i) => (i < 3 ? cell.padEnd(widths[i] as number) : cell)).join("  "));
-  if (s.failures > 0) lines.push(`WARNING: ${s.failures} requests were not answered 201 (first: ${firstFailure(report)})`);
-  return lines.join("\n");
 }
 
 function firstFailure(report: BenchReport): string {

@@ -1,4 +1,5 @@
-import pg from "pg";
+import type pg from "pg";
+import { withClient } from "./withClient.js";
 
 /**
  * Empties the tables ingestion writes and checkpoints, so that every measured window starts from the same
@@ -8,9 +9,7 @@ import pg from "pg";
  * every other lock on the tables.
  */
 export async function resetEventTables(databaseUrl: string): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
+  await withClient(databaseUrl, async (client) => {
     // A delivery worker still running (routing on) takes these tables in both orders: recording takes
     // delivery_attempts, rule_events, then events (the counter trigger), and claims rule_events, then events;
     // routing takes route_outbox, events, then rule_events. The locks here follow the first, more frequent order, so only a routing statement can deadlock with them, and
@@ -18,21 +17,24 @@ export async function resetEventTables(databaseUrl: string): Promise<void> {
     // PostgreSQL aborts, and it tries again. Waiting in the lock queue (not NOWAIT) keeps a busy worker from
     // starving it.
     await client.query("set deadlock_timeout = '20ms'");
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await client.query("begin");
-        await client.query("lock table delivery_attempts, rule_events, events, idempotency_keys, route_outbox in access exclusive mode");
-        await client.query("truncate rule_events, events, idempotency_keys, route_outbox cascade");
-        await client.query("commit");
-        break;
-      } catch (error) {
-        await client.query("rollback");
-        if ((error as { code?: string }).code !== "40P01" || attempt >= 100) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-    }
+    await truncateRetryingDeadlocks(client);
     await client.query("checkpoint");
-  } finally {
-    await client.end();
+  });
+}
+
+/** Locks and empties the tables in one transaction, tried again (100 times at most) while it is chosen as a deadlock's victim. */
+async function truncateRetryingDeadlocks(client: pg.Client): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.query("begin");
+      await client.query("lock table delivery_attempts, rule_events, events, idempotency_keys, route_outbox in access exclusive mode");
+      await client.query("truncate rule_events, events, idempotency_keys, route_outbox cascade");
+      await client.query("commit");
+      return;
+    } catch (error) {
+      await client.query("rollback");
+      if ((error as { code?: string }).code !== "40P01" || attempt >= 100) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
 }

@@ -12,3 +12,8 @@ export function percentile(sorted: Float64Array, p: number): number {
   const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
   return sorted[rank - 1] as number;
 }
+
+/** The largest of values already sorted ascending; NaN for none. */
+export function maximum(sorted: Float64Array): number {
+  return sorted.length === 0 ? Number.NaN : (sorted[sorted.length - 1] as number);
+}

@@ -28,6 +28,12 @@ function serverEnv(databaseUrl: string, dataDir: string, extra: Readonly<Record<
   };
 }
 
+/** Runs the built server's CLI (`switchyard <args>`) and parses the JSON it prints. */
+async function runCli(env: NodeJS.ProcessEnv, args: readonly string[]): Promise<Record<string, unknown>> {
+  const { stdout } = await promisify(execFile)(process.execPath, [`${serverDist}/cli.js`, ...args], { env });
+  return JSON.parse(stdout) as Record<string, unknown>;
+}
+
 export interface Tenant {
   readonly organizationId: string;
   readonly workspaceId: string;
@@ -41,12 +47,7 @@ export interface Tenant {
  * (`switchyard org create`, `workspace create`), the way an operator would, and returns the key it printed.
  */
 export async function createTenant(databaseUrl: string, dataDir: string): Promise<Tenant> {
-  const cli = async (...args: string[]) => {
-    const { stdout } = await promisify(execFile)(process.execPath, [`${serverDist}/cli.js`, ...args], {
-      env: serverEnv(databaseUrl, dataDir),
-    });
-    return JSON.parse(stdout) as Record<string, unknown>;
-  };
+  const cli = (...args: string[]) => runCli(serverEnv(databaseUrl, dataDir), args);
   const organization = (await cli("org", "create", "--name", "Bench")) as { id: string };
   const created = (await cli("workspace", "create", "--org", organization.id, "--name", "Bench")) as {
     workspace: { id: string };
@@ -74,12 +75,7 @@ export async function addRoute(
   event: string,
   env: Readonly<Record<string, string>>,
 ): Promise<{ connectionId: string; ruleId: string }> {
-  const cli = async (...args: string[]) => {
-    const { stdout } = await promisify(execFile)(process.execPath, [`${serverDist}/cli.js`, ...args], {
-      env: serverEnv(databaseUrl, dataDir, env),
-    });
-    return JSON.parse(stdout) as Record<string, unknown>;
-  };
+  const cli = (...args: string[]) => runCli(serverEnv(databaseUrl, dataDir, env), args);
   const created = await cli("connection", "create", "--org", tenant.organizationId, "--workspace", tenant.workspaceId, "--url", url);
   const connection = (created.connection ?? created) as { id: string };
   const rule = (await cli("rule", "create", "--org", tenant.organizationId, "--connection", connection.id, "--event", event)) as {

@@ -1,4 +1,4 @@
-import { BlockList, isIP, isIPv4 } from "node:net";
+import { BlockList, isIP, isIPv4, isIPv6 } from "node:net";
 
 /**
  * Whether one IP address may be contacted, and if not, which special-purpose range it falls in; for a
@@ -9,9 +9,11 @@ export type AddressVerdict =
   | { readonly allowed: false; readonly range: string; readonly embeddedIpv4?: string };
 
 /**
- * Which destination addresses Switchyard may connect to (CONTRACT §7). Every address outside the
- * special-purpose ranges below is allowed; an address inside one is refused unless the operator's
- * allow-list names it (by CIDR), or names the hostname it was resolved from.
+ * Which destination addresses Switchyard may connect to, the guard against requests forged towards internal
+ * services (SSRF): every address outside the special-purpose ranges below is allowed; an address inside one
+ * (loopback, private, link-local and cloud metadata, CGNAT, multicast, unique-local, ...) is refused at
+ * connect time, after DNS resolution, unless the operator's allow-list names it (by CIDR), or names the
+ * hostname it was resolved from.
  */
 export interface AddressPolicy {
   /** The allow-list entries as understood (CIDRs as `address/prefix`, hostnames lower-case, `:port` kept): safe to log. */
@@ -51,7 +53,8 @@ export class InvalidAllowListError extends Error {
 
 interface Range {
   readonly label: string;
-  readonly subnets: ReadonlyArray<readonly [address: string, prefix: number]>;
+  /** CIDRs, `address/prefix`. */
+  readonly subnets: readonly string[];
 }
 
 /*
@@ -60,91 +63,38 @@ interface Range {
  * no entries of their own: BlockList matches them against the IPv4 subnets.
  */
 const refusedRanges: readonly Range[] = [
-  {
-    label: "unspecified",
-    subnets: [
-      ["0.0.0.0", 8],
-      ["::", 128],
-    ],
-  },
-  {
-    label: "loopback",
-    subnets: [
-      ["127.0.0.0", 8],
-      ["::1", 128],
-    ],
-  },
-  {
-    label: "cloud metadata",
-    subnets: [
-      ["169.254.169.254", 32],
-      ["fd00:ec2::254", 128],
-    ],
-  },
-  {
-    label: "link-local",
-    subnets: [
-      ["169.254.0.0", 16],
-      ["fe80::", 10],
-    ],
-  },
-  {
-    label: "private",
-    subnets: [
-      ["10.0.0.0", 8],
-      ["172.16.0.0", 12],
-      ["192.168.0.0", 16],
-    ],
-  },
-  { label: "carrier-grade NAT", subnets: [["100.64.0.0", 10]] },
-  { label: "broadcast", subnets: [["255.255.255.255", 32]] },
-  {
-    label: "multicast",
-    subnets: [
-      ["224.0.0.0", 4],
-      ["ff00::", 8],
-    ],
-  },
-  { label: "unique-local", subnets: [["fc00::", 7]] },
-  { label: "site-local", subnets: [["fec0::", 10]] },
-  {
-    label: "documentation",
-    subnets: [
-      ["192.0.2.0", 24],
-      ["198.51.100.0", 24],
-      ["203.0.113.0", 24],
-      ["2001:db8::", 32],
-      ["3fff::", 20],
-    ],
-  },
-  {
-    label: "benchmarking",
-    subnets: [
-      ["198.18.0.0", 15],
-      ["2001:2::", 48],
-    ],
-  },
-  { label: "IETF protocol assignments", subnets: [["192.0.0.0", 24]] },
-  {
-    label: "reserved",
-    subnets: [
-      ["240.0.0.0", 4],
-      ["192.88.99.0", 24],
-      ["100::", 64],
-    ],
-  },
+  { label: "unspecified", subnets: ["0.0.0.0/8", "::/128"] },
+  { label: "loopback", subnets: ["127.0.0.0/8", "::1/128"] },
+  { label: "cloud metadata", subnets: ["169.254.169.254/32", "fd00:ec2::254/128"] },
+  { label: "link-local", subnets: ["169.254.0.0/16", "fe80::/10"] },
+  { label: "private", subnets: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] },
+  { label: "carrier-grade NAT", subnets: ["100.64.0.0/10"] },
+  { label: "broadcast", subnets: ["255.255.255.255/32"] },
+  { label: "multicast", subnets: ["224.0.0.0/4", "ff00::/8"] },
+  { label: "unique-local", subnets: ["fc00::/7"] },
+  { label: "site-local", subnets: ["fec0::/10"] },
+  { label: "documentation", subnets: ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32", "3fff::/20"] },
+  { label: "benchmarking", subnets: ["198.18.0.0/15", "2001:2::/48"] },
+  { label: "IETF protocol assignments", subnets: ["192.0.0.0/24"] },
+  { label: "reserved", subnets: ["240.0.0.0/4", "192.88.99.0/24", "100::/64"] },
   // Transition forms that can carry an internal IPv4 address: refused outright (the NAT64 and 6to4 ones are decoded instead).
-  { label: "IPv4-compatible IPv6", subnets: [["::", 96]] },
-  { label: "IPv4-translated IPv6", subnets: [["::ffff:0:0:0", 96]] },
-  { label: "local-use NAT64", subnets: [["64:ff9b:1::", 48]] },
-  { label: "Teredo", subnets: [["2001::", 32]] },
+  { label: "IPv4-compatible IPv6", subnets: ["::/96"] },
+  { label: "IPv4-translated IPv6", subnets: ["::ffff:0:0:0/96"] },
+  { label: "local-use NAT64", subnets: ["64:ff9b:1::/48"] },
+  { label: "Teredo", subnets: ["2001::/32"] },
 ];
 
 const refusedLists = refusedRanges.map(({ label, subnets }) => {
   const list = new BlockList();
-  for (const [address, prefix] of subnets) list.addSubnet(address, prefix, isIPv4(address) ? "ipv4" : "ipv6");
+  for (const subnet of subnets) {
+    const [address = "", prefix] = subnet.split("/");
+    list.addSubnet(address, Number(prefix), blockListFamily(address));
+  }
   return { label, list };
 });
+
+/** What the allow-list names, per port (0: entries that name no port, so every port). */
+type AllowedByPort = Map<number, { readonly subnets: BlockList; readonly hostnames: Set<string> }>;
 
 /**
  * Builds the policy from an operator's comma-separated allow-list, such as the value of
@@ -155,82 +105,119 @@ const refusedLists = refusedRanges.map(({ label, subnets }) => {
  * refused whatever the allow-list says. Throws `InvalidAllowListError` naming the first malformed entry.
  */
 export function parseAddressPolicy(allowList: string, never: NeverReachable = () => false): AddressPolicy {
-  // Per port (0: every port): the subnets and hostnames allowed.
-  const byPort = new Map<number, { readonly subnets: BlockList; readonly hostnames: Set<string> }>();
-  const entriesFor = (port: number) => {
-    let entries = byPort.get(port);
-    if (entries === undefined) {
-      entries = { subnets: new BlockList(), hostnames: new Set() };
-      byPort.set(port, entries);
-    }
-    return entries;
-  };
+  const allowed: AllowedByPort = new Map();
   const understood: string[] = [];
   for (const raw of allowList.split(",")) {
     const written = raw.trim();
-    if (written === "") continue;
-    const { entry, port } = splitPort(written);
-    const { subnets, hostnames } = entriesFor(port);
-    const suffix = port === 0 ? "" : `:${port}`;
-    const slash = entry.indexOf("/");
-    if (slash !== -1) {
-      const address = unbracket(entry.slice(0, slash));
-      const prefixText = entry.slice(slash + 1);
-      const family = isIP(address);
-      const max = family === 4 ? 32 : 128;
-      if (family === 0) throw new InvalidAllowListError(entry, "the part before / is not an IP address");
-      if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > max) {
-        throw new InvalidAllowListError(entry, `the prefix length must be a whole number from 0 to ${max}`);
-      }
-      subnets.addSubnet(address, Number(prefixText), family === 4 ? "ipv4" : "ipv6");
-      understood.push(family === 6 && port !== 0 ? `[${address}/${prefixText}]${suffix}` : `${address}/${prefixText}${suffix}`);
-      continue;
-    }
-    const address = unbracket(entry);
-    const family = isIP(address);
-    if (family !== 0) {
-      subnets.addAddress(address, family === 4 ? "ipv4" : "ipv6");
-      const cidr = `${address}/${family === 4 ? 32 : 128}`;
-      understood.push(family === 6 && port !== 0 ? `[${cidr}]${suffix}` : `${cidr}${suffix}`);
-      continue;
-    }
-    const hostname = normalizeHostname(entry);
-    if (!isHostname(hostname)) throw new InvalidAllowListError(entry, "not a CIDR, an IP address or a hostname");
-    hostnames.add(hostname);
-    understood.push(`${hostname}${suffix}`);
+    if (written !== "") understood.push(addAllowListEntry(allowed, written));
   }
+  return policyOver(Object.freeze(understood), allowed, never);
+}
 
-  const allowedBy = (port: number | undefined) => [byPort.get(0), port === undefined ? undefined : byPort.get(port)];
-  const allows = (address: string, port: number | undefined): boolean => {
-    const embedded = embeddedIpv4(address);
-    return allowedBy(port).some(
-      (entries) =>
-        entries !== undefined && (check(entries.subnets, address) || (embedded !== undefined && check(entries.subnets, embedded))),
-    );
-  };
+/**
+ * Adds one allow-list entry (trimmed, not blank) to `allowed` and returns it as understood: CIDRs as
+ * `address/prefix`, hostnames lower-case, `:port` kept. Throws `InvalidAllowListError` when it is malformed.
+ */
+function addAllowListEntry(allowed: AllowedByPort, written: string): string {
+  const { entry, port } = splitPort(written);
+  const { subnets, hostnames } = allowedOn(allowed, port);
+  if (entry.includes("/")) {
+    const { address, prefixText } = parseCidr(entry);
+    subnets.addSubnet(address, Number(prefixText), blockListFamily(address));
+    return subnetEntryText(`${address}/${prefixText}`, address, port);
+  }
+  const address = unbracket(entry);
+  const family = isIP(address);
+  if (family !== 0) {
+    subnets.addAddress(address, blockListFamily(address));
+    return subnetEntryText(`${address}/${family === 4 ? 32 : 128}`, address, port);
+  }
+  const hostname = normalizeHostname(entry);
+  if (!isHostname(hostname)) throw new InvalidAllowListError(entry, "not a CIDR, an IP address or a hostname");
+  hostnames.add(hostname);
+  return `${hostname}${portSuffix(port)}`;
+}
 
+/** The entries that name `port` (0: every port), created empty the first time. */
+function allowedOn(allowed: AllowedByPort, port: number) {
+  let entries = allowed.get(port);
+  if (entries === undefined) {
+    entries = { subnets: new BlockList(), hostnames: new Set() };
+    allowed.set(port, entries);
+  }
+  return entries;
+}
+
+/** An allow-list CIDR (`address/prefix`, the address maybe in brackets); throws `InvalidAllowListError` when malformed. */
+function parseCidr(entry: string): { readonly address: string; readonly prefixText: string } {
+  const slash = entry.indexOf("/");
+  const address = unbracket(entry.slice(0, slash));
+  const prefixText = entry.slice(slash + 1);
+  const family = isIP(address);
+  const max = family === 4 ? 32 : 128;
+  if (family === 0) throw new InvalidAllowListError(entry, "the part before / is not an IP address");
+  if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > max) {
+    throw new InvalidAllowListError(entry, `the prefix length must be a whole number from 0 to ${max}`);
+  }
+  return { address, prefixText };
+}
+
+/** How an address or CIDR entry reads back: an IPv6 one that names a port goes in brackets, as it must be written. */
+function subnetEntryText(cidr: string, address: string, port: number): string {
+  return isIPv6(address) && port !== 0 ? `[${cidr}]${portSuffix(port)}` : `${cidr}${portSuffix(port)}`;
+}
+
+function portSuffix(port: number): string {
+  return port === 0 ? "" : `:${port}`;
+}
+
+/** The policy over a parsed allow-list: what `parseAddressPolicy` returns. */
+function policyOver(allowList: readonly string[], allowed: AllowedByPort, never: NeverReachable): AddressPolicy {
+  /** The entries that can allow an endpoint on `port`: those for every port, and those naming it. */
+  const entriesFor = (port: number | undefined) => [allowed.get(0), port === undefined ? undefined : allowed.get(port)];
   return Object.freeze({
-    allowList: Object.freeze(understood),
+    allowList,
     checkAddress(input: string, port?: number): AddressVerdict {
       const address = withoutZone(input);
       if (isIP(address) === 0) return { allowed: false, range: "not an IP address" };
       if (port !== undefined && never(address, port)) return ownEndpointVerdict;
-      if (allows(address, port)) return { allowed: true };
-      const range = refusedRange(address);
-      if (range !== undefined) return { allowed: false, range };
       const embedded = embeddedIpv4(address);
-      const embeddedRange = embedded === undefined ? undefined : refusedRange(embedded);
-      if (embeddedRange !== undefined) return { allowed: false, range: embeddedRange, embeddedIpv4: embedded };
-      return { allowed: true };
+      const named = entriesFor(port).some(
+        (entries) =>
+          entries !== undefined && (check(entries.subnets, address) || (embedded !== undefined && check(entries.subnets, embedded))),
+      );
+      return named ? { allowed: true } : rangeVerdict(address, embedded);
     },
     allowsHostname(hostname: string, port?: number): boolean {
       const name = normalizeHostname(hostname);
-      return allowedBy(port).some((entries) => entries?.hostnames.has(name) === true);
+      return entriesFor(port).some((entries) => entries?.hostnames.has(name) === true);
     },
     neverReachable(address: string, port: number): boolean {
       return never(withoutZone(address), port);
     },
   });
+}
+
+/**
+ * The verdict for an address the allow-list does not name: refused when it, or the IPv4 address it
+ * carries (`embedded`, for NAT64 and 6to4), falls in a special-purpose range; allowed otherwise.
+ */
+function rangeVerdict(address: string, embedded: string | undefined): AddressVerdict {
+  const range = refusedRange(address);
+  if (range !== undefined) return { allowed: false, range };
+  const embeddedRange = embedded === undefined ? undefined : refusedRange(embedded);
+  if (embeddedRange !== undefined) return { allowed: false, range: embeddedRange, embeddedIpv4: embedded };
+  return { allowed: true };
+}
+
+/**
+ * The verdict for connecting to `address`, reached through `hostname` (the same text for an IP literal),
+ * on `port`: an allowed hostname allows every address it resolves to, but never Switchyard's own endpoints;
+ * otherwise the address itself is judged.
+ */
+export function connectVerdict(policy: AddressPolicy, hostname: string, address: string, port: number): AddressVerdict {
+  if (!policy.allowsHostname(hostname, port)) return policy.checkAddress(address, port);
+  return policy.neverReachable(address, port) ? ownEndpointVerdict : { allowed: true };
 }
 
 /**
@@ -253,13 +240,13 @@ function portOf(written: string, text: string | undefined): number {
   return port;
 }
 
-/** Host names compare case-insensitively and without the root's trailing dot; IPv6 URL hosts lose their brackets. */
 /** Why an address is refused, for messages: "in the loopback range" or "it carries 127.0.0.1, in the loopback range". */
 export function describeRefusal(verdict: Extract<AddressVerdict, { allowed: false }>): string {
   const carries = verdict.embeddedIpv4 === undefined ? "" : `it carries ${verdict.embeddedIpv4}, `;
   return `${carries}in the ${verdict.range} range`;
 }
 
+/** Host names compare case-insensitively and without the root's trailing dot; IPv6 URL hosts lose their brackets. */
 export function normalizeHostname(hostname: string): string {
   return unbracket(hostname).toLowerCase().replace(/\.$/, "");
 }
@@ -269,7 +256,11 @@ function refusedRange(address: string): string | undefined {
 }
 
 function check(list: BlockList, address: string): boolean {
-  return list.check(address, isIPv4(address) ? "ipv4" : "ipv6");
+  return list.check(address, blockListFamily(address));
+}
+
+function blockListFamily(address: string): "ipv4" | "ipv6" {
+  return isIPv4(address) ? "ipv4" : "ipv6";
 }
 
 function unbracket(host: string): string {

@@ -1,7 +1,7 @@
 import type { DestinationPlugin } from "./destinationPlugin.js";
 import { webhookDestination } from "./webhook/webhookDestination.js";
 
-/** Every destination plugin by integration type id (CONTRACT §5). Only "webhook" so far. */
+/** Every destination plugin by integration type id (the Meshes ids: `webhook`, `slack`, `hubspot`, ...). Only "webhook" so far. */
 export const destinations: ReadonlyMap<string, DestinationPlugin> = new Map<string, DestinationPlugin>([
   [webhookDestination.type, webhookDestination],
 ]);

@@ -1,7 +1,7 @@
 import type { LookupAddress } from "node:dns";
 import type { LookupFunction } from "node:net";
-import { type AddressPolicy, type AddressVerdict, describeRefusal, ownEndpointVerdict } from "./addressPolicy.js";
-import type { HostLookup } from "./deliveryContext.js";
+import { type AddressPolicy, type AddressVerdict, connectVerdict, describeRefusal } from "./addressPolicy.js";
+import type { HostLookup, ResolvedAddress } from "./deliveryContext.js";
 
 /** A connection the address policy forbids; the attempt reports it as failure `refused_address`. */
 export class RefusedAddressError extends Error {
@@ -35,18 +35,10 @@ export function guardedLookup(resolve: HostLookup, policy: AddressPolicy, port: 
           callback(Object.assign(new Error(`${hostname} did not resolve to any address`), { code: "ENOTFOUND" }), "");
           return;
         }
-        const hostnameAllowed = policy.allowsHostname(hostname, port);
-        for (const { address } of wanted) {
-          // An allowed hostname allows every address it resolves to, but never Switchyard's own endpoints.
-          const verdict = hostnameAllowed
-            ? policy.neverReachable(address, port)
-              ? ownEndpointVerdict
-              : undefined
-            : policy.checkAddress(address, port);
-          if (verdict !== undefined && !verdict.allowed) {
-            callback(new RefusedAddressError(hostname, address, verdict), "");
-            return;
-          }
+        const refused = firstRefused(policy, hostname, wanted, port);
+        if (refused !== undefined) {
+          callback(refused, "");
+          return;
         }
         const addresses: LookupAddress[] = wanted.map(({ address, family }) => ({ address, family }));
         if (options.all) callback(null, addresses);
@@ -55,4 +47,18 @@ export function guardedLookup(resolve: HostLookup, policy: AddressPolicy, port: 
       (error: unknown) => callback(error instanceof Error ? error : new Error(String(error)), ""),
     );
   };
+}
+
+/** The refusal of the first address `hostname` resolved to that the policy forbids on `port`, if any. */
+function firstRefused(
+  policy: AddressPolicy,
+  hostname: string,
+  resolved: readonly ResolvedAddress[],
+  port: number,
+): RefusedAddressError | undefined {
+  for (const { address } of resolved) {
+    const verdict = connectVerdict(policy, hostname, address, port);
+    if (!verdict.allowed) return new RefusedAddressError(hostname, address, verdict);
+  }
+  return undefined;
 }

@@ -3,7 +3,8 @@ import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { isIP } from "node:net";
 import { performance } from "node:perf_hooks";
-import { type AddressPolicy, normalizeHostname, ownEndpointVerdict } from "./addressPolicy.js";
+import { type AddressPolicy, connectVerdict, normalizeHostname } from "./addressPolicy.js";
+import { connectPort } from "./connectPort.js";
 import type { HostLookup } from "./deliveryContext.js";
 import type { AttemptFacts } from "./destinationPlugin.js";
 import { guardedLookup, RefusedAddressError } from "./guardedLookup.js";
@@ -71,110 +72,148 @@ export function sendHttpRequest(attempt: HttpAttempt): Promise<HttpOutcome> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   const hostname = normalizeHostname(attempt.url.hostname);
+  const port = connectPort(attempt.url);
+  const refused = refusedLiteral(attempt.policy, hostname, port);
+  if (refused !== undefined) {
+    return Promise.resolve({ failure: "refused_address", message: refused.message, durationMs: elapsed() });
+  }
+  return new Promise((resolve) => {
+    new Exchange(attempt, hostname, port, (outcome) => resolve({ ...outcome, durationMs: elapsed() })).begin();
+  });
+}
 
-  const port = attempt.url.port === "" ? (attempt.url.protocol === "https:" ? 443 : 80) : Number(attempt.url.port);
-  // Node does not call `lookup` for an IP literal, so a literal is judged here, before any socket exists.
-  if (isIP(hostname) !== 0) {
-    const verdict = attempt.policy.allowsHostname(hostname, port)
-      ? attempt.policy.neverReachable(hostname, port)
-        ? ownEndpointVerdict
-        : { allowed: true as const }
-      : attempt.policy.checkAddress(hostname, port);
-    if (!verdict.allowed) {
-      const refused = new RefusedAddressError(hostname, hostname, verdict);
-      return Promise.resolve({ failure: "refused_address", message: refused.message, durationMs: elapsed() });
+/**
+ * The refusal of a host that is an IP literal the policy forbids on `port`. Node does not call `lookup`
+ * for an IP literal, so a literal is judged here, before any socket exists.
+ */
+function refusedLiteral(policy: AddressPolicy, hostname: string, port: number): RefusedAddressError | undefined {
+  if (isIP(hostname) === 0) return undefined;
+  const verdict = connectVerdict(policy, hostname, hostname, port);
+  return verdict.allowed ? undefined : new RefusedAddressError(hostname, hostname, verdict);
+}
+
+/** An exchange's outcome before its duration is added. */
+type Settlement = Omit<HttpOutcome, "durationMs">;
+
+/**
+ * One request under way and what came back of it. It settles exactly once (with the answer, however much
+ * of its body was read, or with a failure), and ignores whatever happens after that.
+ */
+class Exchange {
+  private settled = false;
+  private timer: NodeJS.Timeout | undefined;
+  /** The answer, once its head arrived: from then on, failures are the body's. */
+  private response: IncomingMessage | undefined;
+  private readonly chunks: Buffer[] = [];
+  private received = 0;
+  /** The request under way: the first, or its retry on a new connection. */
+  private current: ClientRequest | undefined;
+
+  constructor(
+    private readonly attempt: HttpAttempt,
+    private readonly hostname: string,
+    private readonly port: number,
+    private readonly report: (outcome: Settlement) => void,
+  ) {}
+
+  /** Starts the `timeoutMs` clock, then sends the request on a pooled connection. */
+  begin(): void {
+    this.timer = setTimeout(() => this.timeOut(), this.attempt.timeoutMs);
+    this.send(poolFor(this.attempt.policy, this.attempt.lookup, this.attempt.url.protocol));
+  }
+
+  private settle(outcome: Settlement): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.report(outcome);
+  }
+
+  /** Settles with the answer and the body read so far; `message` says why the body may be incomplete. */
+  private settleWithResponse(res: IncomingMessage, message?: string): void {
+    const retryAfterMs = parseRetryAfter(headerValue(res.headers["retry-after"]), this.attempt.now());
+    this.settle({
+      httpStatus: res.statusCode ?? 0,
+      ...(message === undefined ? {} : { message }),
+      responseHeaders: flattenHeaders(res.headers),
+      responseBody: Buffer.concat(this.chunks).toString("utf8"),
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    });
+  }
+
+  /** Sends the request through `agent`; `false` is a new connection outside the pool. */
+  private send(agent: HttpAgent | false): void {
+    const req = this.buildRequest(agent);
+    if (req === undefined) return;
+    this.current = req;
+    req.on("error", (error) => this.onRequestError(req, error));
+    req.on("response", (res) => this.onResponse(res));
+    req.end(this.attempt.body);
+  }
+
+  private buildRequest(agent: HttpAgent | false): ClientRequest | undefined {
+    const { url, method, headers, body, lookup, policy } = this.attempt;
+    try {
+      const send = url.protocol === "https:" ? httpsRequest : httpRequest;
+      return send({
+        protocol: url.protocol,
+        hostname: this.hostname,
+        port: this.port,
+        path: `${url.pathname}${url.search}`,
+        method,
+        headers: { ...headers, "Content-Length": String(body.length) },
+        agent,
+        lookup: guardedLookup(lookup, policy, this.port),
+      });
+    } catch (error) {
+      // Only a bug gets here: the config parser rejects every header Node would refuse.
+      this.settle({ failure: "internal", message: `could not build the request: ${errorDetail(error)}` });
+      return undefined;
     }
   }
 
-  return new Promise((resolve) => {
-    let settled = false;
-    let timer: NodeJS.Timeout | undefined;
-    let response: IncomingMessage | undefined;
-    const chunks: Buffer[] = [];
-    let received = 0;
+  /** A failure before any answer: a reused connection's is retried once on a new one; any other is the outcome. */
+  private onRequestError(req: ClientRequest, error: Error): void {
+    if (this.response !== undefined) return; // the response's own handlers report a failure while reading the body
+    // Only a pooled connection is ever reused, and the retry goes without the pool: one retry at most.
+    if (req.reusedSocket && !this.settled) {
+      this.send(false);
+      return;
+    }
+    if (error instanceof RefusedAddressError) this.settle({ failure: "refused_address", message: error.message });
+    else this.settle({ failure: "network", message: errorDetail(error) });
+  }
 
-    const settle = (outcome: Omit<HttpOutcome, "durationMs">) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve({ ...outcome, durationMs: elapsed() });
-    };
-    const settleWithResponse = (res: IncomingMessage, message?: string) => {
-      const retryAfterMs = parseRetryAfter(headerValue(res.headers["retry-after"]), attempt.now());
-      settle({
-        httpStatus: res.statusCode ?? 0,
-        ...(message === undefined ? {} : { message }),
-        responseHeaders: flattenHeaders(res.headers),
-        responseBody: Buffer.concat(chunks).toString("utf8"),
-        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-      });
-    };
+  private onResponse(res: IncomingMessage): void {
+    this.response = res;
+    res.on("data", (chunk: Buffer) => this.onBodyChunk(res, chunk));
+    res.on("end", () => this.settleWithResponse(res));
+    res.on("error", (error) => this.settleWithResponse(res, `the response body was cut short: ${errorDetail(error)}`));
+    res.on("close", () => this.settleWithResponse(res, "the connection closed before the response body ended"));
+  }
 
-    /** The request under way: the first, or its retry on a new connection. */
-    let current: ClientRequest | undefined;
-    const start = (agent: HttpAgent | false) => {
-      let req: ClientRequest;
-      try {
-        const send = attempt.url.protocol === "https:" ? httpsRequest : httpRequest;
-        req = send({
-          protocol: attempt.url.protocol,
-          hostname,
-          port,
-          path: `${attempt.url.pathname}${attempt.url.search}`,
-          method: attempt.method,
-          headers: { ...attempt.headers, "Content-Length": String(attempt.body.length) },
-          agent,
-          lookup: guardedLookup(attempt.lookup, attempt.policy, port),
-        });
-      } catch (error) {
-        // Only a bug gets here: the config parser rejects every header Node would refuse.
-        settle({ failure: "internal", message: `could not build the request: ${errorDetail(error)}` });
-        return;
-      }
-      current = req;
+  /** Keeps the body up to `maxResponseBodyBytes`; once that much arrived, settles and closes the connection. */
+  private onBodyChunk(res: IncomingMessage, chunk: Buffer): void {
+    if (this.settled) return;
+    const room = maxResponseBodyBytes - this.received;
+    this.chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
+    this.received += Math.min(chunk.length, room);
+    if (this.received >= maxResponseBodyBytes) {
+      this.settleWithResponse(res);
+      res.destroy();
+    }
+  }
 
-      req.on("error", (error) => {
-        if (response !== undefined) return; // the response's own handlers report a failure while reading the body
-        // Only a pooled connection is ever reused, and the retry goes without the pool: one retry at most.
-        if (req.reusedSocket && !settled) {
-          start(false);
-          return;
-        }
-        if (error instanceof RefusedAddressError) settle({ failure: "refused_address", message: error.message });
-        else settle({ failure: "network", message: errorDetail(error) });
-      });
-
-      req.on("response", (res) => {
-        response = res;
-        res.on("data", (chunk: Buffer) => {
-          if (settled) return;
-          const room = maxResponseBodyBytes - received;
-          chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
-          received += Math.min(chunk.length, room);
-          if (received >= maxResponseBodyBytes) {
-            settleWithResponse(res);
-            res.destroy();
-          }
-        });
-        res.on("end", () => settleWithResponse(res));
-        res.on("error", (error) => settleWithResponse(res, `the response body was cut short: ${errorDetail(error)}`));
-        res.on("close", () => settleWithResponse(res, "the connection closed before the response body ended"));
-      });
-
-      req.end(attempt.body);
-    };
-
-    timer = setTimeout(() => {
-      if (response !== undefined) {
-        settleWithResponse(response, `timed out after ${attempt.timeoutMs} ms reading the response body; the body is cut short`);
-      } else {
-        settle({ failure: "timeout", message: `no response within ${attempt.timeoutMs} ms` });
-      }
-      current?.destroy();
-    }, attempt.timeoutMs);
-
-    start(poolFor(attempt.policy, attempt.lookup, attempt.url.protocol));
-  });
+  /** `timeoutMs` ran out: keeps an answer already begun (its body cut short), else reports a timeout. */
+  private timeOut(): void {
+    const { timeoutMs } = this.attempt;
+    if (this.response !== undefined) {
+      this.settleWithResponse(this.response, `timed out after ${timeoutMs} ms reading the response body; the body is cut short`);
+    } else {
+      this.settle({ failure: "timeout", message: `no response within ${timeoutMs} ms` });
+    }
+    this.current?.destroy();
+  }
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { type AddressPolicy, describeRefusal, normalizeHostname } from "../addressPolicy.js";
+import { connectPort } from "../connectPort.js";
 import type { ConfigError, ParseConfigInput, ParseConfigResult } from "../destinationPlugin.js";
 import { headerNameProblem, headerValueProblem } from "./headerRules.js";
 import { generateSigningSecret, signingSecretProblem } from "./signingSecret.js";
@@ -58,7 +59,21 @@ export const authSecretFields = {
   custom_header: ["header_name", "header_value"],
 } as const satisfies Record<WebhookMetadata["auth_scheme"], readonly string[]>;
 type AuthField = (typeof authSecretFields)[keyof typeof authSecretFields][number];
-const secretInputFields: readonly string[] = ["username", "password", "token", "header_name", "header_value", "signing_secret"];
+const authFields: readonly AuthField[] = ["username", "password", "token", "header_name", "header_value"];
+const secretInputFields: readonly string[] = [...authFields, "signing_secret"];
+
+type Fail = (param: string, msg: string) => void;
+
+/** Metadata as parsed: a field is undefined when it was invalid (and `fail` was told why). */
+interface ParsedMetadata {
+  readonly url: string | undefined;
+  readonly http_method: WebhookMetadata["http_method"] | undefined;
+  readonly payload_mode: WebhookMetadata["payload_mode"] | undefined;
+  readonly auth_scheme: WebhookMetadata["auth_scheme"] | undefined;
+  readonly headers: WebhookMetadata["headers"];
+  readonly signature_header: string;
+  readonly signature_algorithm: WebhookMetadata["signature_algorithm"] | undefined;
+}
 
 /**
  * Validates and normalizes a webhook connection's config, reporting every invalid field at once.
@@ -72,14 +87,26 @@ export function parseWebhookConfig(
   policy: AddressPolicy,
 ): ParseConfigResult<WebhookMetadata, WebhookSecrets> {
   const errors: ConfigError[] = [];
-  const fail = (param: string, msg: string) => {
+  const fail: Fail = (param, msg) => {
     errors.push({ param, msg });
   };
 
-  const metadata = input.metadata;
-  if (!isPlainObject(metadata)) return { ok: false, errors: [{ param: "metadata", msg: "must be an object" }] };
-  for (const key of Object.keys(metadata)) if (!metadataFields.includes(key)) fail(`metadata.${key}`, "is not a known property");
+  if (!isPlainObject(input.metadata)) return { ok: false, errors: [{ param: "metadata", msg: "must be an object" }] };
+  const parsed = parseMetadata(input.metadata, policy, fail);
+  const secretsSent = parseSecretsSent(input.secrets, fail);
+  const previous = input.previous?.secrets;
+  const auth = parsed.auth_scheme === undefined ? {} : parseAuthSecrets(parsed.auth_scheme, secretsSent, previous, parsed, fail);
+  const signing = parseSigningSecrets(secretsSent, previous, fail);
 
+  // Every undefined value came with an error; the comparisons are for the compiler.
+  const metadata = completeMetadata(parsed);
+  if (errors.length > 0 || metadata === undefined || signing === undefined) return { ok: false, errors };
+  return { ok: true, metadata, secrets: { ...signing, ...auth } };
+}
+
+/** Every metadata field, each taking its default when absent; the errors, in field order, go to `fail`. */
+function parseMetadata(metadata: Record<string, unknown>, policy: AddressPolicy, fail: Fail): ParsedMetadata {
+  refuseUnknownKeys(metadata, metadataFields, "metadata", fail);
   const parsedUrl = parseUrl(metadata.url, policy);
   if ("problem" in parsedUrl) fail("metadata.url", parsedUrl.problem);
   const url = "url" in parsedUrl ? parsedUrl.url : undefined;
@@ -87,72 +114,96 @@ export function parseWebhookConfig(
   const payload_mode = oneOf(metadata, "payload_mode", payloadModes, "wrapped", fail);
   const auth_scheme = oneOf(metadata, "auth_scheme", authSchemes, "none", fail);
   const signature_algorithm = oneOf(metadata, "signature_algorithm", signatureAlgorithms, "sha256", fail);
-
-  let signature_header = defaultSignatureHeader;
-  if (metadata.signature_header !== undefined) {
-    if (typeof metadata.signature_header !== "string") fail("metadata.signature_header", "must be a string");
-    else {
-      const problem = headerNameProblem(metadata.signature_header, "signature");
-      if (problem === undefined) signature_header = metadata.signature_header;
-      else fail("metadata.signature_header", problem);
-    }
-  }
-
+  const signature_header = parseSignatureHeader(metadata.signature_header, fail);
   const headers = parseStaticHeaders(metadata.headers, signature_header, fail);
-
-  const secretsInput = input.secrets ?? {};
-  const secretsSent: Record<string, unknown> = isPlainObject(secretsInput) ? secretsInput : {};
-  if (!isPlainObject(secretsInput)) fail("secrets", "must be an object");
-  for (const key of Object.keys(secretsSent)) {
-    if (!secretInputFields.includes(key)) fail(`secrets.${key}`, "is not a known property");
-  }
-
-  const auth: Partial<Record<AuthField, string>> = {};
-  if (auth_scheme !== undefined) {
-    const wanted: readonly AuthField[] = authSecretFields[auth_scheme];
-    for (const field of ["username", "password", "token", "header_name", "header_value"] as const) {
-      if (secretsSent[field] !== undefined && !wanted.includes(field)) {
-        fail(`secrets.${field}`, `is not used by auth_scheme ${auth_scheme}`);
-      }
-    }
-    for (const field of wanted) {
-      const value = secretsSent[field] ?? input.previous?.secrets[field];
-      const problem = value === undefined ? `is required when auth_scheme is ${auth_scheme}` : credentialProblem(field, value);
-      if (problem === undefined) auth[field] = value as string;
-      else fail(`secrets.${field}`, problem);
-    }
-    const headerName = auth.header_name;
-    if (headerName !== undefined) {
-      const lower = headerName.toLowerCase();
-      if (lower === signature_header.toLowerCase()) fail("secrets.header_name", "must differ from metadata.signature_header");
-      if (Object.keys(headers).some((name) => name.toLowerCase() === lower))
-        fail("secrets.header_name", "must differ from every name in metadata.headers");
-    }
-  }
-
-  let signing: Pick<WebhookSecrets, "signing_secret" | "previous_signing_secret"> | undefined;
-  if (secretsSent.signing_secret !== undefined) {
-    const problem = signingSecretProblem(secretsSent.signing_secret);
-    if (problem === undefined) signing = { signing_secret: secretsSent.signing_secret as string };
-    else fail("secrets.signing_secret", problem);
-  } else if (input.previous !== undefined) {
-    const { signing_secret, previous_signing_secret } = input.previous.secrets;
-    signing = previous_signing_secret === undefined ? { signing_secret } : { signing_secret, previous_signing_secret };
-  } else {
-    signing = { signing_secret: generateSigningSecret() };
-  }
-
-  // Every undefined value came with an error; the comparisons are for the compiler.
-  const complete = url !== undefined && http_method !== undefined && payload_mode !== undefined && auth_scheme !== undefined;
-  if (errors.length > 0 || !complete || signature_algorithm === undefined || signing === undefined) return { ok: false, errors };
-  return {
-    ok: true,
-    metadata: { url, http_method, payload_mode, auth_scheme, headers, signature_header, signature_algorithm },
-    secrets: { ...signing, ...auth },
-  };
+  return { url, http_method, payload_mode, auth_scheme, headers, signature_header, signature_algorithm };
 }
 
-type Fail = (param: string, msg: string) => void;
+/** The metadata to store, or undefined when a field was invalid. */
+function completeMetadata(parsed: ParsedMetadata): WebhookMetadata | undefined {
+  const { url, http_method, payload_mode, auth_scheme, headers, signature_header, signature_algorithm } = parsed;
+  const complete = url !== undefined && http_method !== undefined && payload_mode !== undefined && auth_scheme !== undefined;
+  if (!complete || signature_algorithm === undefined) return undefined;
+  return { url, http_method, payload_mode, auth_scheme, headers, signature_header, signature_algorithm };
+}
+
+function refuseUnknownKeys(object: Record<string, unknown>, known: readonly string[], prefix: string, fail: Fail): void {
+  for (const key of Object.keys(object)) if (!known.includes(key)) fail(`${prefix}.${key}`, "is not a known property");
+}
+
+/** `metadata.signature_header`, or the default when it is absent or invalid. */
+function parseSignatureHeader(value: unknown, fail: Fail): string {
+  if (value === undefined) return defaultSignatureHeader;
+  if (typeof value !== "string") {
+    fail("metadata.signature_header", "must be a string");
+    return defaultSignatureHeader;
+  }
+  const problem = headerNameProblem(value, "signature");
+  if (problem === undefined) return value;
+  fail("metadata.signature_header", problem);
+  return defaultSignatureHeader;
+}
+
+/** The secrets the client sent (none when absent; none, with an error, when not an object). */
+function parseSecretsSent(value: unknown, fail: Fail): Record<string, unknown> {
+  const secretsInput = value ?? {};
+  if (!isPlainObject(secretsInput)) {
+    fail("secrets", "must be an object");
+    return {};
+  }
+  refuseUnknownKeys(secretsInput, secretInputFields, "secrets", fail);
+  return secretsInput;
+}
+
+/**
+ * The credentials `scheme` needs, each sent or kept from `previous`. Credentials another scheme uses are
+ * refused, and so is a custom auth header named like the signature header or a static header.
+ */
+function parseAuthSecrets(
+  scheme: WebhookMetadata["auth_scheme"],
+  sent: Record<string, unknown>,
+  previous: WebhookSecrets | undefined,
+  metadata: Pick<ParsedMetadata, "headers" | "signature_header">,
+  fail: Fail,
+): Partial<Record<AuthField, string>> {
+  const wanted: readonly AuthField[] = authSecretFields[scheme];
+  for (const field of authFields) {
+    if (sent[field] !== undefined && !wanted.includes(field)) fail(`secrets.${field}`, `is not used by auth_scheme ${scheme}`);
+  }
+  const auth: Partial<Record<AuthField, string>> = {};
+  for (const field of wanted) {
+    const value = sent[field] ?? previous?.[field];
+    const problem = value === undefined ? `is required when auth_scheme is ${scheme}` : credentialProblem(field, value);
+    if (problem === undefined) auth[field] = value as string;
+    else fail(`secrets.${field}`, problem);
+  }
+  if (auth.header_name !== undefined) checkAuthHeaderName(auth.header_name, metadata, fail);
+  return auth;
+}
+
+function checkAuthHeaderName(headerName: string, metadata: Pick<ParsedMetadata, "headers" | "signature_header">, fail: Fail): void {
+  const lower = headerName.toLowerCase();
+  if (lower === metadata.signature_header.toLowerCase()) fail("secrets.header_name", "must differ from metadata.signature_header");
+  if (Object.keys(metadata.headers).some((name) => name.toLowerCase() === lower))
+    fail("secrets.header_name", "must differ from every name in metadata.headers");
+}
+
+/** The signing secret sent, else the stored one (with the secret it replaced), else a new one on create. */
+function parseSigningSecrets(
+  sent: Record<string, unknown>,
+  previous: WebhookSecrets | undefined,
+  fail: Fail,
+): Pick<WebhookSecrets, "signing_secret" | "previous_signing_secret"> | undefined {
+  if (sent.signing_secret !== undefined) {
+    const problem = signingSecretProblem(sent.signing_secret);
+    if (problem === undefined) return { signing_secret: sent.signing_secret as string };
+    fail("secrets.signing_secret", problem);
+    return undefined;
+  }
+  if (previous === undefined) return { signing_secret: generateSigningSecret() };
+  const { signing_secret, previous_signing_secret } = previous;
+  return previous_signing_secret === undefined ? { signing_secret } : { signing_secret, previous_signing_secret };
+}
 
 function parseUrl(value: unknown, policy: AddressPolicy): { readonly url: string } | { readonly problem: string } {
   if (value === undefined) return { problem: "is required" };
@@ -169,7 +220,7 @@ function parseUrl(value: unknown, policy: AddressPolicy): { readonly url: string
   if (url.hash !== "") return { problem: "must not contain a fragment (#…), which is never sent" };
   // An early, clear refusal of what is obviously internal; the connect-time check is the real guard.
   const hostname = normalizeHostname(url.hostname);
-  const port = url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port);
+  const port = connectPort(url);
   const allowed = policy.allowsHostname(hostname, port);
   const literal = isIP(hostname) !== 0;
   if (literal && policy.neverReachable(hostname, port))

@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import { performance } from "node:perf_hooks";
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it } from "vitest";
 import { type AddressPolicy, parseAddressPolicy } from "../addressPolicy.js";
@@ -73,6 +74,16 @@ function headersOf(req: { headers: Record<string, string | string[] | undefined>
   return Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
 }
 
+/** Delivers one webhook after its signing secret was rotated at `rotatedAt` (60 s of grace); the secrets and what arrived. */
+async function deliverAfterRotation(rotatedAt: Date) {
+  const target = await receiver();
+  const original = configure({ url: target.origin });
+  const rotated = { ...original, secrets: rotateSigningSecret(original.secrets, rotatedAt, 60_000) };
+  await webhookDestination.deliver(deliveryRequest(rotated), loopbackContext);
+  const received = only(target.requests);
+  return { newSecret: rotated.secrets.signing_secret, oldSecret: original.secrets.signing_secret, received, headers: headersOf(received) };
+}
+
 describe("webhook delivery", () => {
   it("when the webhook registry is asked for webhook, then it answers this plugin", () => {
     expect(destinations.get("webhook")).toBe(webhookDestination);
@@ -80,11 +91,16 @@ describe("webhook delivery", () => {
   });
 
   it("when payload_mode is wrapped, then the body is the envelope with epoch-ms times and the answer is reported", async () => {
-    const target = await receiver((_req, res) => res.writeHead(200, { "X-Receipt": "r1" }).end("thanks"));
+    const answerDelayMs = 50;
+    const target = await receiver((_req, res) => {
+      setTimeout(() => res.writeHead(200, { "X-Receipt": "r1" }).end("thanks"), answerDelayMs);
+    });
     const config = configure({ url: `${target.origin}/hooks?src=sy` });
     const sentAt = new Date("2026-03-10T12:00:00.456Z");
 
+    const before = performance.now();
     const facts = await webhookDestination.deliver(deliveryRequest(config, { now: () => sentAt }), loopbackContext);
+    const after = performance.now();
 
     const received = only(target.requests);
     expect(received.method).toBe("POST");
@@ -108,7 +124,10 @@ describe("webhook delivery", () => {
     expect(received.headers["x-meshes-event"]).toBeUndefined();
     expect(facts).toMatchObject({ httpStatus: 200, responseBody: "thanks", responseHeaders: { "x-receipt": "r1" } });
     expect(facts.failure).toBeUndefined();
-    expect(facts.durationMs).toBeGreaterThanOrEqual(0);
+    // The attempt lasts at least as long as the receiver waited before answering (less timer granularity),
+    // and no longer than the call that made it.
+    expect(facts.durationMs).toBeGreaterThanOrEqual(answerDelayMs - 5);
+    expect(facts.durationMs).toBeLessThanOrEqual(Math.ceil(after - before));
     expect(facts.request).toEqual({
       method: "POST",
       url: `${target.origin}/hooks?src=sy`,
@@ -204,33 +223,21 @@ describe("webhook delivery", () => {
   });
 
   it("when the secret was rotated and the grace period lasts, then every webhook is signed with the new and the old secret", async () => {
-    const target = await receiver();
-    const original = configure({ url: target.origin });
-    const rotated = { ...original, secrets: rotateSigningSecret(original.secrets, new Date(), 60_000) };
-    await webhookDestination.deliver(deliveryRequest(rotated), loopbackContext);
-
-    const received = only(target.requests);
-    const headers = headersOf(received);
+    const { newSecret, oldSecret, received, headers } = await deliverAfterRotation(new Date());
     expect(headers["webhook-signature"]?.split(" ")).toHaveLength(2);
-    expect(() => new Webhook(rotated.secrets.signing_secret).verify(received.body, headers)).not.toThrow();
-    expect(() => new Webhook(original.secrets.signing_secret).verify(received.body, headers)).not.toThrow();
+    expect(() => new Webhook(newSecret).verify(received.body, headers)).not.toThrow();
+    expect(() => new Webhook(oldSecret).verify(received.body, headers)).not.toThrow();
     expect(headers["x-meshes-signature"]).toBe(
-      `${hmacHex("sha256", rotated.secrets.signing_secret, received.body)},${hmacHex("sha256", original.secrets.signing_secret, received.body)}`,
+      `${hmacHex("sha256", newSecret, received.body)},${hmacHex("sha256", oldSecret, received.body)}`,
     );
   });
 
   it("when the grace period is over, then only the new secret signs", async () => {
-    const target = await receiver();
-    const original = configure({ url: target.origin });
-    const rotated = { ...original, secrets: rotateSigningSecret(original.secrets, new Date(Date.now() - 120_000), 60_000) };
-    await webhookDestination.deliver(deliveryRequest(rotated), loopbackContext);
-
-    const received = only(target.requests);
-    const headers = headersOf(received);
+    const { newSecret, oldSecret, received, headers } = await deliverAfterRotation(new Date(Date.now() - 120_000));
     expect(headers["webhook-signature"]?.split(" ")).toHaveLength(1);
-    expect(() => new Webhook(rotated.secrets.signing_secret).verify(received.body, headers)).not.toThrow();
-    expect(() => new Webhook(original.secrets.signing_secret).verify(received.body, headers)).toThrow();
-    expect(headers["x-meshes-signature"]).toBe(hmacHex("sha256", rotated.secrets.signing_secret, received.body));
+    expect(() => new Webhook(newSecret).verify(received.body, headers)).not.toThrow();
+    expect(() => new Webhook(oldSecret).verify(received.body, headers)).toThrow();
+    expect(headers["x-meshes-signature"]).toBe(hmacHex("sha256", newSecret, received.body));
   });
 
   it("when the receiver answers 302, then the redirect is the answer and its target sees nothing", async () => {

@@ -16,7 +16,7 @@ import {
 } from "./webhookConfig.js";
 import { webhookDescription } from "./webhookDescription.js";
 
-/** The webhook destination (CONTRACT §6): one signed JSON request per attempt. Its only action is "send". */
+/** The webhook destination: one signed JSON request per attempt (wrapped or raw payload, HMAC-signed). Its only action is "send". */
 export const webhookDestination: DestinationPlugin<WebhookMetadata, WebhookSecrets> = {
   type: "webhook",
   description: webhookDescription,
