@@ -1,6 +1,6 @@
 import { delayBeforeNextAttempt } from "./retrySchedule.js";
 
-/** CONTRACT §5. */
+/** How an attempt ended, in the vocabulary Meshes uses for delivery outcomes (the attempt's `outcome_code`). */
 export type OutcomeCode =
   | "delivered"
   | "rejected_client_error"
@@ -30,7 +30,7 @@ export type AttemptDecision =
     };
 
 /**
- * The one place that decides what an attempt means (CONTRACT §7): only 2xx is success; 408, 425, 429,
+ * The one place that decides what an attempt means: only 2xx is success; 408, 425, 429,
  * 5xx, timeouts and network errors are retried on the schedule; 410 Gone is final and deactivates the
  * connection; 401/403 are `auth_failed` and other 3xx/4xx `rejected_client_error`, both final. A
  * destination refused by the address policy is final (retrying cannot make it public); our own internal

@@ -1,5 +1,5 @@
 /**
- * CONTRACT §7: the wait before each attempt, the first immediate: 8 attempts over about 28 hours.
+ * The wait before each attempt, the first immediate: 8 attempts over about 28 hours.
  * `retrySchedule[n]` is the wait after attempt n (1-based) failed, before attempt n + 1.
  */
 export const retrySchedule: readonly number[] = Object.freeze([

@@ -6,7 +6,7 @@ export interface DeliveryWorkerConfig {
   readonly deliveryTimeoutMs: number;
   /** Beyond the timeout, how long a claimed attempt may stay unrecorded before it is presumed lost. `SWITCHYARD_DELIVERY_LEASE_MARGIN_MS`, default 15000. */
   readonly leaseMarginMs: number;
-  /** Multiplies the retry schedule (1 = CONTRACT §7's hours; tests compress it). `SWITCHYARD_RETRY_SCHEDULE_SCALE`, default 1. */
+  /** Multiplies the retry schedule (1 = the schedule's real hours; tests compress it). `SWITCHYARD_RETRY_SCHEDULE_SCALE`, default 1. */
   readonly retryScheduleScale: number;
   /** A connection whose every attempt has failed for this long is deactivated. `SWITCHYARD_DEACTIVATE_AFTER_HOURS`, default 120 (5 days). */
   readonly deactivateAfterMs: number;
