@@ -4,29 +4,29 @@ import { createEventInputValidator, uuidPattern } from "@switchyard/event-intake
 import type { SecretBox } from "@switchyard/secret-box";
 import express, { type Express } from "express";
 import * as OpenApiValidator from "express-openapi-validator";
+import { authenticate } from "./auth/authenticate.js";
 import type { Config } from "./config.js";
 import { connectionsRouter } from "./connections/connections.routes.js";
+import { integrationsRouter } from "./connections/integrations.routes.js";
 import type { StatementRunner } from "./events/events.repository.js";
-import { eventsRouter } from "./events/events.routes.js";
 import { createEventWriter } from "./events/eventWriter.js";
-import type { RoutingWake } from "./events/routingWake.js";
 import { historyRouter } from "./history/history.routes.js";
 import { accessLog } from "./http/accessLog.js";
-import { authenticate } from "./http/authenticate.js";
 import { cors } from "./http/cors.js";
 import { deadline } from "./http/deadline.js";
 import { errorHandler, notFoundHandler } from "./http/errorHandler.js";
 import { shedLoad } from "./http/loadShedding.js";
+import { eventInputSchema, isDateTime, type OpenApiSpec, specForRequestValidation } from "./http/openApiSpec.js";
 import { requestId } from "./http/requestId.js";
 import { requireHost } from "./http/requireHost.js";
-import { integrationsRouter } from "./integrations/integrations.routes.js";
+import { ingestRouter } from "./ingest/ingest.routes.js";
+import type { RoutingWake } from "./ingest/routingWake.js";
+import { unlimited, type WorkspaceRateLimiter } from "./ingest/workspaceRateLimiter.js";
 import type { Logger } from "./logger.js";
 import { docsRouter } from "./operations/docs.routes.js";
 import { createMetrics, type Metrics } from "./operations/metrics.js";
 import { operationsRouter } from "./operations/operations.routes.js";
-import { unlimited, type WorkspaceRateLimiter } from "./rateLimit/workspaceRateLimiter.js";
 import { rulesRouter } from "./rules/rules.routes.js";
-import { eventInputSchema, isDateTime, type OpenApiSpec, specForRequestValidation } from "./spec/openApiSpec.js";
 import { workspacesRouter } from "./workspaces/workspaces.routes.js";
 
 export interface AppDeps {
@@ -124,7 +124,7 @@ export function createApp(deps: AppDeps): Express {
 
   const validateEventInput = createEventInputValidator(eventInputSchema(spec), config.limits);
   app.use(
-    eventsRouter({
+    ingestRouter({
       db,
       validateEventInput,
       writer,

@@ -9,18 +9,18 @@ import {
 import type { NeverReachable } from "@switchyard/destinations";
 import type { SecretBox } from "@switchyard/secret-box";
 import { createApp } from "./app.js";
-import { bootstrapFirstRun, firstRunMessage } from "./bootstrap/firstRun.js";
 import { ConfigError, parseConfig } from "./config.js";
-import { startIdempotencyKeyPurger } from "./events/idempotencyKeyPurger.js";
-import { createServerRoutingWake } from "./events/routingWake.js";
 import { addAcceptors } from "./http/acceptors.js";
 import { createHttpServer } from "./http/hardenServer.js";
+import { loadSpec } from "./http/openApiSpec.js";
+import { startIdempotencyKeyPurger } from "./ingest/idempotencyKeyPurger.js";
+import { createServerRoutingWake } from "./ingest/routingWake.js";
+import { createWorkspaceRateLimiter } from "./ingest/workspaceRateLimiter.js";
 import { createLogger } from "./logger.js";
 import { createMetrics } from "./operations/metrics.js";
-import { createWorkspaceRateLimiter } from "./rateLimit/workspaceRateLimiter.js";
 import { closeServer } from "./runtime/closeServer.js";
+import { bootstrapFirstRun, firstRunMessage } from "./runtime/firstRun.js";
 import { openResources } from "./runtime/openResources.js";
-import { loadSpec } from "./spec/openApiSpec.js";
 
 const log = createLogger();
 

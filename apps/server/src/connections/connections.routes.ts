@@ -1,6 +1,6 @@
 import type { ConnectionInput, ConnectionUpdate, ListConnectionsData } from "@switchyard/client";
 import { Router } from "express";
-import { machinePrincipalOf } from "../http/authenticate.js";
+import { machinePrincipalOf } from "../auth/authenticate.js";
 import {
   type ConnectionDeps,
   createConnection,

@@ -15,9 +15,9 @@ import {
   type WebhookSecrets,
 } from "@switchyard/destinations";
 import { type SecretBox, secretContext } from "@switchyard/secret-box";
+import { decodeCursor, toPage } from "../http/cursorPage.js";
 import { ConflictError, NotFoundError, UnprocessableEntityError } from "../http/errors.js";
 import { uuidv7 } from "../ids.js";
-import { decodeCursor, toPage } from "../pagination/cursorPage.js";
 import { connectionHasActiveRules } from "../rules/rules.repository.js";
 import { findWorkspace } from "../workspaces/workspaces.repository.js";
 import {

@@ -1,8 +1,8 @@
 import type { ListEventsData, ListWorkspaceEventsData, ReplayInput } from "@switchyard/client";
 import type { Db } from "@switchyard/db";
 import { Router } from "express";
-import { machinePrincipalOf } from "../http/authenticate.js";
-import type { EventFilter } from "./events.history.repository.js";
+import { machinePrincipalOf } from "../auth/authenticate.js";
+import type { EventFilter } from "./eventSummaries.repository.js";
 import {
   cancelDelivery,
   cancelEvent,

@@ -12,13 +12,23 @@ import type {
   RuleEvent,
 } from "@switchyard/client";
 import { type Db, inSnapshot, inTransaction } from "@switchyard/db";
+import { scheduleDeliveriesNow, unscheduleDeliveries } from "../commands/deliveryJobs.repository.js";
 import { findConnection } from "../connections/connections.repository.js";
-import { toEventResource } from "../events/toEventResource.js";
+import { decodeCursor, toPage } from "../http/cursorPage.js";
 import { BadRequestError, ConflictError, NotFoundError, TooEarlyError } from "../http/errors.js";
-import { decodeCursor, toPage } from "../pagination/cursorPage.js";
+import { toEventResource } from "../ingest/toEventResource.js";
 import { findWorkspace } from "../workspaces/workspaces.repository.js";
+import {
+  cancelUnfinishedDeliveries,
+  countReplayable,
+  type DeliveryRow,
+  findDelivery,
+  findEventDeliveries,
+  type ReplaySelection,
+  requeueFinishedDelivery,
+  requeueReplayBatch,
+} from "./deliveries.repository.js";
 import { type DeliveryAttemptRow, listDeliveryAttempts } from "./deliveryAttempts.repository.js";
-import { scheduleDeliveriesNow, unscheduleDeliveries } from "./deliveryJobs.repository.js";
 import {
   cancelUnroutedEvent,
   type EventFilter,
@@ -26,17 +36,7 @@ import {
   findEventPayload,
   findEventSummary,
   listEventSummaries,
-} from "./events.history.repository.js";
-import {
-  cancelUnfinishedRuleEvents,
-  countReplayable,
-  findEventRuleEvents,
-  findRuleEvent,
-  type ReplaySelection,
-  type RuleEventRow,
-  requeueFinishedRuleEvent,
-  requeueReplayBatch,
-} from "./ruleEvents.repository.js";
+} from "./eventSummaries.repository.js";
 
 /** How far back a replay may reach (Switchyard decision, see `POST /replays`). */
 export const replayWindowMs = 14 * 24 * 3600 * 1000;
@@ -70,9 +70,9 @@ export async function getEventPayload(db: Db, organizationId: string, id: string
 }
 
 export async function listAttempts(db: Db, organizationId: string, eventId: string, ruleId: string): Promise<AttemptList> {
-  const ruleEvent = await findRuleEvent(db, organizationId, eventId, ruleId);
-  if (ruleEvent === undefined) throw deliveryNotFound();
-  const records = (await listDeliveryAttempts(db, ruleEvent.id)).map(toAttempt);
+  const delivery = await findDelivery(db, organizationId, eventId, ruleId);
+  if (delivery === undefined) throw deliveryNotFound();
+  const records = (await listDeliveryAttempts(db, delivery.id)).map(toAttempt);
   return { count: records.length, records };
 }
 
@@ -83,26 +83,26 @@ export async function listAttempts(db: Db, organizationId: string, eventId: stri
  */
 export async function retryDelivery(db: Db, organizationId: string, eventId: string, ruleId: string): Promise<RuleEvent> {
   return inTransaction(db, async (trx) => {
-    const row = await requeueFinishedRuleEvent(trx, organizationId, eventId, ruleId);
+    const row = await requeueFinishedDelivery(trx, organizationId, eventId, ruleId);
     if (row === undefined) {
-      if ((await findRuleEvent(trx, organizationId, eventId, ruleId)) === undefined) throw deliveryNotFound();
+      if ((await findDelivery(trx, organizationId, eventId, ruleId)) === undefined) throw deliveryNotFound();
       throw new TooEarlyError("A delivery attempt is already due or running.");
     }
     await scheduleDeliveriesNow(trx, [row.id]);
-    return toRuleEvent(row);
+    return toDelivery(row);
   });
 }
 
 /** Cancels a delivery that has not finished and drops its waiting job; 409 once it has finished. */
 export async function cancelDelivery(db: Db, organizationId: string, eventId: string, ruleId: string): Promise<RuleEvent> {
   return inTransaction(db, async (trx) => {
-    const [row] = await cancelUnfinishedRuleEvents(trx, organizationId, { eventId, ruleId });
+    const [row] = await cancelUnfinishedDeliveries(trx, organizationId, { eventId, ruleId });
     if (row === undefined) {
-      if ((await findRuleEvent(trx, organizationId, eventId, ruleId)) === undefined) throw deliveryNotFound();
+      if ((await findDelivery(trx, organizationId, eventId, ruleId)) === undefined) throw deliveryNotFound();
       throw new ConflictError("The delivery already ended (completed, failed or canceled).");
     }
     await unscheduleDeliveries(trx, [row.id]);
-    return toRuleEvent(row);
+    return toDelivery(row);
   });
 }
 
@@ -111,7 +111,7 @@ export async function cancelEvent(db: Db, organizationId: string, id: string): P
   return inTransaction(db, async (trx) => {
     if ((await findEventSummary(trx, organizationId, id)) === undefined) throw new NotFoundError("Event not found.");
     if (await cancelUnroutedEvent(trx, id)) return readEventDetail(trx, organizationId, id);
-    const canceled = await cancelUnfinishedRuleEvents(trx, organizationId, { eventId: id });
+    const canceled = await cancelUnfinishedDeliveries(trx, organizationId, { eventId: id });
     await unscheduleDeliveries(
       trx,
       canceled.map((r) => r.id),
@@ -177,8 +177,8 @@ function replaySelection(input: ReplayInput, now: Date): ReplaySelection {
 async function readEventDetail(db: Db, organizationId: string, id: string): Promise<EventDetail> {
   const summary = await findEventSummary(db, organizationId, id);
   if (summary === undefined) throw new NotFoundError("Event not found.");
-  const ruleEvents = await findEventRuleEvents(db, id);
-  return { ...toEventSummary(summary), rule_events: ruleEvents.map(toRuleEvent) };
+  const deliveries = await findEventDeliveries(db, id);
+  return { ...toEventSummary(summary), rule_events: deliveries.map(toDelivery) };
 }
 
 function deliveryNotFound(): NotFoundError {
@@ -196,7 +196,7 @@ function toEventSummary(row: EventSummaryRow): EventSummary {
   };
 }
 
-function toRuleEvent(row: RuleEventRow): RuleEvent {
+function toDelivery(row: DeliveryRow): RuleEvent {
   return {
     id: row.id,
     type: "rule_event",

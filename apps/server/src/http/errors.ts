@@ -1,5 +1,5 @@
 import type { ErrorDetail, ItemError } from "@switchyard/event-intake";
-import type { RateLimitState } from "../rateLimit/workspaceRateLimiter.js";
+import type { RateLimitState } from "../ingest/workspaceRateLimiter.js";
 import { rateLimitHeaders } from "./rateLimitHeaders.js";
 
 /**

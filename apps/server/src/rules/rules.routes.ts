@@ -1,7 +1,7 @@
 import type { ListRulesData, RuleInput } from "@switchyard/client";
 import type { Db } from "@switchyard/db";
 import { Router } from "express";
-import { machinePrincipalOf } from "../http/authenticate.js";
+import { machinePrincipalOf } from "../auth/authenticate.js";
 import { createRule, deleteRule, getRule, listRulePage } from "./rules.service.js";
 
 type RuleQuery = NonNullable<ListRulesData["query"]>;

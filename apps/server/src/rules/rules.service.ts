@@ -2,9 +2,9 @@ import type { Rule, RuleInput, RuleList } from "@switchyard/client";
 import type { Db } from "@switchyard/db";
 import { destinations } from "@switchyard/destinations";
 import { findConnection } from "../connections/connections.repository.js";
+import { decodeCursor, toPage } from "../http/cursorPage.js";
 import { NotFoundError, UnprocessableEntityError } from "../http/errors.js";
 import { uuidv7 } from "../ids.js";
-import { decodeCursor, toPage } from "../pagination/cursorPage.js";
 import { findWorkspace } from "../workspaces/workspaces.repository.js";
 import { findRule, insertRule, listRules as listRuleRows, type RuleFilters, type RuleRow, softDeleteRule } from "./rules.repository.js";
 

@@ -1,7 +1,7 @@
 import type { ListWorkspacesData, WorkspaceInput } from "@switchyard/client";
 import type { Db } from "@switchyard/db";
 import { Router } from "express";
-import { machinePrincipalOf } from "../http/authenticate.js";
+import { machinePrincipalOf } from "../auth/authenticate.js";
 import { createWorkspace, getWorkspace, listWorkspacePage, rotatePublishableKey, updateWorkspace } from "./workspaces.service.js";
 
 export function workspacesRouter(deps: { readonly db: Db }): Router {

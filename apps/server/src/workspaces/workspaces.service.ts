@@ -1,9 +1,9 @@
 import type { PublishableKey, PublishableKeyCreated, Workspace, WorkspaceCreated, WorkspaceList } from "@switchyard/client";
 import { type Db, inTransaction } from "@switchyard/db";
 import { generatePublishableKey, publicPartOf } from "../auth/credentials.js";
+import { decodeCursor, toPage } from "../http/cursorPage.js";
 import { NotFoundError } from "../http/errors.js";
 import { uuidv7 } from "../ids.js";
-import { decodeCursor, toPage } from "../pagination/cursorPage.js";
 import {
   findWorkspaceActivePublishableKeys,
   insertPublishableKey,

@@ -1,6 +1,6 @@
 import type { Db } from "@switchyard/db";
+import { purgeExpiredIdempotencyKeys } from "../events/idempotencyKeys.repository.js";
 import type { Logger } from "../logger.js";
-import { purgeExpiredIdempotencyKeys } from "./idempotencyKeys.repository.js";
 
 const batchSize = 5000;
 

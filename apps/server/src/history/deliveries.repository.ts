@@ -8,7 +8,7 @@ import type { EventStatus } from "../events/events.repository.js";
  * worker moves them on; here they are read, retried and canceled. Updating `status` fires the trigger that
  * keeps the event's counters and status in step.
  */
-export type RuleEventRow = Pick<
+export type DeliveryRow = Pick<
   Selectable<DeliveriesTable>,
   | "id"
   | "event_id"
@@ -65,12 +65,12 @@ function requeued(eb: ExpressionBuilder<Database, "rule_events">) {
 }
 
 /** An event's deliveries in creation order. The caller has already checked that the event is the organization's. */
-export async function findEventRuleEvents(db: Db, eventId: string): Promise<RuleEventRow[]> {
+export async function findEventDeliveries(db: Db, eventId: string): Promise<DeliveryRow[]> {
   return db.selectFrom("rule_events").select(columns).where("event_id", "=", eventId).orderBy("created_at").orderBy("id").execute();
 }
 
 /** The delivery of an event through a rule, if both are the organization's. */
-export async function findRuleEvent(db: Db, organizationId: string, eventId: string, ruleId: string): Promise<RuleEventRow | undefined> {
+export async function findDelivery(db: Db, organizationId: string, eventId: string, ruleId: string): Promise<DeliveryRow | undefined> {
   return db
     .selectFrom("rule_events")
     .select(columns)
@@ -86,12 +86,12 @@ export async function findRuleEvent(db: Db, organizationId: string, eventId: str
  * delivery does not exist (for this organization) or has an attempt due or running. The caller must add
  * its job in the same transaction.
  */
-export async function requeueFinishedRuleEvent(
+export async function requeueFinishedDelivery(
   trx: Db,
   organizationId: string,
   eventId: string,
   ruleId: string,
-): Promise<RuleEventRow | undefined> {
+): Promise<DeliveryRow | undefined> {
   return trx
     .updateTable("rule_events")
     .set(requeued)
@@ -110,11 +110,11 @@ export async function requeueFinishedRuleEvent(
  * `canceled` (the worker records results only over `processing`). The caller must remove their jobs in
  * the same transaction.
  */
-export async function cancelUnfinishedRuleEvents(
+export async function cancelUnfinishedDeliveries(
   trx: Db,
   organizationId: string,
   target: { readonly eventId: string; readonly ruleId?: string | undefined },
-): Promise<RuleEventRow[]> {
+): Promise<DeliveryRow[]> {
   let locked = trx
     .selectFrom("rule_events")
     .select("id")

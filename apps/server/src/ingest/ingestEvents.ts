@@ -2,15 +2,15 @@ import type { Event } from "@switchyard/client";
 import type { Db } from "@switchyard/db";
 import { type ItemError, type ItemOutcome, type ValidateEventInput, type ValidEventInput, validationError } from "@switchyard/event-intake";
 import type { Principal } from "../auth/principal.js";
+import type { NewEventRow } from "../events/events.repository.js";
+import type { EventWriter } from "../events/eventWriter.js";
+import { findRememberedEvents, type RememberedEvent } from "../events/idempotencyKeys.repository.js";
 import { TooManyRequestsError } from "../http/errors.js";
 import { uuidv7 } from "../ids.js";
-import type { RateLimitState, WorkspaceRateLimiter } from "../rateLimit/workspaceRateLimiter.js";
 import { filterOrganizationWorkspaces } from "../workspaces/workspaces.repository.js";
-import type { NewEventRow } from "./events.repository.js";
-import type { EventWriter } from "./eventWriter.js";
-import { findRememberedEvents, type RememberedEvent } from "./idempotencyKeys.repository.js";
 import { sameJson } from "./sameJson.js";
 import { eventResourceOf, toEventResource } from "./toEventResource.js";
+import type { RateLimitState, WorkspaceRateLimiter } from "./workspaceRateLimiter.js";
 
 export interface IngestDeps {
   readonly db: Db;

@@ -1,4 +1,4 @@
-import { BadRequestError } from "../http/errors.js";
+import { BadRequestError } from "./errors.js";
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

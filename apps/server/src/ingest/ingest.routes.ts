@@ -1,14 +1,14 @@
 import type { BulkResult, EventCreated } from "@switchyard/client";
 import { assembleBulkResult } from "@switchyard/event-intake";
 import { Router } from "express";
-import { principalOf } from "../http/authenticate.js";
+import { principalOf } from "../auth/authenticate.js";
 import { deadlineSignalOf } from "../http/deadline.js";
 import { ItemRejectedError } from "../http/errors.js";
 import { rateLimitHeaders } from "../http/rateLimitHeaders.js";
 import { countIngested, type Metrics } from "../operations/metrics.js";
 import { type IngestDeps, ingestEvents } from "./ingestEvents.js";
 
-export function eventsRouter(deps: IngestDeps & { readonly metrics: Pick<Metrics, "eventsIngested"> }): Router {
+export function ingestRouter(deps: IngestDeps & { readonly metrics: Pick<Metrics, "eventsIngested"> }): Router {
   const router = Router();
 
   router.post("/api/v1/events", async (req, res) => {

@@ -1,0 +1,28 @@
+import type { Db } from "@switchyard/db";
+import { deliverTask } from "@switchyard/delivery";
+import { sql } from "kysely";
+
+/**
+ * Each delivery's own job is keyed `deliver:<delivery id>`, the key the delivery worker schedules its
+ * retries under: adding one replaces a waiting retry instead of doubling it, and removing it drops any.
+ */
+const jobKeyPrefix = `${deliverTask}:`;
+
+/** Adds a job delivering each of `deliveryIds` now. Call in the transaction that made them due. */
+export async function scheduleDeliveriesNow(trx: Db, deliveryIds: readonly string[]): Promise<void> {
+  if (deliveryIds.length === 0) return;
+  await sql`
+    select graphile_worker.add_job(${deliverTask}, json_build_object('rule_events', json_build_array(id)),
+      job_key := ${jobKeyPrefix}::text || id, run_at := now())
+    from unnest(${deliveryIds}::uuid[]) as id`.execute(trx);
+}
+
+/**
+ * Removes the waiting jobs of `deliveryIds` (there may be none). A job already running keeps running but
+ * is never retried by graphile-worker; its late result cannot overwrite a cancel (the worker records
+ * results only over `processing`). Call in the transaction that canceled them.
+ */
+export async function unscheduleDeliveries(trx: Db, deliveryIds: readonly string[]): Promise<void> {
+  if (deliveryIds.length === 0) return;
+  await sql`select graphile_worker.remove_job(${jobKeyPrefix}::text || id) from unnest(${deliveryIds}::uuid[]) as id`.execute(trx);
+}
