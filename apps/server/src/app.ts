@@ -5,6 +5,7 @@ import type { SecretBox } from "@switchyard/secret-box";
 import express, { type Express } from "express";
 import * as OpenApiValidator from "express-openapi-validator";
 import { authenticate } from "./auth/authenticate.js";
+import { commandsRouter } from "./commands/commands.routes.js";
 import type { Config } from "./config.js";
 import { connectionsRouter } from "./connections/connections.routes.js";
 import { integrationsRouter } from "./connections/integrations.routes.js";
@@ -144,6 +145,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(rulesRouter({ db }));
   app.use(integrationsRouter());
   app.use(historyRouter({ db }));
+  app.use(commandsRouter({ db }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(deps.log));

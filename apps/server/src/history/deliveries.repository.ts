@@ -1,12 +1,10 @@
 import type { Database, Db, DeliveriesTable } from "@switchyard/db";
-import type { Selectable } from "kysely";
-import { type ExpressionBuilder, sql } from "kysely";
-import type { EventStatus } from "../events/events.repository.js";
+import type { ExpressionBuilder, Selectable } from "kysely";
 
 /**
- * One delivery of an event through one rule (0003_routing). Ingestion creates the rows and the delivery
- * worker moves them on; here they are read, retried and canceled. Updating `status` fires the trigger that
- * keeps the event's counters and status in step.
+ * One delivery of an event through one rule (table `rule_events`, 0003_routing). Routing (the worker's `route`
+ * task) creates the rows and the delivery worker moves them on; here they are read, and `commands/` retries and
+ * cancels them.
  */
 export type DeliveryRow = Pick<
   Selectable<DeliveriesTable>,
@@ -23,7 +21,7 @@ export type DeliveryRow = Pick<
   | "last_error"
 >;
 
-const columns = [
+export const deliveryColumns = [
   "id",
   "event_id",
   "rule_id",
@@ -37,13 +35,8 @@ const columns = [
   "last_error",
 ] as const;
 
-/** A delivery with an attempt due or running: a retry would be too early, a cancel stops it. */
-export const unfinishedStatuses: readonly EventStatus[] = ["pending", "processing", "retrying"];
-/** A delivery that ended: it may be retried (delivered again), not canceled. */
-export const finishedStatuses: readonly EventStatus[] = ["completed", "failed", "canceled"];
-
 /** Deliveries are scoped to the caller through their workspace: another organization's are never matched. */
-function ofOrganization(organizationId: string) {
+export function deliveriesOfOrganization(organizationId: string) {
   return (eb: ExpressionBuilder<Database, "rule_events">) =>
     eb(
       "rule_events.workspace_id",
@@ -52,134 +45,18 @@ function ofOrganization(organizationId: string) {
     );
 }
 
-/** The values that queue a delivery again now, on a fresh retry schedule (the worker claims `pending` ones). */
-function requeued(eb: ExpressionBuilder<Database, "rule_events">) {
-  return {
-    status: "pending" as const,
-    retry_base: eb.ref("rule_events.attempt_count"),
-    next_attempt_at: sql<Date>`now()`,
-    lease_expires_at: null,
-    completed_at: null,
-    last_error: null,
-  };
-}
-
 /** An event's deliveries in creation order. The caller has already checked that the event is the organization's. */
 export async function findEventDeliveries(db: Db, eventId: string): Promise<DeliveryRow[]> {
-  return db.selectFrom("rule_events").select(columns).where("event_id", "=", eventId).orderBy("created_at").orderBy("id").execute();
+  return db.selectFrom("rule_events").select(deliveryColumns).where("event_id", "=", eventId).orderBy("created_at").orderBy("id").execute();
 }
 
 /** The delivery of an event through a rule, if both are the organization's. */
 export async function findDelivery(db: Db, organizationId: string, eventId: string, ruleId: string): Promise<DeliveryRow | undefined> {
   return db
     .selectFrom("rule_events")
-    .select(columns)
+    .select(deliveryColumns)
     .where("event_id", "=", eventId)
     .where("rule_id", "=", ruleId)
-    .where(ofOrganization(organizationId))
+    .where(deliveriesOfOrganization(organizationId))
     .executeTakeFirst();
-}
-
-/**
- * Queues a finished delivery (completed, failed or canceled) again, now, with a fresh retry schedule.
- * Conditional on its status, so a concurrent attempt or retry cannot be doubled: undefined when the
- * delivery does not exist (for this organization) or has an attempt due or running. The caller must add
- * its job in the same transaction.
- */
-export async function requeueFinishedDelivery(
-  trx: Db,
-  organizationId: string,
-  eventId: string,
-  ruleId: string,
-): Promise<DeliveryRow | undefined> {
-  return trx
-    .updateTable("rule_events")
-    .set(requeued)
-    .where("event_id", "=", eventId)
-    .where("rule_id", "=", ruleId)
-    .where("status", "in", finishedStatuses)
-    .where(ofOrganization(organizationId))
-    .returning(columns)
-    .executeTakeFirst();
-}
-
-/**
- * Cancels the unfinished deliveries of an event (all of them, or the one through `ruleId`), returning
- * those canceled. Rows are locked in id order before any is updated, so two multi-row changes of one
- * event's deliveries queue rather than deadlock. A running attempt's late result does not overwrite
- * `canceled` (the worker records results only over `processing`). The caller must remove their jobs in
- * the same transaction.
- */
-export async function cancelUnfinishedDeliveries(
-  trx: Db,
-  organizationId: string,
-  target: { readonly eventId: string; readonly ruleId?: string | undefined },
-): Promise<DeliveryRow[]> {
-  let locked = trx
-    .selectFrom("rule_events")
-    .select("id")
-    .where("event_id", "=", target.eventId)
-    .where("status", "in", unfinishedStatuses)
-    .where(ofOrganization(organizationId));
-  if (target.ruleId !== undefined) locked = locked.where("rule_id", "=", target.ruleId);
-  return trx
-    .updateTable("rule_events")
-    .set({ status: "canceled", completed_at: sql<Date>`now()`, next_attempt_at: null, lease_expires_at: null })
-    .where("id", "in", locked.orderBy("id").forUpdate())
-    .where("status", "in", unfinishedStatuses)
-    .returning(columns)
-    .execute();
-}
-
-/** Which failed deliveries a replay selects: one workspace's or one connection's, created in `[from, to)`. */
-export interface ReplaySelection {
-  readonly scope: { readonly workspaceId: string } | { readonly connectionId: string };
-  readonly from: Date;
-  readonly to: Date;
-}
-
-function selected(selection: ReplaySelection) {
-  return (eb: ExpressionBuilder<Database, "rule_events">) =>
-    eb.and([
-      "workspaceId" in selection.scope
-        ? eb("rule_events.workspace_id", "=", selection.scope.workspaceId)
-        : eb("rule_events.connection_id", "=", selection.scope.connectionId),
-      eb("rule_events.status", "=", "failed"),
-      eb("rule_events.created_at", ">=", selection.from),
-      eb("rule_events.created_at", "<", selection.to),
-    ]);
-}
-
-/** How many failed deliveries a replay would queue. The caller has checked that the scope is the organization's. */
-export async function countReplayable(db: Db, selection: ReplaySelection): Promise<number> {
-  const row = await db
-    .selectFrom("rule_events")
-    .select((eb) => eb.fn.countAll<string>().as("count"))
-    .where(selected(selection))
-    .executeTakeFirstOrThrow();
-  return Number(row.count);
-}
-
-/**
- * Queues again, like a retry, the next `limit` selected failed deliveries with an id above `afterId`
- * (locked in id order), and returns their ids in ascending order: the last one is where the next batch
- * starts, so each delivery is considered once even if it fails again while the replay runs. The caller
- * must add their jobs in the same transaction.
- */
-export async function requeueReplayBatch(
-  trx: Db,
-  selection: ReplaySelection,
-  page: { readonly afterId: string | undefined; readonly limit: number },
-): Promise<string[]> {
-  let batch = trx.selectFrom("rule_events").select("id").where(selected(selection));
-  if (page.afterId !== undefined) batch = batch.where("id", ">", page.afterId);
-  const rows = await trx
-    .updateTable("rule_events")
-    .set(requeued)
-    .where("id", "in", batch.orderBy("id").limit(page.limit).forUpdate())
-    .where("status", "=", "failed")
-    .returning("id")
-    .execute();
-  // uuid order is the order of the canonical lowercase text, so a string sort agrees with PostgreSQL's.
-  return rows.map((r) => r.id).sort();
 }

@@ -1,6 +1,5 @@
 import type { Database, Db, EventsTable } from "@switchyard/db";
-import type { Selectable } from "kysely";
-import { type ExpressionBuilder, sql } from "kysely";
+import type { ExpressionBuilder, Selectable } from "kysely";
 import type { EventStatus } from "../events/events.repository.js";
 
 /** An event as the read API shows it: what ingestion stored plus its delivery counters. */
@@ -54,24 +53,6 @@ export async function findEventSummary(db: Db, organizationId: string, id: strin
     .where("events.id", "=", id)
     .where(ofOrganization(organizationId))
     .executeTakeFirst();
-}
-
-/**
- * Cancels an event whose deliveries are not written yet (its `route` job has not run): every delivery it
- * will have counts as canceled, and routing then writes them `canceled`. Answers false, changing nothing,
- * for any other event. Routing reads its events `for share`: this locks the event first, so that the update
- * (a new statement, so a new snapshot) sees any deliveries routing committed while it waited. Only an event
- * that looked unrouted is locked, so cancels of routed events keep the lock order of the worker (delivery,
- * then its event).
- */
-export async function cancelUnroutedEvent(db: Db, id: string): Promise<boolean> {
-  const unrouted = sql`status = 'pending' and total_rules > 0 and not exists (select 1 from rule_events where event_id = ${id})`;
-  const locked = await sql`select id from events where id = ${id} and ${unrouted} for update`.execute(db);
-  if (locked.rows.length === 0) return false;
-  const result = await sql`
-    update events set status = 'canceled', canceled_count = total_rules, completed_at = now()
-    where id = ${id} and ${unrouted}`.execute(db);
-  return (result.numAffectedRows ?? 0n) > 0n;
 }
 
 export async function findEventPayload(db: Db, organizationId: string, id: string): Promise<{ id: string; payload: unknown } | undefined> {

@@ -1,20 +1,11 @@
-import type { ListEventsData, ListWorkspaceEventsData, ReplayInput } from "@switchyard/client";
+import type { ListEventsData, ListWorkspaceEventsData } from "@switchyard/client";
 import type { Db } from "@switchyard/db";
 import { Router } from "express";
 import { machinePrincipalOf } from "../auth/authenticate.js";
 import type { EventFilter } from "./eventSummaries.repository.js";
-import {
-  cancelDelivery,
-  cancelEvent,
-  getEventDetail,
-  getEventPayload,
-  listAttempts,
-  listEventPage,
-  replayFailedDeliveries,
-  retryDelivery,
-} from "./history.service.js";
+import { getEventDetail, getEventPayload, listAttempts, listEventPage } from "./history.service.js";
 
-/** Events, their deliveries and attempts; retry, cancel and replay (the spec's History tag; machine JWT only). */
+/** The operator's reads: events, their deliveries and attempts (machine JWT only). Commands are in `commands/`. */
 export function historyRouter(deps: { readonly db: Db }): Router {
   const router = Router();
   const { db } = deps;
@@ -40,24 +31,8 @@ export function historyRouter(deps: { readonly db: Db }): Router {
     res.json(await getEventPayload(db, machinePrincipalOf(res).organizationId, req.params.id));
   });
 
-  router.post("/api/v1/events/:id/cancel", async (req, res) => {
-    res.json(await cancelEvent(db, machinePrincipalOf(res).organizationId, req.params.id));
-  });
-
   router.get("/api/v1/events/:id/rules/:ruleId/attempts", async (req, res) => {
     res.json(await listAttempts(db, machinePrincipalOf(res).organizationId, req.params.id, req.params.ruleId));
-  });
-
-  router.post("/api/v1/events/:id/rules/:ruleId/retry", async (req, res) => {
-    res.json(await retryDelivery(db, machinePrincipalOf(res).organizationId, req.params.id, req.params.ruleId));
-  });
-
-  router.post("/api/v1/events/:id/rules/:ruleId/cancel", async (req, res) => {
-    res.json(await cancelDelivery(db, machinePrincipalOf(res).organizationId, req.params.id, req.params.ruleId));
-  });
-
-  router.post("/api/v1/replays", async (req, res) => {
-    res.json(await replayFailedDeliveries(db, machinePrincipalOf(res).organizationId, req.body as ReplayInput));
   });
 
   return router;
