@@ -10,7 +10,7 @@ import type { Config } from "./config.js";
 import { connectionsRouter } from "./connections/connections.routes.js";
 import { integrationsRouter } from "./connections/integrations.routes.js";
 import type { StatementRunner } from "./events/events.repository.js";
-import { createEventWriter } from "./events/eventWriter.js";
+import { createEventWriter, type EventWriter } from "./events/eventWriter.js";
 import { historyRouter } from "./history/history.routes.js";
 import { accessLog } from "./http/accessLog.js";
 import { cors } from "./http/cors.js";
@@ -67,32 +67,66 @@ export interface AppDeps {
 
 /** Builds the HTTP app. Opens nothing and listens nowhere: `main.ts` owns resources and lifecycle. */
 export function createApp(deps: AppDeps): Express {
-  const { db, spec, config } = deps;
   const app = express();
+  applySettings(app, deps.config);
+  const parts: AppParts = { deps, metrics: deps.metrics ?? createMetrics(), writer: createIngestWriter(deps) };
+  useRequestTracking(app, parts);
+  useOperations(app, parts);
+  useApiAdmission(app, parts);
+  useApiRouters(app, parts);
+  useErrorHandling(app, parts);
+  return app;
+}
+
+/** What the groups below share: the app's dependencies, its metrics, and the one event writer of its ingestion. */
+interface AppParts {
+  readonly deps: AppDeps;
+  readonly metrics: Metrics;
+  readonly writer: EventWriter;
+}
+
+/** The two paths that take events: load shedding applies to them alone. */
+const ingestionPaths = ["/api/v1/events", "/api/v1/events/bulk"];
+
+function applySettings(app: Express, config: AppDeps["config"]): void {
   app.disable("x-powered-by");
   // No conditional GETs are offered; Express would otherwise SHA-1 every response body (~1 % of ingest CPU).
   app.disable("etag");
   app.set("query parser", "simple");
   app.set("trust proxy", config.trustProxy);
-  const metrics = deps.metrics ?? createMetrics();
+}
 
-  // Before everything else, so that every answer (preflights and errors too) carries an id and is logged.
-  app.use(requestId());
-  app.use(accessLog({ log: deps.log, metrics, spec }));
-  app.use(requireHost());
-  // Outside /api: unauthenticated, not in the spec, answered before any body parsing.
-  app.use(operationsRouter({ db, dbTimeoutMs: config.dbTimeoutMs, metrics, log: deps.log }));
-  app.use(docsRouter());
-
-  // First of the API middleware: preflights are answered before authentication and validation, and errors carry CORS headers.
-  app.use(cors({ spec, origins: config.corsOrigins }));
-  const writer = createEventWriter(deps.pool, {
-    idempotencyTtlSeconds: config.idempotencyTtlSeconds,
-    maxInFlight: Math.max(1, Math.ceil(config.dbPoolSize / 2)),
-    maxRows: config.ingestGroupMaxRows,
+/** Group commit of ingested events (`createEventWriter`): half the pool's connections write events at most. */
+function createIngestWriter(deps: AppDeps): EventWriter {
+  return createEventWriter(deps.pool, {
+    idempotencyTtlSeconds: deps.config.idempotencyTtlSeconds,
+    maxInFlight: Math.max(1, Math.ceil(deps.config.dbPoolSize / 2)),
+    maxRows: deps.config.ingestGroupMaxRows,
     onRouted: deps.routingWake.wake,
   });
-  const ingestionPaths = ["/api/v1/events", "/api/v1/events/bulk"];
+}
+
+/** Before everything else, so that every answer (preflights and errors too) carries an id and is logged. */
+function useRequestTracking(app: Express, { deps, metrics }: AppParts): void {
+  app.use(requestId());
+  app.use(accessLog({ log: deps.log, metrics, spec: deps.spec }));
+  app.use(requireHost());
+}
+
+/** Outside /api: unauthenticated, not in the spec, answered before any body parsing. */
+function useOperations(app: Express, { deps, metrics }: AppParts): void {
+  app.use(operationsRouter({ db: deps.db, dbTimeoutMs: deps.config.dbTimeoutMs, metrics, log: deps.log }));
+  app.use(docsRouter());
+}
+
+/**
+ * Everything an API request passes before its handler, in this order: CORS, load shedding, the deadline,
+ * authentication, the body parser and the spec's validator.
+ */
+function useApiAdmission(app: Express, { deps, metrics, writer }: AppParts): void {
+  const { config, spec } = deps;
+  // First of the API middleware: preflights are answered before authentication and validation, and errors carry CORS headers.
+  app.use(cors({ spec, origins: config.corsOrigins }));
   const shedder = shedLoad({
     maxInProgress: config.ingestMaxInProgress,
     maxQueueWaitMs: config.ingestMaxQueueWaitMs,
@@ -122,17 +156,13 @@ export function createApp(deps: AppDeps): Express {
       ignorePaths: (path: string) => !path.startsWith("/api/"),
     }),
   );
+}
 
-  const validateEventInput = createEventInputValidator(eventInputSchema(spec), config.limits);
-  app.use(
-    ingestRouter({
-      db,
-      validateEventInput,
-      writer,
-      rateLimiter: deps.rateLimiter ?? unlimited,
-      metrics,
-    }),
-  );
+/** The API's handlers: ingestion, the management resources, the operator's reads and commands. */
+function useApiRouters(app: Express, { deps, metrics, writer }: AppParts): void {
+  const { db, config } = deps;
+  const validateEventInput = createEventInputValidator(eventInputSchema(deps.spec), config.limits);
+  app.use(ingestRouter({ db, validateEventInput, writer, rateLimiter: deps.rateLimiter ?? unlimited, metrics }));
   app.use(workspacesRouter({ db }));
   app.use(
     connectionsRouter({
@@ -146,8 +176,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(integrationsRouter());
   app.use(historyRouter({ db }));
   app.use(commandsRouter({ db }));
+}
 
+/** Last: paths no router answered, and the one place that turns errors into responses. */
+function useErrorHandling(app: Express, { deps }: AppParts): void {
   app.use(notFoundHandler);
   app.use(errorHandler(deps.log));
-  return app;
 }
