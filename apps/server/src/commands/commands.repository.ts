@@ -1,7 +1,8 @@
 import type { Database, Db } from "@switchyard/db";
 import { type ExpressionBuilder, sql } from "kysely";
 import type { EventStatus } from "../events/events.repository.js";
-import { type DeliveryRow, deliveriesOfOrganization, deliveryColumns } from "../history/deliveries.repository.js";
+import { type DeliveryRow, deliveryColumns } from "../history/deliveries.repository.js";
+import { organizationWorkspaceIds } from "../workspaces/workspaces.repository.js";
 
 /** A delivery with an attempt due or running: a retry would be too early, a cancel stops it. */
 export const unfinishedStatuses: readonly EventStatus[] = ["pending", "processing", "retrying"];
@@ -38,7 +39,7 @@ export async function requeueFinishedDelivery(
     .where("event_id", "=", eventId)
     .where("rule_id", "=", ruleId)
     .where("status", "in", finishedStatuses)
-    .where(deliveriesOfOrganization(organizationId))
+    .where("rule_events.workspace_id", "in", organizationWorkspaceIds(trx, organizationId))
     .returning(deliveryColumns)
     .executeTakeFirst();
 }
@@ -60,7 +61,7 @@ export async function cancelUnfinishedDeliveries(
     .select("id")
     .where("event_id", "=", target.eventId)
     .where("status", "in", unfinishedStatuses)
-    .where(deliveriesOfOrganization(organizationId));
+    .where("rule_events.workspace_id", "in", organizationWorkspaceIds(trx, organizationId));
   if (target.ruleId !== undefined) locked = locked.where("rule_id", "=", target.ruleId);
   return trx
     .updateTable("rule_events")

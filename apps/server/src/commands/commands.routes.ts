@@ -1,7 +1,7 @@
 import type { ReplayInput } from "@switchyard/client";
 import type { Db } from "@switchyard/db";
 import { Router } from "express";
-import { machinePrincipalOf } from "../auth/authenticate.js";
+import { machineHandler } from "../http/machineHandler.js";
 import { cancelDelivery, cancelEvent, replayFailedDeliveries, retryDelivery } from "./commands.service.js";
 
 /** The operator's commands: retry and cancel a delivery, cancel an event, replay failed deliveries (machine JWT only). */
@@ -9,22 +9,22 @@ export function commandsRouter(deps: { readonly db: Db }): Router {
   const router = Router();
   const { db } = deps;
 
-  router.post("/api/v1/events/:id/cancel", async (req, res) => {
-    res.json(await cancelEvent(db, machinePrincipalOf(res).organizationId, req.params.id));
-  });
-
-  router.post("/api/v1/events/:id/rules/:ruleId/retry", async (req, res) => {
-    res.json(await retryDelivery(db, machinePrincipalOf(res).organizationId, req.params.id, req.params.ruleId));
-  });
-
-  router.post("/api/v1/events/:id/rules/:ruleId/cancel", async (req, res) => {
-    res.json(await cancelDelivery(db, machinePrincipalOf(res).organizationId, req.params.id, req.params.ruleId));
-  });
-
-  router.post("/api/v1/replays", async (req, res) => {
-    // The validator has checked the body against the spec.
-    res.json(await replayFailedDeliveries(db, machinePrincipalOf(res).organizationId, req.body as ReplayInput));
-  });
+  router.post(
+    "/api/v1/events/:id/cancel",
+    machineHandler<"id">((organizationId, req) => cancelEvent(db, organizationId, req.params.id)),
+  );
+  router.post(
+    "/api/v1/events/:id/rules/:ruleId/retry",
+    machineHandler<"id" | "ruleId">((organizationId, req) => retryDelivery(db, organizationId, req.params.id, req.params.ruleId)),
+  );
+  router.post(
+    "/api/v1/events/:id/rules/:ruleId/cancel",
+    machineHandler<"id" | "ruleId">((organizationId, req) => cancelDelivery(db, organizationId, req.params.id, req.params.ruleId)),
+  );
+  router.post(
+    "/api/v1/replays",
+    machineHandler((organizationId, req) => replayFailedDeliveries(db, organizationId, req.body as ReplayInput)),
+  );
 
   return router;
 }

@@ -1,10 +1,10 @@
 import type { EventDetail, ReplayInput, ReplayResult, RuleEvent } from "@switchyard/client";
 import { type Db, inTransaction } from "@switchyard/db";
 import { findConnection } from "../connections/connections.repository.js";
-import { findDelivery } from "../history/deliveries.repository.js";
+import { type DeliveryRow, findDelivery } from "../history/deliveries.repository.js";
 import { findEventSummary } from "../history/eventSummaries.repository.js";
 import { deliveryNotFound, readEventDetail, toDelivery } from "../history/history.service.js";
-import { BadRequestError, ConflictError, NotFoundError, TooEarlyError } from "../http/errors.js";
+import { type ApiError, BadRequestError, ConflictError, NotFoundError, TooEarlyError } from "../http/errors.js";
 import { findWorkspace } from "../workspaces/workspaces.repository.js";
 import {
   cancelUnfinishedDeliveries,
@@ -27,26 +27,56 @@ const replayBatchSize = 500;
  * another retry) cannot queue it twice.
  */
 export async function retryDelivery(db: Db, organizationId: string, eventId: string, ruleId: string): Promise<RuleEvent> {
-  return inTransaction(db, async (trx) => {
-    const row = await requeueFinishedDelivery(trx, organizationId, eventId, ruleId);
-    if (row === undefined) {
-      if ((await findDelivery(trx, organizationId, eventId, ruleId)) === undefined) throw deliveryNotFound();
-      throw new TooEarlyError("A delivery attempt is already due or running.");
-    }
-    await scheduleDeliveriesNow(trx, [row.id]);
-    return toDelivery(row);
-  });
+  return changeDelivery(
+    db,
+    organizationId,
+    { eventId, ruleId },
+    {
+      change: (trx) => requeueFinishedDelivery(trx, organizationId, eventId, ruleId),
+      refusal: () => new TooEarlyError("A delivery attempt is already due or running."),
+      updateJobs: scheduleDeliveriesNow,
+    },
+  );
 }
 
 /** Cancels a delivery that has not finished and drops its waiting job; 409 once it has finished. */
 export async function cancelDelivery(db: Db, organizationId: string, eventId: string, ruleId: string): Promise<RuleEvent> {
+  return changeDelivery(
+    db,
+    organizationId,
+    { eventId, ruleId },
+    {
+      change: async (trx) => (await cancelUnfinishedDeliveries(trx, organizationId, { eventId, ruleId }))[0],
+      refusal: () => new ConflictError("The delivery already ended (completed, failed or canceled)."),
+      updateJobs: unscheduleDeliveries,
+    },
+  );
+}
+
+/** One command on the delivery of an event through a rule; see changeDelivery. */
+interface DeliveryChange {
+  /** Changes the delivery if its status allows the command (the update checks it); undefined when it did not. */
+  readonly change: (trx: Db) => Promise<DeliveryRow | undefined>;
+  /** The answer when the delivery exists but its status refused the command. */
+  readonly refusal: () => ApiError;
+  /** Adds or removes the changed delivery's job, in the same transaction. */
+  readonly updateJobs: (trx: Db, deliveryIds: readonly string[]) => Promise<void>;
+}
+
+/** Runs a delivery command in one transaction and answers the delivery as it now is; 404 when there is no such delivery. */
+async function changeDelivery(
+  db: Db,
+  organizationId: string,
+  target: { readonly eventId: string; readonly ruleId: string },
+  command: DeliveryChange,
+): Promise<RuleEvent> {
   return inTransaction(db, async (trx) => {
-    const [row] = await cancelUnfinishedDeliveries(trx, organizationId, { eventId, ruleId });
+    const row = await command.change(trx);
     if (row === undefined) {
-      if ((await findDelivery(trx, organizationId, eventId, ruleId)) === undefined) throw deliveryNotFound();
-      throw new ConflictError("The delivery already ended (completed, failed or canceled).");
+      if ((await findDelivery(trx, organizationId, target.eventId, target.ruleId)) === undefined) throw deliveryNotFound();
+      throw command.refusal();
     }
-    await unscheduleDeliveries(trx, [row.id]);
+    await command.updateJobs(trx, [row.id]);
     return toDelivery(row);
   });
 }

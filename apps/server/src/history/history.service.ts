@@ -10,10 +10,10 @@ import type {
   RuleEvent,
 } from "@switchyard/client";
 import { type Db, inSnapshot } from "@switchyard/db";
-import { decodeCursor, toPage } from "../http/cursorPage.js";
+import { pageWindow, toPage } from "../http/cursorPage.js";
 import { NotFoundError } from "../http/errors.js";
 import { toEventResource } from "../ingest/toEventResource.js";
-import { findWorkspace } from "../workspaces/workspaces.repository.js";
+import { mustFindWorkspace } from "../workspaces/workspaces.service.js";
 import { type DeliveryRow, findDelivery, findEventDeliveries } from "./deliveries.repository.js";
 import { type DeliveryAttemptRow, listDeliveryAttempts } from "./deliveryAttempts.repository.js";
 import {
@@ -31,11 +31,9 @@ export async function listEventPage(
   filter: EventFilter,
   page: { readonly limit: number; readonly cursor?: string | undefined },
 ): Promise<EventList> {
-  const beforeId = decodeCursor(page.cursor);
-  if (filter.workspaceId !== undefined && (await findWorkspace(db, organizationId, filter.workspaceId)) === undefined) {
-    throw new NotFoundError("Workspace not found.");
-  }
-  const rows = await listEventSummaries(db, organizationId, filter, { limit: page.limit, beforeId });
+  const window = pageWindow(page);
+  if (filter.workspaceId !== undefined) await mustFindWorkspace(db, organizationId, filter.workspaceId);
+  const rows = await listEventSummaries(db, organizationId, filter, window);
   return toPage(rows, page.limit, toEventSummary);
 }
 
