@@ -3,7 +3,7 @@ import { BadRequestError } from "./errors.js";
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** The list envelope (CONTRACT §3). */
+/** The list envelope: `count` records of at most `limit`, and `next_cursor` for `?cursor=` (null on the last page). */
 export interface Page<T> {
   count: number;
   limit: number;
