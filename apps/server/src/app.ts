@@ -65,7 +65,15 @@ export interface AppDeps {
   readonly validateResponses?: boolean;
 }
 
-/** Builds the HTTP app. Opens nothing and listens nowhere: `main.ts` owns resources and lifecycle. */
+/**
+ * Builds the HTTP app. Opens nothing and listens nowhere: `main.ts` owns resources and lifecycle.
+ *
+ * A request meets, in order: request tracking (`http/requestId`, `http/accessLog`, `http/requireHost`); the
+ * operations endpoints outside /api (`operations/`); API admission (`http/cors`, `http/loadShedding`,
+ * `http/deadline`, `auth/authenticate`, the body parser, the spec's validator); then its router: ingestion
+ * (`ingest/`), the management resources (`workspaces/`, `connections/`, `rules/`), the operator's reads
+ * (`history/`) and commands (`commands/`). Whatever it throws is answered by `http/errorHandler`.
+ */
 export function createApp(deps: AppDeps): Express {
   const app = express();
   applySettings(app, deps.config);

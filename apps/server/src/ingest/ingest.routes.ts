@@ -8,6 +8,13 @@ import { rateLimitHeaders } from "../http/rateLimitHeaders.js";
 import { countIngested, type Metrics } from "../operations/metrics.js";
 import { type IngestDeps, ingestEvents } from "./ingestEvents.js";
 
+/**
+ * `POST /events` and `POST /events/bulk`, with a publishable key or a machine token. An event's way in:
+ * `ingestEvents` validates the items, plans what to store (`planIngest`), takes them from the workspace's
+ * budget (`workspaceRateLimiter`) and writes them with their routing work in one statement shared with
+ * concurrent requests (`events/eventWriter`, `events/events.repository`); the routing wake (`routingWake`)
+ * then starts the worker's `route` task, which writes the deliveries. Each item is answered in input order.
+ */
 export function ingestRouter(deps: IngestDeps & { readonly metrics: Pick<Metrics, "eventsIngested"> }): Router {
   const router = Router();
 
