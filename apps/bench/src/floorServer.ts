@@ -46,9 +46,9 @@ async function serverModules(): Promise<ServerModules> {
   const load = async (path: string) => (await import(pathToFileURL(join(serverDist, path)).href)) as Record<string, unknown>;
   const modules = {
     ...((await import("@switchyard/db")) as Record<string, unknown>),
-    ...(await load("events/eventWriter.js")),
-    ...(await load("spec/openApiSpec.js")),
-    ...(await load("events/toEventResource.js")),
+    ...(await load("ingest/eventWriter.js")),
+    ...(await load("http/openApiSpec.js")),
+    ...(await load("ingest/toEventResource.js")),
   };
   for (const name of ["openDatabase", "createEventWriter", "loadSpec", "eventInputSchema", "eventResourceOf"]) {
     if (typeof modules[name] !== "function") throw new Error(`the built server no longer exports ${name} where the floor looks for it`);

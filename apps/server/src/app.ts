@@ -4,28 +4,29 @@ import { createEventInputValidator, uuidPattern } from "@switchyard/event-intake
 import type { SecretBox } from "@switchyard/secret-box";
 import express, { type Express } from "express";
 import * as OpenApiValidator from "express-openapi-validator";
+import { authenticate } from "./auth/authenticate.js";
+import { commandsRouter } from "./commands/commands.routes.js";
 import type { Config } from "./config.js";
 import { connectionsRouter } from "./connections/connections.routes.js";
-import { eventsRouter } from "./events/events.routes.js";
-import { createEventWriter } from "./events/eventWriter.js";
-import type { RoutingWake } from "./events/routingWake.js";
+import { integrationsRouter } from "./connections/integrations.routes.js";
 import { historyRouter } from "./history/history.routes.js";
 import { accessLog } from "./http/accessLog.js";
-import { authenticate } from "./http/authenticate.js";
 import { cors } from "./http/cors.js";
 import { deadline } from "./http/deadline.js";
 import { errorHandler, notFoundHandler } from "./http/errorHandler.js";
 import { shedLoad } from "./http/loadShedding.js";
+import { eventInputSchema, isDateTime, type OpenApiSpec, specForRequestValidation } from "./http/openApiSpec.js";
 import { requestId } from "./http/requestId.js";
 import { requireHost } from "./http/requireHost.js";
-import { integrationsRouter } from "./integrations/integrations.routes.js";
+import { createEventWriter, type EventWriter } from "./ingest/eventWriter.js";
+import { ingestRouter } from "./ingest/ingest.routes.js";
+import type { RoutingWake } from "./ingest/routingWake.js";
+import { unlimited, type WorkspaceRateLimiter } from "./ingest/workspaceRateLimiter.js";
 import type { Logger } from "./logger.js";
 import { docsRouter } from "./operations/docs.routes.js";
 import { createMetrics, type Metrics } from "./operations/metrics.js";
 import { operationsRouter } from "./operations/operations.routes.js";
-import { unlimited, type WorkspaceRateLimiter } from "./rateLimit/workspaceRateLimiter.js";
 import { rulesRouter } from "./rules/rules.routes.js";
-import { eventInputSchema, isDateTime, type OpenApiSpec, specForRequestValidation } from "./spec/openApiSpec.js";
 import { workspacesRouter } from "./workspaces/workspaces.routes.js";
 
 export interface AppDeps {
@@ -63,34 +64,76 @@ export interface AppDeps {
   readonly validateResponses?: boolean;
 }
 
-/** Builds the HTTP app. Opens nothing and listens nowhere: `main.ts` owns resources and lifecycle. */
+/**
+ * Builds the HTTP app. Opens nothing and listens nowhere: `main.ts` owns resources and lifecycle.
+ *
+ * A request meets, in order: request tracking (`http/requestId`, `http/accessLog`, `http/requireHost`); the
+ * operations endpoints outside /api (`operations/`); API admission (`http/cors`, `http/loadShedding`,
+ * `http/deadline`, `auth/authenticate`, the body parser, the spec's validator); then its router: ingestion
+ * (`ingest/`), the management resources (`workspaces/`, `connections/`, `rules/`), the operator's reads
+ * (`history/`) and commands (`commands/`). Whatever it throws is answered by `http/errorHandler`.
+ */
 export function createApp(deps: AppDeps): Express {
-  const { db, spec, config } = deps;
   const app = express();
+  applySettings(app, deps.config);
+  const parts: AppParts = { deps, metrics: deps.metrics ?? createMetrics(), writer: createIngestWriter(deps) };
+  useRequestTracking(app, parts);
+  useOperations(app, parts);
+  useApiAdmission(app, parts);
+  useApiRouters(app, parts);
+  useErrorHandling(app, parts);
+  return app;
+}
+
+/** What the groups below share: the app's dependencies, its metrics, and the one event writer of its ingestion. */
+interface AppParts {
+  readonly deps: AppDeps;
+  readonly metrics: Metrics;
+  readonly writer: EventWriter;
+}
+
+/** The two paths that take events: load shedding applies to them alone. */
+const ingestionPaths = ["/api/v1/events", "/api/v1/events/bulk"];
+
+function applySettings(app: Express, config: AppDeps["config"]): void {
   app.disable("x-powered-by");
   // No conditional GETs are offered; Express would otherwise SHA-1 every response body (~1 % of ingest CPU).
   app.disable("etag");
   app.set("query parser", "simple");
   app.set("trust proxy", config.trustProxy);
-  const metrics = deps.metrics ?? createMetrics();
+}
 
-  // Before everything else, so that every answer (preflights and errors too) carries an id and is logged.
-  app.use(requestId());
-  app.use(accessLog({ log: deps.log, metrics, spec }));
-  app.use(requireHost());
-  // Outside /api: unauthenticated, not in the spec, answered before any body parsing.
-  app.use(operationsRouter({ db, dbTimeoutMs: config.dbTimeoutMs, metrics, log: deps.log }));
-  app.use(docsRouter());
-
-  // First of the API middleware: preflights are answered before authentication and validation, and errors carry CORS headers.
-  app.use(cors({ spec, origins: config.corsOrigins }));
-  const writer = createEventWriter(deps.pool, {
-    idempotencyTtlSeconds: config.idempotencyTtlSeconds,
-    maxInFlight: Math.max(1, Math.ceil(config.dbPoolSize / 2)),
-    maxRows: config.ingestGroupMaxRows,
+/** Group commit of ingested events (`createEventWriter`): half the pool's connections write events at most. */
+function createIngestWriter(deps: AppDeps): EventWriter {
+  return createEventWriter(deps.pool, {
+    idempotencyTtlSeconds: deps.config.idempotencyTtlSeconds,
+    maxInFlight: Math.max(1, Math.ceil(deps.config.dbPoolSize / 2)),
+    maxRows: deps.config.ingestGroupMaxRows,
     onRouted: deps.routingWake.wake,
   });
-  const ingestionPaths = ["/api/v1/events", "/api/v1/events/bulk"];
+}
+
+/** Before everything else, so that every answer (preflights and errors too) carries an id and is logged. */
+function useRequestTracking(app: Express, { deps, metrics }: AppParts): void {
+  app.use(requestId());
+  app.use(accessLog({ log: deps.log, metrics, spec: deps.spec }));
+  app.use(requireHost());
+}
+
+/** Outside /api: unauthenticated, not in the spec, answered before any body parsing. */
+function useOperations(app: Express, { deps, metrics }: AppParts): void {
+  app.use(operationsRouter({ db: deps.db, dbTimeoutMs: deps.config.dbTimeoutMs, metrics, log: deps.log }));
+  app.use(docsRouter());
+}
+
+/**
+ * Everything an API request passes before its handler, in this order: CORS, load shedding, the deadline,
+ * authentication, the body parser and the spec's validator.
+ */
+function useApiAdmission(app: Express, { deps, metrics, writer }: AppParts): void {
+  const { config, spec } = deps;
+  // First of the API middleware: preflights are answered before authentication and validation, and errors carry CORS headers.
+  app.use(cors({ spec, origins: config.corsOrigins }));
   const shedder = shedLoad({
     maxInProgress: config.ingestMaxInProgress,
     maxQueueWaitMs: config.ingestMaxQueueWaitMs,
@@ -120,17 +163,13 @@ export function createApp(deps: AppDeps): Express {
       ignorePaths: (path: string) => !path.startsWith("/api/"),
     }),
   );
+}
 
-  const validateEventInput = createEventInputValidator(eventInputSchema(spec), config.limits);
-  app.use(
-    eventsRouter({
-      db,
-      validateEventInput,
-      writer,
-      rateLimiter: deps.rateLimiter ?? unlimited,
-      metrics,
-    }),
-  );
+/** The API's handlers: ingestion, the management resources, the operator's reads and commands. */
+function useApiRouters(app: Express, { deps, metrics, writer }: AppParts): void {
+  const { db, config } = deps;
+  const validateEventInput = createEventInputValidator(eventInputSchema(deps.spec), config.limits);
+  app.use(ingestRouter({ db, validateEventInput, writer, rateLimiter: deps.rateLimiter ?? unlimited, metrics }));
   app.use(workspacesRouter({ db }));
   app.use(
     connectionsRouter({
@@ -143,8 +182,11 @@ export function createApp(deps: AppDeps): Express {
   app.use(rulesRouter({ db }));
   app.use(integrationsRouter());
   app.use(historyRouter({ db }));
+  app.use(commandsRouter({ db }));
+}
 
+/** Last: paths no router answered, and the one place that turns errors into responses. */
+function useErrorHandling(app: Express, { deps }: AppParts): void {
   app.use(notFoundHandler);
   app.use(errorHandler(deps.log));
-  return app;
 }

@@ -4,8 +4,8 @@ import { type Db, openDatabase } from "@switchyard/db";
 import { createSecretBox } from "@switchyard/secret-box";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEventWriter } from "../src/events/eventWriter.js";
 import { uuidv7 } from "../src/ids.js";
+import { createEventWriter } from "../src/ingest/eventWriter.js";
 import { createTenant, type Tenant } from "./support/fixtures.js";
 import { createTestDatabase } from "./support/testDatabase.js";
 

@@ -16,7 +16,7 @@ import { connect } from "node:net";
 import { brotliCompressSync, deflateSync, gunzipSync, gzipSync, constants as zlibConstants } from "node:zlib";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadSpec } from "../src/spec/openApiSpec.js";
+import { loadSpec } from "../src/http/openApiSpec.js";
 import { bearer, createTenant, type Tenant } from "./support/fixtures.js";
 import { createTestDatabase } from "./support/testDatabase.js";
 import { startTestServer, type TestServer, testConfig } from "./support/testServer.js";

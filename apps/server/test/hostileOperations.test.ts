@@ -12,7 +12,7 @@ import { randomInt } from "node:crypto";
 import fc from "fast-check";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadSpec, type OpenApiSpec } from "../src/spec/openApiSpec.js";
+import { loadSpec, type OpenApiSpec } from "../src/http/openApiSpec.js";
 import { bearer, createTenant, type Tenant } from "./support/fixtures.js";
 import { createTestDatabase } from "./support/testDatabase.js";
 import { startTestServer, type TestServer } from "./support/testServer.js";

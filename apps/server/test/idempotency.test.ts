@@ -1,7 +1,7 @@
 import { createEvent, createEventsBulk, type EventInput, EventsClient } from "@switchyard/client";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { purgeExpiredIdempotencyKeys } from "../src/events/idempotencyKeys.repository.js";
+import { purgeExpiredIdempotencyKeys } from "../src/ingest/idempotencyKeys.repository.js";
 import { createTenant, storedEvents, type Tenant } from "./support/fixtures.js";
 import { freePort } from "./support/net.js";
 import { startResponseDroppingProxy } from "./support/responseDroppingProxy.js";

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 
-/** CONTRACT §1: the shape the official SDKs accept for a publishable key. */
+/** The only shape of publishable key the official Meshes SDKs accept (`mesh_pub_<workspace>_<key id>_<secret>`). */
 export const publishableKeyPattern = /^mesh_pub_([A-Za-z0-9\-.]+)_([A-Za-z0-9\-.]+)_([^_]+)$/;
 export const accessKeyPattern = /^mk_[A-Za-z0-9_-]{22,}$/;
 

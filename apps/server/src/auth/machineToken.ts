@@ -2,7 +2,7 @@ import { decodeProtectedHeader, errors, jwtVerify } from "jose";
 import { UnauthorizedError } from "../http/errors.js";
 import { accessKeyPattern } from "./credentials.js";
 
-/** CONTRACT §1: a machine token may live at most this long (`exp - iat`). */
+/** A machine token may live at most this long (`exp - iat`); the official SDKs mint a fresh 30 s token per request. */
 export const maxTokenLifetimeSeconds = 60;
 
 export interface MachineKey {
@@ -20,8 +20,11 @@ export interface VerifyMachineTokenOptions {
 const encoder = new TextEncoder();
 
 /**
- * Verifies a machine JWT per CONTRACT §1 and returns its organization and access key. Every refusal is an
- * UnauthorizedError whose message names the reason (never the secret or the expected values).
+ * Verifies a machine JWT and returns its organization and access key. Accepted: HS256 keyed by the access
+ * key's secret, `kid` an active access key, `iss` `urn:meshes:m2m:<kid>`, `aud` `meshes-api`, `org` the key's
+ * organization, `exp` not passed and at most 60 s after `iat`, `iat` not in the future (both within the clock
+ * skew). Every refusal is an UnauthorizedError whose message names the reason (never the secret or the
+ * expected values).
  */
 export async function verifyMachineToken(
   token: string,

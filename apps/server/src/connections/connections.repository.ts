@@ -1,5 +1,7 @@
 import type { ConnectionsTable, Db } from "@switchyard/db";
-import type { Selectable } from "kysely";
+import type { Insertable, Selectable } from "kysely";
+import { fetchPage, type PageWindow } from "../http/cursorPage.js";
+import { liveOfOrganization } from "../workspaces/workspaces.repository.js";
 
 export type ConnectionRow = Omit<Selectable<ConnectionsTable>, "failing_since" | "deleted_at">;
 
@@ -16,10 +18,10 @@ const columns = [
   "connections.updated_at",
 ] as const;
 
-export async function insertConnection(
-  db: Db,
-  row: { id: string; workspace_id: string; integration_type: string; name: string; metadata: unknown; secrets_ciphertext: string },
-): Promise<ConnectionRow> {
+/** A connection to store; its metadata is any JSON value, serialized here, and its secrets are already sealed. */
+export type NewConnectionRow = Omit<Insertable<ConnectionsTable>, "metadata"> & { readonly metadata: unknown };
+
+export async function insertConnection(db: Db, row: NewConnectionRow): Promise<ConnectionRow> {
   return db
     .insertInto("connections")
     .values({ ...row, metadata: JSON.stringify(row.metadata) })
@@ -27,41 +29,32 @@ export async function insertConnection(
     .executeTakeFirstOrThrow();
 }
 
-/** A live (not deleted) connection of the organization; `forUpdate` locks it (pass a transaction). */
+/** The organization's live (not deleted) connections; a connection is the organization's through its workspace. */
+function liveConnections(db: Db, organizationId: string) {
+  return db.selectFrom("connections").select(columns).where(liveOfOrganization(db, organizationId));
+}
+
+/** A live connection of the organization; `forUpdate` locks it (pass a transaction). */
 export async function findConnection(
   db: Db,
   organizationId: string,
   id: string,
   options: { forUpdate?: boolean } = {},
 ): Promise<ConnectionRow | undefined> {
-  let query = db
-    .selectFrom("connections")
-    .innerJoin("workspaces", "workspaces.id", "connections.workspace_id")
-    .select(columns)
-    .where("workspaces.organization_id", "=", organizationId)
-    .where("connections.id", "=", id)
-    .where("connections.deleted_at", "is", null);
-  if (options.forUpdate) query = query.forUpdate("connections");
-  return query.executeTakeFirst();
+  const query = liveConnections(db, organizationId).where("connections.id", "=", id);
+  return (options.forUpdate ? query.forUpdate("connections") : query).executeTakeFirst();
 }
 
+/** One page of the organization's live connections in id (creation) order (`fetchPage`), of one workspace if given. */
 export async function listConnections(
   db: Db,
   organizationId: string,
-  page: { limit: number; afterId?: string | undefined; workspaceId?: string | undefined },
+  filter: { readonly workspaceId?: string | undefined },
+  page: PageWindow,
 ): Promise<ConnectionRow[]> {
-  let query = db
-    .selectFrom("connections")
-    .innerJoin("workspaces", "workspaces.id", "connections.workspace_id")
-    .select(columns)
-    .where("workspaces.organization_id", "=", organizationId)
-    .where("connections.deleted_at", "is", null);
-  if (page.workspaceId !== undefined) query = query.where("connections.workspace_id", "=", page.workspaceId);
-  if (page.afterId !== undefined) query = query.where("connections.id", ">", page.afterId);
-  return query
-    .orderBy("connections.id")
-    .limit(page.limit + 1)
-    .execute();
+  let query = liveConnections(db, organizationId);
+  if (filter.workspaceId !== undefined) query = query.where("connections.workspace_id", "=", filter.workspaceId);
+  return fetchPage(query, "connections.id", "asc", page);
 }
 
 export async function updateConnection(

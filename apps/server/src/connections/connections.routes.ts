@@ -1,6 +1,7 @@
 import type { ConnectionInput, ConnectionUpdate, ListConnectionsData } from "@switchyard/client";
 import { Router } from "express";
-import { machinePrincipalOf } from "../http/authenticate.js";
+import { machineHandler } from "../http/machineHandler.js";
+import { routeWorkspaceScopedList } from "../http/workspaceScopedList.js";
 import {
   type ConnectionDeps,
   createConnection,
@@ -16,43 +17,32 @@ type ConnectionQuery = NonNullable<ListConnectionsData["query"]>;
 export function connectionsRouter(deps: ConnectionDeps): Router {
   const router = Router();
   const { db } = deps;
-  // The validator has checked every query, path and body against the spec.
-  const page = (query: ConnectionQuery) => ({ limit: Number(query.limit ?? 50), cursor: query.cursor });
 
-  router.get("/api/v1/connections", async (req, res) => {
-    const query = req.query as ConnectionQuery;
-    res.json(await listConnectionPage(db, machinePrincipalOf(res).organizationId, { ...page(query), workspaceId: query.workspace }));
-  });
-
-  router.get("/api/v1/workspaces/:id/connections", async (req, res) => {
-    res.json(
-      await listConnectionPage(db, machinePrincipalOf(res).organizationId, {
-        ...page(req.query as ConnectionQuery),
-        workspaceId: req.params.id,
-      }),
-    );
-  });
-
-  router.post("/api/v1/connections", async (req, res) => {
-    res.status(201).json(await createConnection(deps, machinePrincipalOf(res).organizationId, req.body as ConnectionInput));
-  });
-
-  router.get("/api/v1/connections/:id", async (req, res) => {
-    res.json(await getConnection(db, machinePrincipalOf(res).organizationId, req.params.id));
-  });
-
-  router.put("/api/v1/connections/:id", async (req, res) => {
-    res.json(await updateConnectionConfig(deps, machinePrincipalOf(res).organizationId, req.params.id, req.body as ConnectionUpdate));
-  });
-
-  router.delete("/api/v1/connections/:id", async (req, res) => {
-    await deleteConnection(db, machinePrincipalOf(res).organizationId, req.params.id);
-    res.status(204).end();
-  });
-
-  router.post("/api/v1/connections/:id/signing-secret/rotate", async (req, res) => {
-    res.status(201).json(await rotateConnectionSigningSecret(deps, machinePrincipalOf(res).organizationId, req.params.id));
-  });
+  routeWorkspaceScopedList<ConnectionQuery>(router, "connections", (organizationId, _query, page) =>
+    listConnectionPage(db, organizationId, page),
+  );
+  router.post(
+    "/api/v1/connections",
+    machineHandler((organizationId, req) => createConnection(deps, organizationId, req.body as ConnectionInput), 201),
+  );
+  router.get(
+    "/api/v1/connections/:id",
+    machineHandler<"id">((organizationId, req) => getConnection(db, organizationId, req.params.id)),
+  );
+  router.put(
+    "/api/v1/connections/:id",
+    machineHandler<"id">((organizationId, req) =>
+      updateConnectionConfig(deps, organizationId, req.params.id, req.body as ConnectionUpdate),
+    ),
+  );
+  router.delete(
+    "/api/v1/connections/:id",
+    machineHandler<"id">((organizationId, req) => deleteConnection(db, organizationId, req.params.id), 204),
+  );
+  router.post(
+    "/api/v1/connections/:id/signing-secret/rotate",
+    machineHandler<"id">((organizationId, req) => rotateConnectionSigningSecret(deps, organizationId, req.params.id), 201),
+  );
 
   return router;
 }

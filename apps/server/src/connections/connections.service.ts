@@ -15,11 +15,11 @@ import {
   type WebhookSecrets,
 } from "@switchyard/destinations";
 import { type SecretBox, secretContext } from "@switchyard/secret-box";
+import { pageWindow, toPage } from "../http/cursorPage.js";
 import { ConflictError, NotFoundError, UnprocessableEntityError } from "../http/errors.js";
 import { uuidv7 } from "../ids.js";
-import { decodeCursor, toPage } from "../pagination/cursorPage.js";
 import { connectionHasActiveRules } from "../rules/rules.repository.js";
-import { findWorkspace } from "../workspaces/workspaces.repository.js";
+import { mustFindWorkspace } from "../workspaces/workspaces.service.js";
 import {
   type ConnectionRow,
   findConnection,
@@ -44,7 +44,7 @@ export interface ConnectionDeps {
  * and only the ones Switchyard generated (a webhook's signing secret) are shown, this once.
  */
 export async function createConnection(deps: ConnectionDeps, organizationId: string, input: ConnectionInput): Promise<ConnectionCreated> {
-  if ((await findWorkspace(deps.db, organizationId, input.workspace)) === undefined) throw new NotFoundError("Workspace not found.");
+  await mustFindWorkspace(deps.db, organizationId, input.workspace);
   const plugin = pluginFor(input.integration_type);
   const parsed = plugin.parseConfig({ metadata: input.metadata, secrets: input.secrets }, deps.addressPolicy);
   if (!parsed.ok) throw new UnprocessableEntityError("The connection's configuration is invalid.", parsed.errors);
@@ -55,7 +55,7 @@ export async function createConnection(deps: ConnectionDeps, organizationId: str
     integration_type: input.integration_type,
     name: input.name,
     metadata: parsed.metadata,
-    secrets_ciphertext: deps.secretBox.seal(JSON.stringify(parsed.secrets), secretContext.connection(id)),
+    secrets_ciphertext: sealSecrets(deps.secretBox, id, parsed.secrets),
   });
   return { connection: toConnection(row), secrets: generatedSecrets(parsed.secrets, input.secrets) };
 }
@@ -69,14 +69,8 @@ export async function listConnectionPage(
   organizationId: string,
   page: { limit: number; cursor?: string | undefined; workspaceId?: string | undefined },
 ): Promise<ConnectionList> {
-  if (page.workspaceId !== undefined && (await findWorkspace(db, organizationId, page.workspaceId)) === undefined) {
-    throw new NotFoundError("Workspace not found.");
-  }
-  const rows = await listConnections(db, organizationId, {
-    limit: page.limit,
-    afterId: decodeCursor(page.cursor),
-    workspaceId: page.workspaceId,
-  });
+  if (page.workspaceId !== undefined) await mustFindWorkspace(db, organizationId, page.workspaceId);
+  const rows = await listConnections(db, organizationId, { workspaceId: page.workspaceId }, pageWindow(page));
   return toPage(rows, page.limit, toConnection);
 }
 
@@ -90,30 +84,15 @@ export async function updateConnectionConfig(
   id: string,
   input: ConnectionUpdate,
 ): Promise<Connection> {
-  return inTransaction(deps.db, async (trx) => {
-    const row = await mustFind(trx, organizationId, id, true);
-    let metadata = row.metadata;
-    let sealed = row.secrets_ciphertext;
-    if (input.metadata !== undefined || input.secrets !== undefined) {
-      const previous = {
-        metadata: row.metadata,
-        secrets: JSON.parse(deps.secretBox.open(row.secrets_ciphertext, secretContext.connection(id))) as unknown,
-      };
-      const parsed = pluginFor(row.integration_type).parseConfig(
-        { metadata: input.metadata ?? row.metadata, secrets: input.secrets, previous },
-        deps.addressPolicy,
-      );
-      if (!parsed.ok) throw new UnprocessableEntityError("The connection's configuration is invalid.", parsed.errors);
-      metadata = parsed.metadata;
-      sealed = deps.secretBox.seal(JSON.stringify(parsed.secrets), secretContext.connection(id));
-    }
+  return changeLocked(deps.db, organizationId, id, async (trx, row) => {
+    const config = input.metadata !== undefined || input.secrets !== undefined ? reparseConfig(deps, id, row, input) : row;
     const active = input.active ?? row.active;
     const reactivated = active && !row.active;
     const inactiveReason = active ? null : row.active ? "deactivated through the API" : row.inactive_reason;
     const updated = await updateConnection(trx, id, {
       name: input.name ?? row.name,
-      metadata,
-      secrets_ciphertext: sealed,
+      metadata: config.metadata,
+      secrets_ciphertext: config.secrets_ciphertext,
       active,
       inactive_reason: inactiveReason,
       clearFailureStreak: reactivated,
@@ -124,8 +103,7 @@ export async function updateConnectionConfig(
 
 /** Refused while an active rule routes to it; otherwise hidden, its history kept. */
 export async function deleteConnection(db: Db, organizationId: string, id: string): Promise<void> {
-  await inTransaction(db, async (trx) => {
-    await mustFind(trx, organizationId, id, true);
+  await changeLocked(db, organizationId, id, async (trx) => {
     if (await connectionHasActiveRules(trx, id)) {
       throw new ConflictError("Active rules use this connection; delete or deactivate them first.", [
         { param: "id", msg: "is used by at least one active rule" },
@@ -141,16 +119,15 @@ export async function rotateConnectionSigningSecret(
   organizationId: string,
   id: string,
 ): Promise<SigningSecretRotated> {
-  return inTransaction(deps.db, async (trx) => {
-    const row = await mustFind(trx, organizationId, id, true);
+  return changeLocked(deps.db, organizationId, id, async (trx, row) => {
     if (row.integration_type !== "webhook") {
       throw new UnprocessableEntityError("Only webhook connections have a signing secret.", [
         { param: "id", msg: `is a ${row.integration_type} connection` },
       ]);
     }
-    const secrets = JSON.parse(deps.secretBox.open(row.secrets_ciphertext, secretContext.connection(id))) as WebhookSecrets;
+    const secrets = openSecrets(deps.secretBox, id, row.secrets_ciphertext) as WebhookSecrets;
     const rotated = rotateSigningSecret(secrets, new Date(), deps.signingSecretGraceMs);
-    await updateConnectionSecrets(trx, id, deps.secretBox.seal(JSON.stringify(rotated), secretContext.connection(id)));
+    await updateConnectionSecrets(trx, id, sealSecrets(deps.secretBox, id, rotated));
     return {
       signing_secret: rotated.signing_secret,
       previous_expires_at: rotated.previous_signing_secret?.expires_at ?? new Date().toISOString(),
@@ -158,10 +135,45 @@ export async function rotateConnectionSigningSecret(
   });
 }
 
+/** The new configuration through the plugin, given the stored one (secrets not sent keep their values); sealed again. */
+function reparseConfig(
+  deps: ConnectionDeps,
+  id: string,
+  row: ConnectionRow,
+  input: ConnectionUpdate,
+): Pick<ConnectionRow, "metadata" | "secrets_ciphertext"> {
+  const previous = { metadata: row.metadata, secrets: openSecrets(deps.secretBox, id, row.secrets_ciphertext) };
+  const parsed = pluginFor(row.integration_type).parseConfig(
+    { metadata: input.metadata ?? row.metadata, secrets: input.secrets, previous },
+    deps.addressPolicy,
+  );
+  if (!parsed.ok) throw new UnprocessableEntityError("The connection's configuration is invalid.", parsed.errors);
+  return { metadata: parsed.metadata, secrets_ciphertext: sealSecrets(deps.secretBox, id, parsed.secrets) };
+}
+
+/** Runs `change` in a transaction that holds the organization's connection `id` locked; 404 when there is none. */
+async function changeLocked<T>(
+  db: Db,
+  organizationId: string,
+  id: string,
+  change: (trx: Db, row: ConnectionRow) => Promise<T>,
+): Promise<T> {
+  return inTransaction(db, async (trx) => change(trx, await mustFind(trx, organizationId, id, true)));
+}
+
 async function mustFind(db: Db, organizationId: string, id: string, forUpdate = false): Promise<ConnectionRow> {
   const row = await findConnection(db, organizationId, id, { forUpdate });
   if (row === undefined) throw new NotFoundError("Connection not found.");
   return row;
+}
+
+/** A connection's secrets are sealed bound to its row (`secretContext.connection`): they open only under its id. */
+function sealSecrets(secretBox: SecretBox, id: string, secrets: unknown): string {
+  return secretBox.seal(JSON.stringify(secrets), secretContext.connection(id));
+}
+
+function openSecrets(secretBox: SecretBox, id: string, sealed: string): unknown {
+  return JSON.parse(secretBox.open(sealed, secretContext.connection(id))) as unknown;
 }
 
 function pluginFor(type: string): DestinationPlugin {

@@ -5,7 +5,7 @@ import type { Selectable } from "kysely";
 export type DeliveryAttemptRow = Omit<Selectable<DeliveryAttemptsTable>, "rule_event_id">;
 
 /** Every attempt of one delivery, oldest first. The caller has checked that the delivery is the organization's. */
-export async function listDeliveryAttempts(db: Db, ruleEventId: string): Promise<DeliveryAttemptRow[]> {
+export async function listDeliveryAttempts(db: Db, deliveryId: string): Promise<DeliveryAttemptRow[]> {
   return db
     .selectFrom("delivery_attempts")
     .select([
@@ -22,7 +22,7 @@ export async function listDeliveryAttempts(db: Db, ruleEventId: string): Promise
       "started_at",
       "completed_at",
     ])
-    .where("rule_event_id", "=", ruleEventId)
+    .where("rule_event_id", "=", deliveryId)
     .orderBy("attempt")
     .orderBy("started_at")
     .execute();

@@ -7,41 +7,22 @@ import type {
   EventSummary,
   IntegrationType,
   OutcomeCode,
-  ReplayInput,
-  ReplayResult,
   RuleEvent,
 } from "@switchyard/client";
-import { type Db, inSnapshot, inTransaction } from "@switchyard/db";
-import { findConnection } from "../connections/connections.repository.js";
-import { toEventResource } from "../events/toEventResource.js";
-import { BadRequestError, ConflictError, NotFoundError, TooEarlyError } from "../http/errors.js";
-import { decodeCursor, toPage } from "../pagination/cursorPage.js";
-import { findWorkspace } from "../workspaces/workspaces.repository.js";
+import { type Db, inSnapshot } from "@switchyard/db";
+import { pageWindow, toPage } from "../http/cursorPage.js";
+import { NotFoundError } from "../http/errors.js";
+import { toEventResource } from "../ingest/toEventResource.js";
+import { mustFindWorkspace } from "../workspaces/workspaces.service.js";
+import { type DeliveryRow, findDelivery, findEventDeliveries } from "./deliveries.repository.js";
 import { type DeliveryAttemptRow, listDeliveryAttempts } from "./deliveryAttempts.repository.js";
-import { scheduleDeliveriesNow, unscheduleDeliveries } from "./deliveryJobs.repository.js";
 import {
-  cancelUnroutedEvent,
   type EventFilter,
   type EventSummaryRow,
   findEventPayload,
   findEventSummary,
   listEventSummaries,
-} from "./events.history.repository.js";
-import {
-  cancelUnfinishedRuleEvents,
-  countReplayable,
-  findEventRuleEvents,
-  findRuleEvent,
-  type ReplaySelection,
-  type RuleEventRow,
-  requeueFinishedRuleEvent,
-  requeueReplayBatch,
-} from "./ruleEvents.repository.js";
-
-/** How far back a replay may reach (Switchyard decision, see `POST /replays`). */
-export const replayWindowMs = 14 * 24 * 3600 * 1000;
-/** Deliveries queued per replay transaction: each batch commits with its jobs, and holds its row locks briefly. */
-const replayBatchSize = 500;
+} from "./eventSummaries.repository.js";
 
 /** Every lookup below is scoped to `organizationId`: another organization's records are "not found", never forbidden. */
 export async function listEventPage(
@@ -50,11 +31,9 @@ export async function listEventPage(
   filter: EventFilter,
   page: { readonly limit: number; readonly cursor?: string | undefined },
 ): Promise<EventList> {
-  const beforeId = decodeCursor(page.cursor);
-  if (filter.workspaceId !== undefined && (await findWorkspace(db, organizationId, filter.workspaceId)) === undefined) {
-    throw new NotFoundError("Workspace not found.");
-  }
-  const rows = await listEventSummaries(db, organizationId, filter, { limit: page.limit, beforeId });
+  const window = pageWindow(page);
+  if (filter.workspaceId !== undefined) await mustFindWorkspace(db, organizationId, filter.workspaceId);
+  const rows = await listEventSummaries(db, organizationId, filter, window);
   return toPage(rows, page.limit, toEventSummary);
 }
 
@@ -70,118 +49,21 @@ export async function getEventPayload(db: Db, organizationId: string, id: string
 }
 
 export async function listAttempts(db: Db, organizationId: string, eventId: string, ruleId: string): Promise<AttemptList> {
-  const ruleEvent = await findRuleEvent(db, organizationId, eventId, ruleId);
-  if (ruleEvent === undefined) throw deliveryNotFound();
-  const records = (await listDeliveryAttempts(db, ruleEvent.id)).map(toAttempt);
+  const delivery = await findDelivery(db, organizationId, eventId, ruleId);
+  if (delivery === undefined) throw deliveryNotFound();
+  const records = (await listDeliveryAttempts(db, delivery.id)).map(toAttempt);
   return { count: records.length, records };
 }
 
-/**
- * Delivers a finished delivery again, now, on a fresh retry schedule; its job commits with it. 425 while an
- * attempt is due or running: the status is checked by the update itself, so a retry racing an attempt (or
- * another retry) cannot queue it twice.
- */
-export async function retryDelivery(db: Db, organizationId: string, eventId: string, ruleId: string): Promise<RuleEvent> {
-  return inTransaction(db, async (trx) => {
-    const row = await requeueFinishedRuleEvent(trx, organizationId, eventId, ruleId);
-    if (row === undefined) {
-      if ((await findRuleEvent(trx, organizationId, eventId, ruleId)) === undefined) throw deliveryNotFound();
-      throw new TooEarlyError("A delivery attempt is already due or running.");
-    }
-    await scheduleDeliveriesNow(trx, [row.id]);
-    return toRuleEvent(row);
-  });
-}
-
-/** Cancels a delivery that has not finished and drops its waiting job; 409 once it has finished. */
-export async function cancelDelivery(db: Db, organizationId: string, eventId: string, ruleId: string): Promise<RuleEvent> {
-  return inTransaction(db, async (trx) => {
-    const [row] = await cancelUnfinishedRuleEvents(trx, organizationId, { eventId, ruleId });
-    if (row === undefined) {
-      if ((await findRuleEvent(trx, organizationId, eventId, ruleId)) === undefined) throw deliveryNotFound();
-      throw new ConflictError("The delivery already ended (completed, failed or canceled).");
-    }
-    await unscheduleDeliveries(trx, [row.id]);
-    return toRuleEvent(row);
-  });
-}
-
-/** Cancels every delivery of the event that has not finished (none is fine) and answers the event as it now is. */
-export async function cancelEvent(db: Db, organizationId: string, id: string): Promise<EventDetail> {
-  return inTransaction(db, async (trx) => {
-    if ((await findEventSummary(trx, organizationId, id)) === undefined) throw new NotFoundError("Event not found.");
-    if (await cancelUnroutedEvent(trx, id)) return readEventDetail(trx, organizationId, id);
-    const canceled = await cancelUnfinishedRuleEvents(trx, organizationId, { eventId: id });
-    await unscheduleDeliveries(
-      trx,
-      canceled.map((r) => r.id),
-    );
-    return readEventDetail(trx, organizationId, id);
-  });
-}
-
-/**
- * Delivers again the failed deliveries of one workspace or connection created in `[from, to)`; only counts
- * them when `dry_run` (the default). A deleted connection is not found, like an unknown one. The real run goes in batches, each committed with its jobs, so a
- * failure part-way leaves the queued batches queued and the rest failed, ready for another replay.
- */
-export async function replayFailedDeliveries(
-  db: Db,
-  organizationId: string,
-  input: ReplayInput,
-  now: Date = new Date(),
-): Promise<ReplayResult> {
-  const selection = replaySelection(input, now);
-  const found =
-    "workspaceId" in selection.scope
-      ? (await findWorkspace(db, organizationId, selection.scope.workspaceId)) !== undefined
-      : (await findConnection(db, organizationId, selection.scope.connectionId)) !== undefined;
-  if (!found) throw new NotFoundError("workspaceId" in selection.scope ? "Workspace not found." : "Connection not found.");
-
-  const dryRun = input.dry_run ?? true;
-  if (dryRun) return { count: await countReplayable(db, selection), dry_run: true };
-  let count = 0;
-  let afterId: string | undefined;
-  for (;;) {
-    const ids = await inTransaction(db, async (trx) => {
-      const batch = await requeueReplayBatch(trx, selection, { afterId, limit: replayBatchSize });
-      await scheduleDeliveriesNow(trx, batch);
-      return batch;
-    });
-    count += ids.length;
-    afterId = ids.at(-1);
-    if (ids.length < replayBatchSize) return { count, dry_run: false };
-  }
-}
-
-function replaySelection(input: ReplayInput, now: Date): ReplaySelection {
-  if ((input.workspace === undefined) === (input.connection === undefined)) {
-    const msg = "exactly one of workspace and connection is required";
-    throw new BadRequestError("Name exactly one of workspace or connection.", [
-      { param: "workspace", msg },
-      { param: "connection", msg },
-    ]);
-  }
-  const from = new Date(input.from);
-  const to = input.to === undefined ? now : new Date(input.to);
-  if (from.getTime() < now.getTime() - replayWindowMs) {
-    throw new BadRequestError("A replay reaches at most 14 days back.", [{ param: "from", msg: "must be at most 14 days ago" }]);
-  }
-  if (to.getTime() <= from.getTime()) {
-    throw new BadRequestError("The replay window is empty.", [{ param: "to", msg: "must be after from (default: now)" }]);
-  }
-  const scope = input.workspace !== undefined ? { workspaceId: input.workspace } : { connectionId: input.connection as string };
-  return { scope, from, to };
-}
-
-async function readEventDetail(db: Db, organizationId: string, id: string): Promise<EventDetail> {
+/** The event with its deliveries, read in `db` (a snapshot or the transaction of a command). */
+export async function readEventDetail(db: Db, organizationId: string, id: string): Promise<EventDetail> {
   const summary = await findEventSummary(db, organizationId, id);
   if (summary === undefined) throw new NotFoundError("Event not found.");
-  const ruleEvents = await findEventRuleEvents(db, id);
-  return { ...toEventSummary(summary), rule_events: ruleEvents.map(toRuleEvent) };
+  const deliveries = await findEventDeliveries(db, id);
+  return { ...toEventSummary(summary), rule_events: deliveries.map(toDelivery) };
 }
 
-function deliveryNotFound(): NotFoundError {
+export function deliveryNotFound(): NotFoundError {
   return new NotFoundError("No delivery of this event through this rule.");
 }
 
@@ -196,7 +78,7 @@ function toEventSummary(row: EventSummaryRow): EventSummary {
   };
 }
 
-function toRuleEvent(row: RuleEventRow): RuleEvent {
+export function toDelivery(row: DeliveryRow): RuleEvent {
   return {
     id: row.id,
     type: "rule_event",

@@ -2,7 +2,7 @@ import { performance } from "node:perf_hooks";
 import type { Request, RequestHandler } from "express";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../operations/metrics.js";
-import type { OpenApiSpec } from "../spec/openApiSpec.js";
+import type { OpenApiSpec } from "./openApiSpec.js";
 import { requestIdOf } from "./requestId.js";
 
 export interface AccessLogDeps {

@@ -1,5 +1,5 @@
 import type { RequestHandler } from "express";
-import { type OpenApiSpec, securityByRoute } from "../spec/openApiSpec.js";
+import { type OpenApiSpec, securityByRoute } from "./openApiSpec.js";
 
 /**
  * Request headers a browser may send to the ingestion endpoints: ours, and every header Meshes' official

@@ -15,8 +15,9 @@ export interface ErrorResponse {
 }
 
 /**
- * Turns any error into the CONTRACT §3 envelope: ours, express-openapi-validator's, the body parser's,
- * and PostgreSQL's (503 when the database cannot serve, 500 otherwise). The only such place.
+ * Turns any error into the error envelope (`{"message": <reason phrase>, "error": {"name", "message", "data"?}}`,
+ * `data` only for validation details): ours, express-openapi-validator's, the body parser's, and PostgreSQL's
+ * (503 when the database cannot serve, 500 otherwise). The only such place.
  */
 export function toErrorResponse(error: unknown): ErrorResponse {
   if (error instanceof ApiError) {
@@ -84,7 +85,7 @@ function validatorError(status: number, details: readonly ValidatorDetail[]): Er
       return { status: 400, name: "BadRequest", message: "The request is invalid.", data };
     case 404:
     case 405:
-      // The contract's code list has no 405: an unsupported method on a path is "no such route".
+      // The API answers no 405 (not among its status codes): an unsupported method on a path is "no such route".
       return { status: 404, name: "NotFound", message: "No such route." };
     case 413:
       return { status: 413, name: "PayloadTooLarge", message: "The request body is too large." };

@@ -1,5 +1,5 @@
 import type { ErrorDetail, ItemError } from "@switchyard/event-intake";
-import type { RateLimitState } from "../rateLimit/workspaceRateLimiter.js";
+import type { RateLimitState } from "../ingest/workspaceRateLimiter.js";
 import { rateLimitHeaders } from "./rateLimitHeaders.js";
 
 /**
@@ -18,50 +18,24 @@ export abstract class ApiError extends Error {
   }
 }
 
-export class BadRequestError extends ApiError {
-  override readonly name = "BadRequest";
-  readonly status = 400;
+/** An ApiError class whose every instance has this `name` (the envelope's `error.name`) and HTTP `status`. */
+function apiError<const Name extends string, const Status extends number>(name: Name, status: Status) {
+  return class extends ApiError {
+    override readonly name = name;
+    readonly status = status;
+  };
 }
 
-export class ValidationError extends ApiError {
-  override readonly name = "ValidationError";
-  readonly status = 400;
-}
-
-export class UnauthorizedError extends ApiError {
-  override readonly name = "Unauthorized";
-  readonly status = 401;
-}
-
-export class ForbiddenError extends ApiError {
-  override readonly name = "Forbidden";
-  readonly status = 403;
-}
-
-export class NotFoundError extends ApiError {
-  override readonly name = "NotFound";
-  readonly status = 404;
-}
-
-export class ConflictError extends ApiError {
-  override readonly name = "Conflict";
-  readonly status = 409;
-}
-
-export class UnprocessableEntityError extends ApiError {
-  override readonly name = "UnprocessableEntity";
-  readonly status = 422;
-}
-
-export class PayloadTooLargeError extends ApiError {
-  override readonly name = "PayloadTooLarge";
-  readonly status = 413;
-}
-
-export class TooEarlyError extends ApiError {
-  override readonly name = "TooEarly";
-  readonly status = 425;
-}
+export class BadRequestError extends apiError("BadRequest", 400) {}
+export class ValidationError extends apiError("ValidationError", 400) {}
+export class UnauthorizedError extends apiError("Unauthorized", 401) {}
+export class ForbiddenError extends apiError("Forbidden", 403) {}
+export class NotFoundError extends apiError("NotFound", 404) {}
+export class ConflictError extends apiError("Conflict", 409) {}
+export class PayloadTooLargeError extends apiError("PayloadTooLarge", 413) {}
+export class UnprocessableEntityError extends apiError("UnprocessableEntity", 422) {}
+export class TooEarlyError extends apiError("TooEarly", 425) {}
+export class ServiceUnavailableError extends apiError("ServiceUnavailable", 503) {}
 
 export class TooManyRequestsError extends ApiError {
   override readonly name = "TooManyRequests";
@@ -76,11 +50,6 @@ export class TooManyRequestsError extends ApiError {
     );
     this.headers = { ...rateLimitHeaders(state), "Retry-After": String(state.resetSeconds) };
   }
-}
-
-export class ServiceUnavailableError extends ApiError {
-  override readonly name = "ServiceUnavailable";
-  readonly status = 503;
 }
 
 /** A single-event request whose one item was rejected: answered exactly as its bulk record would say. */

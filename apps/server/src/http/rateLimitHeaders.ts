@@ -1,4 +1,4 @@
-import type { RateLimitState } from "../rateLimit/workspaceRateLimiter.js";
+import type { RateLimitState } from "../ingest/workspaceRateLimiter.js";
 
 /**
  * The `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (delta seconds) headers of the IETF

@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { Router } from "express";
-import { specPath } from "../spec/openApiSpec.js";
+import { specPath } from "../http/openApiSpec.js";
 
 /** Redoc's self-contained browser bundle, from the pinned `redoc` package (no CDN, works offline). */
 const redocBundlePath = fileURLToPath(import.meta.resolve("redoc/bundles/redoc.standalone.js"));

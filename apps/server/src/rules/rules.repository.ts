@@ -1,5 +1,7 @@
 import type { Db, RulesTable } from "@switchyard/db";
-import type { Selectable } from "kysely";
+import type { Insertable, Selectable } from "kysely";
+import { fetchPage, type PageWindow } from "../http/cursorPage.js";
+import { liveOfOrganization } from "../workspaces/workspaces.repository.js";
 
 export type RuleRow = Omit<Selectable<RulesTable>, "deleted_at">;
 
@@ -22,19 +24,10 @@ export interface RuleFilters {
   readonly resourceId?: string | undefined;
 }
 
-export async function insertRule(
-  db: Db,
-  row: {
-    id: string;
-    workspace_id: string;
-    connection_id: string;
-    event: string;
-    resource: string | null;
-    resource_id: string | null;
-    metadata: unknown;
-    active: boolean;
-  },
-): Promise<RuleRow> {
+/** A rule to store; its metadata is any JSON value, serialized here. */
+export type NewRuleRow = Omit<Insertable<RulesTable>, "metadata"> & { readonly metadata: unknown };
+
+export async function insertRule(db: Db, row: NewRuleRow): Promise<RuleRow> {
   return db
     .insertInto("rules")
     .values({ ...row, metadata: JSON.stringify(row.metadata) })
@@ -42,37 +35,23 @@ export async function insertRule(
     .executeTakeFirstOrThrow();
 }
 
-export async function findRule(db: Db, organizationId: string, id: string): Promise<RuleRow | undefined> {
-  return db
-    .selectFrom("rules")
-    .innerJoin("workspaces", "workspaces.id", "rules.workspace_id")
-    .select(columns)
-    .where("workspaces.organization_id", "=", organizationId)
-    .where("rules.id", "=", id)
-    .where("rules.deleted_at", "is", null)
-    .executeTakeFirst();
+/** The organization's live (not deleted) rules; a rule is the organization's through its workspace. */
+function liveRules(db: Db, organizationId: string) {
+  return db.selectFrom("rules").select(columns).where(liveOfOrganization(db, organizationId));
 }
 
-export async function listRules(
-  db: Db,
-  organizationId: string,
-  page: { limit: number; afterId?: string | undefined } & RuleFilters,
-): Promise<RuleRow[]> {
-  let query = db
-    .selectFrom("rules")
-    .innerJoin("workspaces", "workspaces.id", "rules.workspace_id")
-    .select(columns)
-    .where("workspaces.organization_id", "=", organizationId)
-    .where("rules.deleted_at", "is", null);
-  if (page.workspaceId !== undefined) query = query.where("rules.workspace_id", "=", page.workspaceId);
-  if (page.event !== undefined) query = query.where("rules.event", "=", page.event);
-  if (page.resource !== undefined) query = query.where("rules.resource", "=", page.resource);
-  if (page.resourceId !== undefined) query = query.where("rules.resource_id", "=", page.resourceId);
-  if (page.afterId !== undefined) query = query.where("rules.id", ">", page.afterId);
-  return query
-    .orderBy("rules.id")
-    .limit(page.limit + 1)
-    .execute();
+export async function findRule(db: Db, organizationId: string, id: string): Promise<RuleRow | undefined> {
+  return liveRules(db, organizationId).where("rules.id", "=", id).executeTakeFirst();
+}
+
+/** One page of the organization's live rules in id (creation) order (`fetchPage`). */
+export async function listRules(db: Db, organizationId: string, filters: RuleFilters, page: PageWindow): Promise<RuleRow[]> {
+  let query = liveRules(db, organizationId);
+  if (filters.workspaceId !== undefined) query = query.where("rules.workspace_id", "=", filters.workspaceId);
+  if (filters.event !== undefined) query = query.where("rules.event", "=", filters.event);
+  if (filters.resource !== undefined) query = query.where("rules.resource", "=", filters.resource);
+  if (filters.resourceId !== undefined) query = query.where("rules.resource_id", "=", filters.resourceId);
+  return fetchPage(query, "rules.id", "asc", page);
 }
 
 /** Whether any live, active rule routes to the connection. */

@@ -2,10 +2,10 @@ import type { Rule, RuleInput, RuleList } from "@switchyard/client";
 import type { Db } from "@switchyard/db";
 import { destinations } from "@switchyard/destinations";
 import { findConnection } from "../connections/connections.repository.js";
+import { pageWindow, toPage } from "../http/cursorPage.js";
 import { NotFoundError, UnprocessableEntityError } from "../http/errors.js";
 import { uuidv7 } from "../ids.js";
-import { decodeCursor, toPage } from "../pagination/cursorPage.js";
-import { findWorkspace } from "../workspaces/workspaces.repository.js";
+import { mustFindWorkspace } from "../workspaces/workspaces.service.js";
 import { findRule, insertRule, listRules as listRuleRows, type RuleFilters, type RuleRow, softDeleteRule } from "./rules.repository.js";
 
 /**
@@ -50,11 +50,9 @@ export async function listRulePage(
   organizationId: string,
   page: { limit: number; cursor?: string | undefined } & RuleFilters,
 ): Promise<RuleList> {
-  if (page.workspaceId !== undefined && (await findWorkspace(db, organizationId, page.workspaceId)) === undefined) {
-    throw new NotFoundError("Workspace not found.");
-  }
-  const { cursor, ...filters } = page;
-  const rows = await listRuleRows(db, organizationId, { ...filters, afterId: decodeCursor(cursor) });
+  if (page.workspaceId !== undefined) await mustFindWorkspace(db, organizationId, page.workspaceId);
+  const { cursor, limit, ...filters } = page;
+  const rows = await listRuleRows(db, organizationId, filters, pageWindow({ limit, cursor }));
   return toPage(rows, page.limit, toRule);
 }
 

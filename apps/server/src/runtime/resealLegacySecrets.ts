@@ -1,5 +1,12 @@
 import { type Db, inTransaction } from "@switchyard/db";
 import { type SecretBox, secretContext } from "@switchyard/secret-box";
+import { sql } from "kysely";
+
+/** Every column that holds sealed secrets, with the context a secret there is bound to (its row's id and column). */
+const sealedColumns = [
+  { table: "access_keys", column: "secret_ciphertext", context: secretContext.accessKey },
+  { table: "connections", column: "secrets_ciphertext", context: secretContext.connection },
+] as const;
 
 /**
  * Seals every secret still in the first form (`v1`, bound to no row) again in the current one, bound to the
@@ -10,27 +17,14 @@ import { type SecretBox, secretContext } from "@switchyard/secret-box";
 export async function resealLegacySecrets(db: Db, secretBox: SecretBox): Promise<number> {
   return inTransaction(db, async (trx) => {
     let resealed = 0;
-    const keys = await trx
-      .selectFrom("access_keys")
-      .select(["id", "secret_ciphertext"])
-      .where("secret_ciphertext", "like", "v1.%")
-      .forUpdate()
-      .execute();
-    for (const key of keys) {
-      const sealed = secretBox.seal(secretBox.openLegacy(key.secret_ciphertext), secretContext.accessKey(key.id));
-      await trx.updateTable("access_keys").set({ secret_ciphertext: sealed }).where("id", "=", key.id).execute();
-      resealed += 1;
-    }
-    const connections = await trx
-      .selectFrom("connections")
-      .select(["id", "secrets_ciphertext"])
-      .where("secrets_ciphertext", "like", "v1.%")
-      .forUpdate()
-      .execute();
-    for (const connection of connections) {
-      const sealed = secretBox.seal(secretBox.openLegacy(connection.secrets_ciphertext), secretContext.connection(connection.id));
-      await trx.updateTable("connections").set({ secrets_ciphertext: sealed }).where("id", "=", connection.id).execute();
-      resealed += 1;
+    for (const { table, column, context } of sealedColumns) {
+      const legacy = await sql<{ id: string; sealed: string }>`
+        select id, ${sql.ref(column)} as sealed from ${sql.table(table)} where ${sql.ref(column)} like 'v1.%' for update`.execute(trx);
+      for (const row of legacy.rows) {
+        const sealed = secretBox.seal(secretBox.openLegacy(row.sealed), context(row.id));
+        await sql`update ${sql.table(table)} set ${sql.ref(column)} = ${sealed} where id = ${row.id}`.execute(trx);
+        resealed += 1;
+      }
     }
     return resealed;
   });

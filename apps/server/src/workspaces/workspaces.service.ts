@@ -1,16 +1,23 @@
 import type { PublishableKey, PublishableKeyCreated, Workspace, WorkspaceCreated, WorkspaceList } from "@switchyard/client";
 import { type Db, inTransaction } from "@switchyard/db";
 import { generatePublishableKey, publicPartOf } from "../auth/credentials.js";
+import { pageWindow, toPage } from "../http/cursorPage.js";
 import { NotFoundError } from "../http/errors.js";
 import { uuidv7 } from "../ids.js";
-import { decodeCursor, toPage } from "../pagination/cursorPage.js";
 import {
   findWorkspaceActivePublishableKeys,
   insertPublishableKey,
   type PublishableKeyRow,
   revokeActivePublishableKey,
 } from "./publishableKeys.repository.js";
-import { findWorkspace, insertWorkspace, listWorkspaces, renameWorkspace, type WorkspaceRow } from "./workspaces.repository.js";
+import {
+  findWorkspace,
+  insertWorkspace,
+  listWorkspaces,
+  lockWorkspace,
+  renameWorkspace,
+  type WorkspaceRow,
+} from "./workspaces.repository.js";
 
 const defaultKeyName = "default";
 
@@ -28,31 +35,27 @@ export async function createWorkspace(db: Db, organizationId: string, name: stri
 export async function rotatePublishableKey(db: Db, organizationId: string, workspaceId: string): Promise<PublishableKeyCreated> {
   return inTransaction(db, async (trx) => {
     // Lock the workspace row so that concurrent rotations serialize instead of racing the one-active-key index.
-    const workspace = await trx
-      .selectFrom("workspaces")
-      .select("id")
-      .where("organization_id", "=", organizationId)
-      .where("id", "=", workspaceId)
-      .forUpdate()
-      .executeTakeFirst();
-    if (workspace === undefined) throw new NotFoundError("Workspace not found.");
+    if (!(await lockWorkspace(trx, organizationId, workspaceId))) throw new NotFoundError("Workspace not found.");
     const previousName = await revokeActivePublishableKey(trx, workspaceId);
     return issuePublishableKey(trx, workspaceId, previousName ?? defaultKeyName);
   });
 }
 
-export async function getWorkspace(db: Db, organizationId: string, id: string): Promise<Workspace> {
+/** The organization's workspace `id`; 404 when there is none (another organization's is "not found" too). */
+export async function mustFindWorkspace(db: Db, organizationId: string, id: string): Promise<WorkspaceRow> {
   const row = await findWorkspace(db, organizationId, id);
   if (row === undefined) throw new NotFoundError("Workspace not found.");
-  const [key] = await findWorkspaceActivePublishableKeys(db, [row.id]);
-  return toWorkspace(row, key === undefined ? null : toPublishableKey(key));
+  return row;
+}
+
+export async function getWorkspace(db: Db, organizationId: string, id: string): Promise<Workspace> {
+  return withPublishableKey(db, await mustFindWorkspace(db, organizationId, id));
 }
 
 export async function updateWorkspace(db: Db, organizationId: string, id: string, name: string): Promise<Workspace> {
   const row = await renameWorkspace(db, organizationId, id, name);
   if (row === undefined) throw new NotFoundError("Workspace not found.");
-  const [key] = await findWorkspaceActivePublishableKeys(db, [row.id]);
-  return toWorkspace(row, key === undefined ? null : toPublishableKey(key));
+  return withPublishableKey(db, row);
 }
 
 export async function listWorkspacePage(
@@ -60,7 +63,7 @@ export async function listWorkspacePage(
   organizationId: string,
   page: { limit: number; cursor?: string | undefined },
 ): Promise<WorkspaceList> {
-  const rows = await listWorkspaces(db, organizationId, { limit: page.limit, afterId: decodeCursor(page.cursor) });
+  const rows = await listWorkspaces(db, organizationId, pageWindow(page));
   return toPage(rows, page.limit, (row) => toWorkspace(row));
 }
 
@@ -68,6 +71,12 @@ async function issuePublishableKey(trx: Db, workspaceId: string, name: string): 
   const key = generatePublishableKey(workspaceId);
   const row = await insertPublishableKey(trx, { id: key.id, workspace_id: workspaceId, name, key_hash: key.hash });
   return { ...toPublishableKey(row), key: key.key };
+}
+
+/** The workspace as the API shows it by id: with the public part of its active publishable key. */
+async function withPublishableKey(db: Db, row: WorkspaceRow): Promise<Workspace> {
+  const [key] = await findWorkspaceActivePublishableKeys(db, [row.id]);
+  return toWorkspace(row, key === undefined ? null : toPublishableKey(key));
 }
 
 function toPublishableKey(row: PublishableKeyRow): PublishableKey {

@@ -15,12 +15,12 @@ import { createSecretBox, type SecretBox } from "@switchyard/secret-box";
 import type pg from "pg";
 import { createApp } from "../../src/app.js";
 import type { Config } from "../../src/config.js";
-import { createServerRoutingWake } from "../../src/events/routingWake.js";
 import { createHttpServer } from "../../src/http/hardenServer.js";
+import { loadSpec } from "../../src/http/openApiSpec.js";
+import { createServerRoutingWake } from "../../src/ingest/routingWake.js";
+import { createWorkspaceRateLimiter } from "../../src/ingest/workspaceRateLimiter.js";
 import { type Logger, silentLogger } from "../../src/logger.js";
 import { createMetrics, type Metrics } from "../../src/operations/metrics.js";
-import { createWorkspaceRateLimiter } from "../../src/rateLimit/workspaceRateLimiter.js";
-import { loadSpec } from "../../src/spec/openApiSpec.js";
 
 export interface TestServer {
   readonly baseUrl: string;

@@ -5,7 +5,7 @@ export type ClientOptions = {
 };
 
 /**
- * A connection type (CONTRACT §5); `GET /integrations` lists the ones this server supports.
+ * A connection type (the integration type ids Meshes uses); `GET /integrations` lists the ones this server supports.
  */
 export type IntegrationType = 'activecampaign' | 'aweber' | 'customer_io' | 'discord' | 'hubspot' | 'intercom' | 'mailchimp' | 'mailerlite' | 'pipedrive' | 'resend' | 'sendgrid' | 'salesforce' | 'slack' | 'webhook' | 'zoom';
 

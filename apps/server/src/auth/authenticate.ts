@@ -1,13 +1,13 @@
 import type { StatementRunner } from "@switchyard/db";
 import { type SecretBox, secretContext } from "@switchyard/secret-box";
 import type { RequestHandler, Response } from "express";
-import { parsePublishableKey, publicPartOf, publishableKeyMatches } from "../auth/credentials.js";
-import { verifyMachineToken } from "../auth/machineToken.js";
-import type { Principal } from "../auth/principal.js";
+import { NotFoundError, UnauthorizedError } from "../http/errors.js";
+import { type OpenApiSpec, securityByRoute } from "../http/openApiSpec.js";
 import { findActiveAccessKey } from "../organizations/accessKeys.repository.js";
-import { type OpenApiSpec, securityByRoute } from "../spec/openApiSpec.js";
 import { findActivePublishableKey } from "../workspaces/publishableKeys.repository.js";
-import { NotFoundError, UnauthorizedError } from "./errors.js";
+import { parsePublishableKey, publicPartOf, publishableKeyMatches } from "./credentials.js";
+import { verifyMachineToken } from "./machineToken.js";
+import type { Principal } from "./principal.js";
 
 export interface AuthenticateDeps {
   /** The server's pg pool: the key lookups run on it as statements prepared by name. */

@@ -1,7 +1,7 @@
 import type { IntegrationList } from "@switchyard/client";
 import { destinations } from "@switchyard/destinations";
 import { Router } from "express";
-import { machinePrincipalOf } from "../http/authenticate.js";
+import { machinePrincipalOf } from "../auth/authenticate.js";
 
 /** `GET /integrations`: what each destination plugin says about itself. */
 export function integrationsRouter(): Router {

@@ -1,55 +1,12 @@
-import type { Database, Db, DeliveriesTable, EventStatus } from "@switchyard/db";
-import type { Selectable } from "kysely";
+import type { Database, Db, EventStatus } from "@switchyard/db";
 import { type ExpressionBuilder, sql } from "kysely";
-
-/**
- * One delivery of an event through one rule (0003_routing). Ingestion creates the rows and the delivery
- * worker moves them on; here they are read, retried and canceled. Updating `status` fires the trigger that
- * keeps the event's counters and status in step.
- */
-export type RuleEventRow = Pick<
-  Selectable<DeliveriesTable>,
-  | "id"
-  | "event_id"
-  | "rule_id"
-  | "connection_id"
-  | "integration_type"
-  | "status"
-  | "attempt_count"
-  | "next_attempt_at"
-  | "started_at"
-  | "completed_at"
-  | "last_error"
->;
-
-const columns = [
-  "id",
-  "event_id",
-  "rule_id",
-  "connection_id",
-  "integration_type",
-  "status",
-  "attempt_count",
-  "next_attempt_at",
-  "started_at",
-  "completed_at",
-  "last_error",
-] as const;
+import { type DeliveryRow, deliveryColumns } from "../history/deliveries.repository.js";
+import { organizationWorkspaceIds } from "../workspaces/workspaces.repository.js";
 
 /** A delivery with an attempt due or running: a retry would be too early, a cancel stops it. */
 export const unfinishedStatuses: readonly EventStatus[] = ["pending", "processing", "retrying"];
 /** A delivery that ended: it may be retried (delivered again), not canceled. */
 export const finishedStatuses: readonly EventStatus[] = ["completed", "failed", "canceled"];
-
-/** Deliveries are scoped to the caller through their workspace: another organization's are never matched. */
-function ofOrganization(organizationId: string) {
-  return (eb: ExpressionBuilder<Database, "rule_events">) =>
-    eb(
-      "rule_events.workspace_id",
-      "in",
-      eb.selectFrom("workspaces").select("workspaces.id").where("workspaces.organization_id", "=", organizationId),
-    );
-}
 
 /** The values that queue a delivery again now, on a fresh retry schedule (the worker claims `pending` ones). */
 function requeued(eb: ExpressionBuilder<Database, "rule_events">) {
@@ -63,42 +20,26 @@ function requeued(eb: ExpressionBuilder<Database, "rule_events">) {
   };
 }
 
-/** An event's deliveries in creation order. The caller has already checked that the event is the organization's. */
-export async function findEventRuleEvents(db: Db, eventId: string): Promise<RuleEventRow[]> {
-  return db.selectFrom("rule_events").select(columns).where("event_id", "=", eventId).orderBy("created_at").orderBy("id").execute();
-}
-
-/** The delivery of an event through a rule, if both are the organization's. */
-export async function findRuleEvent(db: Db, organizationId: string, eventId: string, ruleId: string): Promise<RuleEventRow | undefined> {
-  return db
-    .selectFrom("rule_events")
-    .select(columns)
-    .where("event_id", "=", eventId)
-    .where("rule_id", "=", ruleId)
-    .where(ofOrganization(organizationId))
-    .executeTakeFirst();
-}
-
 /**
  * Queues a finished delivery (completed, failed or canceled) again, now, with a fresh retry schedule.
  * Conditional on its status, so a concurrent attempt or retry cannot be doubled: undefined when the
  * delivery does not exist (for this organization) or has an attempt due or running. The caller must add
  * its job in the same transaction.
  */
-export async function requeueFinishedRuleEvent(
+export async function requeueFinishedDelivery(
   trx: Db,
   organizationId: string,
   eventId: string,
   ruleId: string,
-): Promise<RuleEventRow | undefined> {
+): Promise<DeliveryRow | undefined> {
   return trx
     .updateTable("rule_events")
     .set(requeued)
     .where("event_id", "=", eventId)
     .where("rule_id", "=", ruleId)
     .where("status", "in", finishedStatuses)
-    .where(ofOrganization(organizationId))
-    .returning(columns)
+    .where("rule_events.workspace_id", "in", organizationWorkspaceIds(trx, organizationId))
+    .returning(deliveryColumns)
     .executeTakeFirst();
 }
 
@@ -109,24 +50,24 @@ export async function requeueFinishedRuleEvent(
  * `canceled` (the worker records results only over `processing`). The caller must remove their jobs in
  * the same transaction.
  */
-export async function cancelUnfinishedRuleEvents(
+export async function cancelUnfinishedDeliveries(
   trx: Db,
   organizationId: string,
   target: { readonly eventId: string; readonly ruleId?: string | undefined },
-): Promise<RuleEventRow[]> {
+): Promise<DeliveryRow[]> {
   let locked = trx
     .selectFrom("rule_events")
     .select("id")
     .where("event_id", "=", target.eventId)
     .where("status", "in", unfinishedStatuses)
-    .where(ofOrganization(organizationId));
+    .where("rule_events.workspace_id", "in", organizationWorkspaceIds(trx, organizationId));
   if (target.ruleId !== undefined) locked = locked.where("rule_id", "=", target.ruleId);
   return trx
     .updateTable("rule_events")
     .set({ status: "canceled", completed_at: sql<Date>`now()`, next_attempt_at: null, lease_expires_at: null })
     .where("id", "in", locked.orderBy("id").forUpdate())
     .where("status", "in", unfinishedStatuses)
-    .returning(columns)
+    .returning(deliveryColumns)
     .execute();
 }
 
@@ -181,4 +122,23 @@ export async function requeueReplayBatch(
     .execute();
   // uuid order is the order of the canonical lowercase text, so a string sort agrees with PostgreSQL's.
   return rows.map((r) => r.id).sort();
+}
+
+/**
+ * Cancels an event whose deliveries are not written yet (its `route` job has not run): every delivery it
+ * will have counts as canceled, and routing then writes them `canceled`. Answers false, changing nothing,
+ * for any other event. Routing reads its events `for share`: this locks the event first, so that the update
+ * (a new statement, so a new snapshot) sees any deliveries routing committed while it waited. Only an event
+ * that looked unrouted is locked, so cancels of routed events keep the lock order of the worker (delivery,
+ * then its event).
+ */
+export async function cancelUnroutedEvent(trx: Db, id: string): Promise<boolean> {
+  const unrouted = sql`status = 'pending' and total_rules > 0 and not exists (select 1 from rule_events where event_id = ${id})`;
+  const locked = await sql`select id from events where id = ${id} and ${unrouted} for update`.execute(trx);
+  if (locked.rows.length === 0) return false;
+  const result = await sql`
+    update events set canceled_count = total_rules, completed_at = now(),
+      status = switchyard_event_status(total_rules, completed_count, failed_count, total_rules, started_at)
+    where id = ${id} and ${unrouted}`.execute(trx);
+  return (result.numAffectedRows ?? 0n) > 0n;
 }

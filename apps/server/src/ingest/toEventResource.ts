@@ -12,7 +12,10 @@ export interface EventColumns {
   readonly created_at: Date;
 }
 
-/** An event as the API shows it (CONTRACT §2); the read API adds its counters to this. */
+/**
+ * An event as the API shows it: `id`, `type: "event"`, `workspace`, `event`, `resource`, `resource_id`, `status`,
+ * `created_by`, `created_at`. The read API adds its delivery counters to this.
+ */
 export function toEventResource(row: EventColumns): Event {
   return eventResourceOf(row, row.status, row.created_at.toISOString());
 }

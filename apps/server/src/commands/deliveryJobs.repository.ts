@@ -1,0 +1,22 @@
+import type { Db } from "@switchyard/db";
+import { deliverTask, deliveryJobKeyPrefix } from "@switchyard/db";
+import { sql } from "kysely";
+
+/** Adds a job delivering each of `deliveryIds` now. Call in the transaction that made them due. */
+export async function scheduleDeliveriesNow(trx: Db, deliveryIds: readonly string[]): Promise<void> {
+  if (deliveryIds.length === 0) return;
+  await sql`
+    select graphile_worker.add_job(${deliverTask}, json_build_object('rule_events', json_build_array(id)),
+      job_key := ${deliveryJobKeyPrefix}::text || id, run_at := now())
+    from unnest(${deliveryIds}::uuid[]) as id`.execute(trx);
+}
+
+/**
+ * Removes the waiting jobs of `deliveryIds` (there may be none). A job already running keeps running but
+ * is never retried by graphile-worker; its late result cannot overwrite a cancel (the worker records
+ * results only over `processing`). Call in the transaction that canceled them.
+ */
+export async function unscheduleDeliveries(trx: Db, deliveryIds: readonly string[]): Promise<void> {
+  if (deliveryIds.length === 0) return;
+  await sql`select graphile_worker.remove_job(${deliveryJobKeyPrefix}::text || id) from unnest(${deliveryIds}::uuid[]) as id`.execute(trx);
+}
