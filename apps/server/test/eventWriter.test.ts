@@ -1,13 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { type Db, openDatabase } from "@switchyard/db";
 import { createSecretBox } from "@switchyard/secret-box";
+import { createTestDatabase } from "@switchyard/testing";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NewEventRow } from "../src/events/events.repository.js";
 import { createEventWriter } from "../src/events/eventWriter.js";
 import { uuidv7 } from "../src/ids.js";
 import { createTenant, type Tenant } from "./support/fixtures.js";
-import { createTestDatabase } from "./support/testDatabase.js";
 
 let db: Db;
 let pool: pg.Pool;

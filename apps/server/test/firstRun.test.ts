@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { createClient, createConfig, createEventsBulk, getWorkspace, mintMachineToken } from "@switchyard/client";
+import { freePort } from "@switchyard/testing";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "./support/net.js";
 
 const run = promisify(execFile);
 const serverDir = new URL("..", import.meta.url).pathname;

@@ -15,27 +15,19 @@ import {
   retryDelivery,
 } from "@switchyard/client";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { uuidv7 } from "../src/ids.js";
 import { bearer, createTenant, type Tenant } from "./support/fixtures.js";
 import { routeQueuedEvents } from "./support/routing.js";
-import { createTestDatabase } from "./support/testDatabase.js";
-import { startTestServer, type TestServer } from "./support/testServer.js";
+import type { TestServer } from "./support/testServer.js";
+import { useTestServer } from "./support/useTestServer.js";
 
 let server: TestServer;
-let dropDatabase: () => Promise<void>;
 let stranger: Tenant;
 
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  dropDatabase = database.drop;
-  server = await startTestServer(database.url);
+useTestServer({}, async (file) => {
+  ({ server } = file);
   stranger = await createTenant(server.db, server.secretBox, "Stranger");
-});
-
-afterAll(async () => {
-  await server?.close();
-  await dropDatabase?.();
 });
 
 // No delivery worker runs here: routes are made with SQL, events go through the ingestion API and the test

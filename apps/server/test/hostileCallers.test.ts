@@ -1,29 +1,20 @@
 import { connect, type Socket } from "node:net";
 import { createConnection, createEventsBulk, createRule } from "@switchyard/client";
+import { createTestDatabase, waitFor } from "@switchyard/testing";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { expectWithin } from "./support/bounds.js";
 import { bearer, createTenant, storedEvents, type Tenant } from "./support/fixtures.js";
-import { waitFor } from "./support/receiver.js";
-import { createTestDatabase } from "./support/testDatabase.js";
 import { startTestServer, type TestServer } from "./support/testServer.js";
+import { useTestServer } from "./support/useTestServer.js";
 import { attemptsOf, deliveryOf, emitEvent, routeToReceiver } from "./support/webhookRoutes.js";
 
 let server: TestServer;
 let tenant: Tenant;
-let dropDatabase: () => Promise<void>;
 
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  dropDatabase = database.drop;
-  // Few slots and short timeouts, so that each finding shows in seconds.
-  server = await startTestServer(database.url, { ingestMaxInProgress: 4, requestTimeoutMs: 2000 });
-  tenant = await createTenant(server.db, server.secretBox);
-});
-
-afterAll(async () => {
-  await server?.close();
-  await dropDatabase?.();
+// Few slots and short timeouts, so that each finding shows in seconds.
+useTestServer({ tenant: "Acme", ingestMaxInProgress: 4, requestTimeoutMs: 2000 }, (file) => {
+  ({ server, tenant } = file);
 });
 
 const port = () => Number(new URL(server.baseUrl).port);
@@ -376,11 +367,10 @@ describe("destinations that are Switchyard's own", () => {
       const event = await emitEvent(withWorker, owner, { event: "own.check" });
       // Its attempts can be listed once the worker has routed it.
       await deliveryOf(withWorker, owner, event.id, ruleId);
-      const attempts = await waitFor(
-        "the attempt",
-        () => attemptsOf(withWorker, owner, event.id, ruleId),
-        (list) => list.length > 0,
-      );
+      const attempts = await waitFor(() => attemptsOf(withWorker, owner, event.id, ruleId), {
+        what: "the attempt",
+        until: (list) => list.length > 0,
+      });
       expect(attempts[0]).toMatchObject({ outcome_code: "network_error" });
       expect(JSON.stringify(attempts[0])).toContain("Switchyard's own server and database");
     } finally {

@@ -14,11 +14,11 @@ import { randomInt } from "node:crypto";
 import { request as httpRequest, STATUS_CODES } from "node:http";
 import { connect } from "node:net";
 import { brotliCompressSync, deflateSync, gunzipSync, gzipSync, constants as zlibConstants } from "node:zlib";
+import { createTestDatabase } from "@switchyard/testing";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadSpec } from "../src/spec/openApiSpec.js";
 import { bearer, createTenant, type Tenant } from "./support/fixtures.js";
-import { createTestDatabase } from "./support/testDatabase.js";
 import { startTestServer, type TestServer, testConfig } from "./support/testServer.js";
 
 const seed = process.env.FC_SEED === undefined ? randomInt(2 ** 31 - 1) : Number(process.env.FC_SEED);

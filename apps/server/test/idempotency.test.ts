@@ -1,27 +1,18 @@
 import { createEvent, createEventsBulk, type EventInput, EventsClient } from "@switchyard/client";
+import { freePort } from "@switchyard/testing";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { purgeExpiredIdempotencyKeys } from "../src/events/idempotencyKeys.repository.js";
 import { createTenant, storedEvents, type Tenant } from "./support/fixtures.js";
-import { freePort } from "./support/net.js";
 import { startResponseDroppingProxy } from "./support/responseDroppingProxy.js";
-import { createTestDatabase } from "./support/testDatabase.js";
 import { startTestServer, type TestServer } from "./support/testServer.js";
+import { useTestServer } from "./support/useTestServer.js";
 
 let server: TestServer;
 let databaseUrl: string;
-let dropDatabase: () => Promise<void>;
 
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  databaseUrl = database.url;
-  dropDatabase = database.drop;
-  server = await startTestServer(database.url);
-});
-
-afterAll(async () => {
-  await server?.close();
-  await dropDatabase?.();
+useTestServer({}, (file) => {
+  ({ server, databaseUrl } = file);
 });
 
 let counter = 0;

@@ -7,9 +7,9 @@ import {
   getEvent,
   listDeliveryAttempts,
 } from "@switchyard/client";
+import { type Answer, type Receiver, startReceiver, waitFor } from "@switchyard/testing";
 import { expect } from "vitest";
 import { bearer, type Tenant } from "./fixtures.js";
-import { type Answer, type Receiver, startReceiver, waitFor } from "./receiver.js";
 import type { TestServer } from "./testServer.js";
 
 /** A webhook connection to a scripted receiver and a rule routing `event` to it, made through the API. */
@@ -92,11 +92,10 @@ export async function eventDetail(server: TestServer, tenant: Tenant, id: string
 /** The one delivery of an event through `ruleId`, once the worker has routed the event (moments after its 201). */
 export async function deliveryOf(server: TestServer, tenant: Tenant, eventId: string, ruleId: string) {
   const throughRule = (detail: Awaited<ReturnType<typeof eventDetail>>) => detail.rule_events.find((r) => r.rule === ruleId);
-  const routed = await waitFor(
-    `event ${eventId} to have its delivery through rule ${ruleId}`,
-    () => eventDetail(server, tenant, eventId),
-    (detail) => throughRule(detail) !== undefined,
-  );
+  const routed = await waitFor(() => eventDetail(server, tenant, eventId), {
+    what: `event ${eventId} to have its delivery through rule ${ruleId}`,
+    until: (detail) => throughRule(detail) !== undefined,
+  });
   return throughRule(routed) as NonNullable<ReturnType<typeof throughRule>>;
 }
 
