@@ -220,10 +220,14 @@ describe("GET /metrics", () => {
     expect(count(after, "duplicate")).toBe(count(before, "duplicate"));
   });
 
-  it("when scraped, then it reports the database pool's connections", async () => {
+  it("when scraped after a query gave its connection back to the pool, then it reports the pool's connections and idle ones as the pool holds them", async () => {
+    await server.pool.query("select 1");
     const text = await scrape();
-    expect(sample(text, "switchyard_db_pool_connections")).toBeGreaterThanOrEqual(1);
-    expect(sample(text, "switchyard_db_pool_idle_connections")).toBeGreaterThanOrEqual(0);
+    // Nothing else uses this server's pool meanwhile (no worker, one test at a time): the scrape saw what it holds now.
+    const { totalCount, idleCount } = server.pool;
+    expect(idleCount).toBeGreaterThanOrEqual(1);
+    expect(sample(text, "switchyard_db_pool_connections")).toBe(totalCount);
+    expect(sample(text, "switchyard_db_pool_idle_connections")).toBe(idleCount);
     expect(sample(text, "switchyard_db_pool_waiting_clients")).toBe(0);
   });
 
