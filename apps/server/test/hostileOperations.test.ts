@@ -8,18 +8,17 @@
  *
  * Reproducing a failure: each run prints its seed; `FC_SEED=<seed> npx vitest run hostileOperations` replays it.
  */
-import { randomInt } from "node:crypto";
 import fc from "fast-check";
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import { loadSpec, type OpenApiSpec } from "../src/spec/openApiSpec.js";
+import { fastCheckRuns } from "./support/fastCheckRuns.js";
 import { bearer, type Tenant } from "./support/fixtures.js";
 import type { TestServer } from "./support/testServer.js";
 import { useTestServer } from "./support/useTestServer.js";
 import { emitEvent, routeToReceiver } from "./support/webhookRoutes.js";
 
-const seed = process.env.FC_SEED === undefined ? randomInt(2 ** 31 - 1) : Number(process.env.FC_SEED);
-console.info(`hostileOperations: fast-check seed ${seed} (replay with FC_SEED=${seed})`);
+const runs = fastCheckRuns("hostileOperations");
 
 type Schema = Record<string, unknown>;
 interface Parameter {
@@ -232,7 +231,7 @@ describe("every operation in the spec, called as a hostile caller would", () => 
             expect(await databaseState(), `refused, yet changed: ${context}`).toBe(before);
           }
         }),
-        { seed, numRuns: 60 },
+        runs(60),
       );
     }
     console.info(
