@@ -74,7 +74,8 @@ describe("callers the server does not know", () => {
         5000,
       ),
     );
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The server judges a caller on its headers: once each slow caller has its answer, none of them could hold a slot.
+    await waitFor(() => slow.every((s) => s.socket.bytesRead > 0), { what: "every slow caller to be answered" });
     const before = (await storedEvents(server.db, tenant.workspaceId)).length;
     const real = await createEventsBulk({
       client: server.client,
