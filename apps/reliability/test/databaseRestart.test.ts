@@ -3,11 +3,9 @@ import { sleep, waitFor } from "@switchyard/testing";
 import { describe, expect, it } from "vitest";
 import { atSteadyRate } from "./support/atSteadyRate.js";
 import { deliveryState } from "./support/deliveryState.js";
-import { type Deployment, fastRecoveryWorkerEnv, type ServerProcess, type Tenant } from "./support/deployment.js";
+import { fastRecoveryWorkerEnv } from "./support/deployment.js";
 import { reportFigures } from "./support/figures.js";
 import { summarize } from "./support/latencies.js";
-import type { ManagedProcess } from "./support/processes.js";
-import type { WebhookReceiver } from "./support/receiver.js";
 import { type TimedBulk, timedBulk } from "./support/timedBulk.js";
 import { useScenario } from "./support/useScenario.js";
 
@@ -23,25 +21,13 @@ const beforeMs = 4000;
 const downMs = 6000;
 const afterMs = 6000;
 
-let deployment: Deployment;
-let tenant: Tenant;
-let server: ServerProcess;
-let worker: ManagedProcess;
-let receiver: WebhookReceiver;
-
-useScenario(
-  "database-restart",
-  {
-    serverEnv: { SWITCHYARD_RUN_WORKER: "false", SWITCHYARD_DB_TIMEOUT_MS: String(dbTimeoutMs) },
-    workerEnv: fastRecoveryWorkerEnv,
-    tenant: "Database restart",
-    receiver: () => ({ status: 200 }),
-    route: { event: "order.placed" },
-  },
-  (scenario) => {
-    ({ deployment, server, worker, tenant, receiver } = scenario);
-  },
-);
+const scenario = useScenario("database-restart", {
+  serverEnv: { SWITCHYARD_RUN_WORKER: "false", SWITCHYARD_DB_TIMEOUT_MS: String(dbTimeoutMs) },
+  workerEnv: fastRecoveryWorkerEnv,
+  tenant: "Database restart",
+  receiver: () => ({ status: 200 }),
+  route: { event: "order.placed" },
+});
 
 /** One batch of `batchSize` events, numbered `batch` (its events carry it in their payload). */
 interface Sent extends TimedBulk {
@@ -50,6 +36,7 @@ interface Sent extends TimedBulk {
 
 describe("the test's own PostgreSQL stopped for 6 s under steady ingestion and delivery", () => {
   it("when it starts again, then ingestion answered 503 within the timeout while it was down, and server and worker recover by themselves with nothing acknowledged lost", async () => {
+    const { deployment, server, worker, tenant, receiver } = scenario;
     const client = createClient(createConfig({ baseUrl: server.baseUrl }));
     const readiness: Array<{ at: number; status: number | "no answer" }> = [];
     const start = Date.now();

@@ -1,15 +1,13 @@
 import { createClient, createConfig } from "@switchyard/client";
-import { sleep, waitFor } from "@switchyard/testing";
+import { createWebhookRoute, sleep, waitFor } from "@switchyard/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { atSteadyRate } from "./support/atSteadyRate.js";
 import { deliveryState } from "./support/deliveryState.js";
-import type { Deployment, ServerProcess, Tenant } from "./support/deployment.js";
 import { reportFigures } from "./support/figures.js";
 import { type LatencySummary, summarize } from "./support/latencies.js";
 import { type Answer, type ReceivedWebhook, startWebhookReceiver, type WebhookReceiver } from "./support/receiver.js";
 import { type TimedBulk, timedBulk } from "./support/timedBulk.js";
 import { useScenario } from "./support/useScenario.js";
-import { addWebhookRoute } from "./support/webhookRoute.js";
 
 /** One attempt's limit; every hanging answer outlasts it. */
 const deliveryTimeoutMs = 500;
@@ -52,30 +50,21 @@ const behaviours: Record<string, (w: ReceivedWebhook) => Answer> = {
 };
 const chaotic = ["flaky", "slow", "reset", "throttled", "late"] as const;
 
-let deployment: Deployment;
-let tenant: Tenant;
-let server: ServerProcess;
 const receivers = new Map<string, WebhookReceiver>();
 
 // The single-machine default: the worker inside the server process, so ingestion shares its event loop.
-useScenario(
-  "destination-chaos",
-  {
-    serverEnv: {
-      SWITCHYARD_RUN_WORKER: "true",
-      SWITCHYARD_DELIVERY_TIMEOUT_MS: String(deliveryTimeoutMs),
-      SWITCHYARD_DELIVERY_LEASE_MARGIN_MS: "1000",
-      SWITCHYARD_LEASE_SWEEP_MS: "200",
-      SWITCHYARD_WORKER_POLL_MS: "100",
-      SWITCHYARD_RETRY_SCHEDULE_SCALE: String(retryScale),
-      SWITCHYARD_DELIVERY_MAX_PER_CONNECTION: String(perConnectionCap),
-    },
-    tenant: "Chaos",
+const scenario = useScenario("destination-chaos", {
+  serverEnv: {
+    SWITCHYARD_RUN_WORKER: "true",
+    SWITCHYARD_DELIVERY_TIMEOUT_MS: String(deliveryTimeoutMs),
+    SWITCHYARD_DELIVERY_LEASE_MARGIN_MS: "1000",
+    SWITCHYARD_LEASE_SWEEP_MS: "200",
+    SWITCHYARD_WORKER_POLL_MS: "100",
+    SWITCHYARD_RETRY_SCHEDULE_SCALE: String(retryScale),
+    SWITCHYARD_DELIVERY_MAX_PER_CONNECTION: String(perConnectionCap),
   },
-  (scenario) => {
-    ({ deployment, server, tenant } = scenario);
-  },
-);
+  tenant: "Chaos",
+});
 
 // Registered after useScenario, so it runs first: the receivers the test started close before the deployment.
 afterAll(async () => {
@@ -89,6 +78,7 @@ interface Batch extends TimedBulk {
 
 describe("destinations that fail in every way, beside a healthy one", () => {
   it("when receivers error, hang, reset, throttle or come back late, then every delivery completes (or fails with its attempts recorded), and a hanging receiver neither delays the healthy one nor slows ingestion", async () => {
+    const { deployment, server, tenant } = scenario;
     const client = createClient(createConfig({ baseUrl: server.baseUrl }));
     const batches: Batch[] = [];
 
@@ -104,7 +94,7 @@ describe("destinations that fail in every way, beside a healthy one", () => {
     for (const [name, behaviour] of Object.entries(behaviours)) {
       const receiver = await startWebhookReceiver(behaviour, { down: name === "late" });
       receivers.set(name, receiver);
-      await addWebhookRoute(server.baseUrl, tenant, `chaos.${name}`, receiver.url);
+      await createWebhookRoute(client, tenant, `chaos.${name}`, receiver.url);
     }
     const healthy = receivers.get("healthy") as WebhookReceiver;
     const broken = receivers.get("broken") as WebhookReceiver;

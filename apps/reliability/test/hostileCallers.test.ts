@@ -2,7 +2,6 @@ import { connect, type Socket } from "node:net";
 import { sleep } from "@switchyard/testing";
 import { describe, expect, it } from "vitest";
 import { type BulkAnswer, BulkLoad } from "./support/bulkLoad.js";
-import type { Deployment, ServerProcess, Tenant } from "./support/deployment.js";
 import { mib, reportFigures } from "./support/figures.js";
 import { summarize } from "./support/latencies.js";
 import { rssBytes } from "./support/processes.js";
@@ -21,14 +20,8 @@ const bigBodyBytes = 1024 * 1024;
 const p99BoundMs = 1000;
 const peakRssBoundBytes = 300 * 1024 * 1024;
 
-let deployment: Deployment;
-let tenant: Tenant;
-let server: ServerProcess;
-
 // The server as shipped (its worker inside, nothing to deliver).
-useScenario("hostile-callers", { tenant: "Hostile" }, (scenario) => {
-  ({ deployment, server, tenant } = scenario);
-});
+const scenario = useScenario("hostile-callers", { tenant: "Hostile" });
 
 interface AttackTally {
   connections: number;
@@ -110,6 +103,7 @@ async function bigBodiesFlood(port: number, count: number, until: number, tally:
 
 describe("unauthenticated callers holding sockets and sending large bodies", () => {
   it("when they attack while a client with a key sends bulks, then the client gets no 503, p99 under 1 s, and the server stays under 300 MB with nothing acknowledged lost", async () => {
+    const { deployment, server, tenant } = scenario;
     const load = new BulkLoad({ port: server.port, publishableKey: tenant.publishableKey, size: batchSize });
     const slow: AttackTally = { connections: 0, bytesSent: 0, answers: new Map() };
     const big: AttackTally = { connections: 0, bytesSent: 0, answers: new Map() };

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { type BulkAnswer, BulkLoad } from "./support/bulkLoad.js";
-import type { Deployment, ServerProcess, Tenant } from "./support/deployment.js";
 import { mib, reportFigures } from "./support/figures.js";
 import { summarize } from "./support/latencies.js";
 import { rssBytes } from "./support/processes.js";
@@ -20,14 +19,8 @@ const peakRssBoundBytes = 384 * 1024 * 1024;
 /** Once the offered load is back under capacity, requests are answered 201 again within this. */
 const recoveryBoundMs = dbTimeoutMs + 1000;
 
-let deployment: Deployment;
-let tenant: Tenant;
-let server: ServerProcess;
-
 // The server as shipped: default pool, timeouts and no rate limit; no routes, so no deliveries.
-useScenario("overload", { tenant: "Overload" }, (scenario) => {
-  ({ deployment, server, tenant } = scenario);
-});
+const scenario = useScenario("overload", { tenant: "Overload" });
 
 /** `durationMs` of every access-log line for `route`. */
 function accessLogDurations(log: string, route: string): number[] {
@@ -63,6 +56,7 @@ function newConnectionsOverTime(answers: readonly BulkAnswer[], start: number): 
 
 describe("offered load at twice the measured capacity for 30 s", () => {
   it("when the server cannot keep up, then it sheds with 429 or 503 within bounded latency and memory, recovers at once, and loses nothing it acknowledged", async () => {
+    const { deployment, server, tenant } = scenario;
     const load = new BulkLoad({ port: server.port, publishableKey: tenant.publishableKey, size: batchSize });
     try {
       // Capacity: 64 requests always in flight (ingestion writes concurrent requests together, so fewer would

@@ -2,7 +2,6 @@ import { EventsClient } from "@switchyard/client";
 import { sleep, waitFor } from "@switchyard/testing";
 import { describe, expect, it } from "vitest";
 import { atSteadyRate } from "./support/atSteadyRate.js";
-import type { Deployment, ServerProcess, Tenant } from "./support/deployment.js";
 import { reportFigures } from "./support/figures.js";
 import { summarize } from "./support/latencies.js";
 import { useScenario } from "./support/useScenario.js";
@@ -17,28 +16,19 @@ const batchSize = 25;
 const loadMs = 20_000;
 const kills = 5;
 
-let deployment: Deployment;
-let tenant: Tenant;
-let server: ServerProcess;
-let port: number;
-
 // A fixed port, so that the restarted server is where the clients keep sending. A route, so that the ingest
 // statement also commits routing work (nothing runs it: no worker runs).
-useScenario(
-  "server-crash",
-  {
-    serverEnv: { SWITCHYARD_RUN_WORKER: "false" },
-    fixedPort: true,
-    tenant: "Crash",
-    route: { event: "order.placed", url: "http://127.0.0.1:9/hook" },
-  },
-  (scenario) => {
-    ({ deployment, server, tenant, port } = scenario);
-  },
-);
+const scenario = useScenario("server-crash", {
+  serverEnv: { SWITCHYARD_RUN_WORKER: "false" },
+  fixedPort: true,
+  tenant: "Crash",
+  route: { event: "order.placed", url: "http://127.0.0.1:9/hook" },
+});
 
 describe("the server killed with SIGKILL under steady ingestion", () => {
   it("when clients retry through EventsClient, then every acknowledged event is stored exactly once with its routing work, and retries stored no duplicate", async () => {
+    const { deployment, tenant, port } = scenario;
+    let { server } = scenario;
     const requests: Array<{ status: number | "network error"; ms: number }> = [];
     let inFlight = 0;
     const timedFetch: typeof fetch = async (input, init) => {

@@ -3,11 +3,10 @@ import { sleep, waitFor } from "@switchyard/testing";
 import { describe, expect, it } from "vitest";
 import { atSteadyRate } from "./support/atSteadyRate.js";
 import { deliveryState } from "./support/deliveryState.js";
-import { type Deployment, fastRecoveryWorkerEnv, type ServerProcess, type Tenant } from "./support/deployment.js";
+import { fastRecoveryWorkerEnv } from "./support/deployment.js";
 import { reportFigures } from "./support/figures.js";
 import { summarize } from "./support/latencies.js";
 import type { ManagedProcess } from "./support/processes.js";
-import type { WebhookReceiver } from "./support/receiver.js";
 import { useScenario } from "./support/useScenario.js";
 
 /**
@@ -21,27 +20,17 @@ const kills = 4;
 /** How long no worker runs after each kill. */
 const downMs = 500;
 
-let deployment: Deployment;
-let tenant: Tenant;
-let server: ServerProcess;
-let receiver: WebhookReceiver;
-
 // The worker is started by the test, which kills and restarts it.
-useScenario(
-  "worker-crash",
-  {
-    serverEnv: { SWITCHYARD_RUN_WORKER: "false" },
-    tenant: "Worker crash",
-    receiver: () => ({ status: 200, delayMs: 20 + Math.random() * 100 }),
-    route: { event: "order.placed" },
-  },
-  (scenario) => {
-    ({ deployment, server, tenant, receiver } = scenario);
-  },
-);
+const scenario = useScenario("worker-crash", {
+  serverEnv: { SWITCHYARD_RUN_WORKER: "false" },
+  tenant: "Worker crash",
+  receiver: () => ({ status: 200, delayMs: 20 + Math.random() * 100 }),
+  route: { event: "order.placed" },
+});
 
 describe("the standalone worker killed with SIGKILL while deliveries are in flight", () => {
   it("when it is restarted, then every delivery completes, every event arrives, and duplicates (same webhook-id) are only of deliveries in flight at a kill", async () => {
+    const { deployment, server, tenant, receiver } = scenario;
     let worker: ManagedProcess = await deployment.startWorker(fastRecoveryWorkerEnv);
     const client = new EventsClient({ baseUrl: server.baseUrl, publishableKey: tenant.publishableKey });
     const acknowledgedAt = new Map<string, number>();

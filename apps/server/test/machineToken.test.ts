@@ -56,7 +56,7 @@ describe("machine JWT", () => {
     expect(response?.status).toBe(201);
   });
 
-  it("when the token is built by hand to the contract, then the request is accepted", async () => {
+  it("when the token is built by hand as Meshes specifies it (HS256, kid = access key, iss, aud meshes-api, org, a 30 s lifetime), then the request is accepted", async () => {
     const { response } = await emitWith(await token());
     expect(response?.status).toBe(201);
   });

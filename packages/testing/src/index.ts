@@ -10,3 +10,4 @@ export {
 } from "./receiver.js";
 export { createDatabaseAt, createTestDatabase, type OpenedTestDatabase, type TestDatabase } from "./testDatabase.js";
 export { sleep, type WaitForOptions, waitFor } from "./waitFor.js";
+export { bearer, createWebhookRoute, type Tenant, type WebhookRoute, type WebhookRouteOptions } from "./webhookRoute.js";

@@ -5,8 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import type { MachineCredentials } from "@switchyard/client";
-import { waitFor } from "@switchyard/testing";
+import { type Tenant, waitFor } from "@switchyard/testing";
 import pg from "pg";
 import { type OwnedPostgres, startOwnedPostgres } from "./ownedPostgres.js";
 import { type ManagedProcess, startProcess, stopAllProcesses } from "./processes.js";
@@ -36,14 +35,6 @@ export interface ServerProcess extends ManagedProcess {
   readonly baseUrl: string;
 }
 
-/** An organization with an access key and a workspace, made with the server's CLI as an operator would. */
-export interface Tenant {
-  readonly organizationId: string;
-  readonly workspaceId: string;
-  readonly publishableKey: string;
-  readonly machine: MachineCredentials;
-}
-
 /**
  * One scenario's world: a temp folder, a PostgreSQL of its own in it, one encryption key, and the server
  * and worker processes it starts. `close` stops all of them and deletes the folder.
@@ -57,6 +48,7 @@ export interface Deployment {
   readonly startServer: (options?: { readonly port?: number; readonly env?: Env }) => Promise<ServerProcess>;
   /** `node apps/worker/dist/main.js`; resolves once it says it runs. */
   readonly startWorker: (env?: Env) => Promise<ManagedProcess>;
+  /** An organization with an access key and a workspace, made with the server's CLI as an operator would. */
   readonly createTenant: (name: string) => Promise<Tenant>;
   /** Highest peak RSS of every server and worker process started so far. */
   readonly peakRssBytes: () => number;

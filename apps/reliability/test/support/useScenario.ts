@@ -1,9 +1,9 @@
-import { freePort } from "@switchyard/testing";
+import { createClient, createConfig } from "@switchyard/client";
+import { createWebhookRoute, freePort, type Tenant } from "@switchyard/testing";
 import { afterAll, beforeAll } from "vitest";
-import { type Deployment, type Env, type ServerProcess, startDeployment, type Tenant } from "./deployment.js";
+import { type Deployment, type Env, type ServerProcess, startDeployment } from "./deployment.js";
 import type { ManagedProcess } from "./processes.js";
 import { type Answer, type ReceivedWebhook, startWebhookReceiver, type WebhookReceiver } from "./receiver.js";
-import { addWebhookRoute } from "./webhookRoute.js";
 
 export interface ScenarioOptions {
   /** The server process's environment over the deployment's. */
@@ -34,10 +34,9 @@ export interface Scenario {
 /**
  * A scenario file's start-up and tear-down, registered as vitest's `beforeAll`/`afterAll`: its deployment (an
  * own PostgreSQL in a temp folder), the server, optionally a standalone worker, the tenant, a receiver and a
- * route to it; afterwards the receiver is closed and the deployment with every process it started. `ready`
- * runs at the end of the start-up, for files that keep what was started in variables of their own.
+ * route to it; afterwards the receiver is closed and the deployment with every process it started.
  */
-export function useScenario(name: string, options: ScenarioOptions, ready?: (scenario: Scenario) => void): Scenario {
+export function useScenario(name: string, options: ScenarioOptions): Scenario {
   let deployment: Deployment | undefined;
   let server: ServerProcess | undefined;
   let worker: ManagedProcess | undefined;
@@ -76,9 +75,9 @@ export function useScenario(name: string, options: ScenarioOptions, ready?: (sce
     tenant = await deployment.createTenant(options.tenant);
     if (options.receiver !== undefined) receiver = await startWebhookReceiver(options.receiver);
     if (options.route !== undefined) {
-      await addWebhookRoute(server.baseUrl, tenant, options.route.event, options.route.url ?? started(receiver, "receiver").url);
+      const client = createClient(createConfig({ baseUrl: server.baseUrl }));
+      await createWebhookRoute(client, tenant, options.route.event, options.route.url ?? started(receiver, "receiver").url);
     }
-    ready?.(scenario);
   });
 
   afterAll(async () => {

@@ -1,5 +1,5 @@
 import { request as httpRequest } from "node:http";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { sleep } from "@switchyard/testing";
 import { type Answer, toAnswer } from "./ingestionOracle.js";
 
@@ -35,9 +35,42 @@ export interface RawResponse {
   readonly body: string;
 }
 
+/** What a raw connection got: every byte the server sent, whether the server ended it, and when it closed. */
+export interface RawConnectionResult {
+  readonly data: Buffer;
+  readonly closedByServer: boolean;
+  /** Milliseconds from opening the connection to its close. */
+  readonly closedAfterMs: number;
+}
+
 /**
- * Writes `chunks` to a fresh connection to `baseUrl`'s port (pausing `pauseMs` between them), optionally half-closes, and
- * collects every response until the server closes or `timeoutMs` passes. Never hangs.
+ * A raw TCP connection to `baseUrl`'s port, for the caller to write to; destroyed after `timeoutMs` if it is
+ * still open. `done` resolves once it is closed, however; it never rejects, so a test never hangs on it.
+ */
+export function rawConnection(baseUrl: string, timeoutMs: number): { socket: Socket; done: Promise<RawConnectionResult> } {
+  const socket = connect(Number(new URL(baseUrl).port), "127.0.0.1");
+  const started = performance.now();
+  const received: Buffer[] = [];
+  let closedByServer = false;
+  const done = new Promise<RawConnectionResult>((resolve) => {
+    const timer = setTimeout(() => socket.destroy(), timeoutMs);
+    socket.on("data", (chunk: Buffer) => received.push(chunk));
+    socket.on("end", () => {
+      closedByServer = true;
+      socket.destroy();
+    });
+    socket.on("error", () => {});
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve({ data: Buffer.concat(received), closedByServer, closedAfterMs: performance.now() - started });
+    });
+  });
+  return { socket, done };
+}
+
+/**
+ * Writes `chunks` to a fresh connection to `baseUrl`'s port (pausing `pauseMs` between them), optionally
+ * half-closes, and collects every response until the server closes or `timeoutMs` passes.
  */
 export async function rawExchange(
   baseUrl: string,
@@ -45,37 +78,18 @@ export async function rawExchange(
   options: { pauseMs?: number; endAfterWrite?: boolean; timeoutMs?: number } = {},
 ): Promise<{ responses: RawResponse[]; closedByServer: boolean }> {
   const { pauseMs = 0, endAfterWrite = false, timeoutMs = 1_500 } = options;
-  const { port } = new URL(baseUrl);
-  return new Promise((resolve) => {
-    const socket = connect(Number(port), "127.0.0.1");
-    const received: Buffer[] = [];
-    let closedByServer = false;
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve({ responses: parseResponses(Buffer.concat(received)), closedByServer });
-    };
-    const timer = setTimeout(finish, timeoutMs);
-    socket.on("data", (chunk) => received.push(chunk));
-    socket.on("end", () => {
-      closedByServer = true;
-      finish();
-    });
-    socket.on("close", finish);
-    socket.on("error", finish);
-    socket.on("connect", async () => {
-      for (const [i, chunk] of chunks.entries()) {
-        // The pause is what is under test: a body that arrives in pieces, slowly.
-        if (i > 0 && pauseMs > 0) await sleep(pauseMs);
-        if (socket.destroyed) return;
-        socket.write(chunk);
-      }
-      if (endAfterWrite) socket.end();
-    });
+  const { socket, done } = rawConnection(baseUrl, timeoutMs);
+  socket.on("connect", async () => {
+    for (const [i, chunk] of chunks.entries()) {
+      // The pause is what is under test: a body that arrives in pieces, slowly.
+      if (i > 0 && pauseMs > 0) await sleep(pauseMs);
+      if (socket.destroyed) return;
+      socket.write(chunk);
+    }
+    if (endAfterWrite) socket.end();
   });
+  const { data, closedByServer } = await done;
+  return { responses: parseResponses(data), closedByServer };
 }
 
 function parseResponses(data: Buffer): RawResponse[] {
