@@ -1,9 +1,9 @@
 import { type ClientRequest, request } from "node:http";
 import { createEvent, createEventsBulk, listWorkspaces } from "@switchyard/client";
 import { sleep, waitFor } from "@switchyard/testing";
-import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { expectWithin } from "./support/bounds.js";
+import { type EventsTableLock, lockEventsTable } from "./support/eventsTableLock.js";
 import { bearer, createTenant, storedEvents, type Tenant } from "./support/fixtures.js";
 import { startTestServer, type TestServer } from "./support/testServer.js";
 import { useTestServer } from "./support/useTestServer.js";
@@ -96,26 +96,22 @@ describe("when the batches waiting to be written have waited longer than SWITCHY
   it("then new requests are answered 503 at once, the waiting ones are written when the database catches up, and ingestion recovers", async () => {
     // Pool 2: one ingest statement at a time, so a second batch waits in the queue behind a blocked first one.
     const server = await startTestServer(databaseUrl, { dbPoolSize: 2, ingestMaxQueueWaitMs: 200, dbTimeoutMs: 5000 });
-    const locker = new pg.Client({ connectionString: databaseUrl });
+    let lock: EventsTableLock | undefined;
     try {
       const tenant = await createTenant(server.db, server.secretBox);
       const headers = { "X-Meshes-Publishable-Key": tenant.publishableKey };
-      await locker.connect();
-      await locker.query("begin");
-      await locker.query("lock table events in access exclusive mode");
+      const locked = await lockEventsTable(databaseUrl);
+      lock = locked;
 
       const blocked = createEventsBulk({ client: server.client, headers, body: [{ event: "blocked", payload: {} }] });
       const queued = createEventsBulk({ client: server.client, headers, body: [{ event: "queued", payload: {} }] });
       // The first statement waits on the lock; the second batch has waited past 200 ms in the queue.
-      await waitFor(
-        async () => {
-          const { rows } = await locker.query<{ n: number }>(
-            "select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
-          );
-          return rows[0]?.n;
-        },
-        { what: "the first statement to wait on the lock", until: (n) => n === 1, timeoutMs: 5000, intervalMs: 20 },
-      );
+      await waitFor(locked.waiters, {
+        what: "the first statement to wait on the lock",
+        until: (n) => n === 1,
+        timeoutMs: 5000,
+        intervalMs: 20,
+      });
       // The time itself is the condition under test: the queued batch must have waited past the 200 ms limit.
       await sleep(400);
 
@@ -127,7 +123,7 @@ describe("when the batches waiting to be written have waited longer than SWITCHY
       expect(shed.error?.error.name).toBe("ServiceUnavailable");
       expect(await shedCount(server, "queue_wait")).toBe(1);
 
-      await locker.query("rollback");
+      await locked.release();
       expect((await blocked).response?.status).toBe(201);
       expect((await queued).response?.status).toBe(201);
       const after = await createEventsBulk({ client: server.client, headers, body: [{ event: "after", payload: {} }] });
@@ -135,7 +131,7 @@ describe("when the batches waiting to be written have waited longer than SWITCHY
       const stored = (await storedEvents(server.db, tenant.workspaceId)).map((e) => e.event).sort();
       expect(stored).toEqual(["after", "blocked", "queued"]);
     } finally {
-      await locker.end().catch(() => {});
+      await lock?.end();
       await server.close();
     }
   });
