@@ -3,7 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
-    globalSetup: ["test/support/globalSetup.ts"],
+    // One PostgreSQL for the run, a migrated template, and a database per test file (`createTestDatabase`).
+    globalSetup: ["@switchyard/testing/globalSetup"],
     pool: "forks",
     testTimeout: 30_000,
     hookTimeout: 120_000,

@@ -1,13 +1,13 @@
-import { createClient, createConfig, createEventsBulk } from "@switchyard/client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createClient, createConfig } from "@switchyard/client";
+import { sleep, waitFor } from "@switchyard/testing";
+import { describe, expect, it } from "vitest";
+import { atSteadyRate } from "./support/atSteadyRate.js";
 import { deliveryState } from "./support/deliveryState.js";
-import { type Deployment, fastRecoveryWorkerEnv, type ServerProcess, startDeployment, type Tenant } from "./support/deployment.js";
+import { fastRecoveryWorkerEnv } from "./support/deployment.js";
 import { reportFigures } from "./support/figures.js";
 import { summarize } from "./support/latencies.js";
-import type { ManagedProcess } from "./support/processes.js";
-import { type Receiver, startReceiver } from "./support/receiver.js";
-import { sleep, waitFor } from "./support/waitFor.js";
-import { addWebhookRoute } from "./support/webhookRoute.js";
+import { type TimedBulk, timedBulk } from "./support/timedBulk.js";
+import { useScenario } from "./support/useScenario.js";
 
 /** `SWITCHYARD_DB_TIMEOUT_MS`: the longest any request may wait on the database. */
 const dbTimeoutMs = 1000;
@@ -21,71 +21,41 @@ const beforeMs = 4000;
 const downMs = 6000;
 const afterMs = 6000;
 
-let deployment: Deployment;
-let tenant: Tenant;
-let server: ServerProcess;
-let worker: ManagedProcess;
-let receiver: Receiver;
-
-beforeAll(async () => {
-  deployment = await startDeployment("database-restart");
-  server = await deployment.startServer({ env: { SWITCHYARD_RUN_WORKER: "false", SWITCHYARD_DB_TIMEOUT_MS: String(dbTimeoutMs) } });
-  worker = await deployment.startWorker(fastRecoveryWorkerEnv);
-  tenant = await deployment.createTenant("Database restart");
-  receiver = await startReceiver(() => ({ status: 200 }));
-  await addWebhookRoute(server.baseUrl, tenant, "order.placed", receiver.url);
+const scenario = useScenario("database-restart", {
+  serverEnv: { SWITCHYARD_RUN_WORKER: "false", SWITCHYARD_DB_TIMEOUT_MS: String(dbTimeoutMs) },
+  workerEnv: fastRecoveryWorkerEnv,
+  tenant: "Database restart",
+  receiver: () => ({ status: 200 }),
+  route: { event: "order.placed" },
 });
 
-afterAll(async () => {
-  await receiver?.close();
-  await deployment?.close();
-});
-
-interface Sent {
+/** One batch of `batchSize` events, numbered `batch` (its events carry it in their payload). */
+interface Sent extends TimedBulk {
   readonly batch: number;
-  readonly sentAt: number;
-  readonly status: number | "no answer";
-  readonly errorName: string | undefined;
-  readonly ms: number;
-  readonly ids: readonly string[];
 }
 
 describe("the test's own PostgreSQL stopped for 6 s under steady ingestion and delivery", () => {
   it("when it starts again, then ingestion answered 503 within the timeout while it was down, and server and worker recover by themselves with nothing acknowledged lost", async () => {
+    const { deployment, server, worker, tenant, receiver } = scenario;
     const client = createClient(createConfig({ baseUrl: server.baseUrl }));
-    const headers = { "X-Meshes-Publishable-Key": tenant.publishableKey };
-    const sent: Sent[] = [];
     const readiness: Array<{ at: number; status: number | "no answer" }> = [];
     const start = Date.now();
     const end = start + beforeMs + downMs + afterMs;
 
-    const send = async () => {
-      const pending: Promise<void>[] = [];
-      for (let n = 0; n < ((end - start) / 1000) * batchesPerSecond; n += 1) {
-        await sleep(start + (n * 1000) / batchesPerSecond - Date.now());
-        const body = Array.from({ length: batchSize }, (_, i) => ({
-          event: "order.placed",
-          payload: { batch: n, i },
-          idempotency_key: `batch-${n}-${i}`,
-        }));
-        const sentAt = Date.now();
-        pending.push(
-          createEventsBulk({ client, headers, body, signal: AbortSignal.timeout(10_000) }).then(
-            (result) =>
-              void sent.push({
-                batch: n,
-                sentAt,
-                status: result.response?.status ?? "no answer",
-                errorName: result.error?.error.name,
-                ms: Date.now() - sentAt,
-                ids: result.data?.records.flatMap((r) => (r.type === "event" ? [r.id] : [])) ?? [],
-              }),
-            () => void sent.push({ batch: n, sentAt, status: "no answer", errorName: undefined, ms: Date.now() - sentAt, ids: [] }),
-          ),
-        );
-      }
-      await Promise.all(pending);
-    };
+    const send = () =>
+      atSteadyRate(
+        batchesPerSecond,
+        end - start,
+        async (n): Promise<Sent> => {
+          const body = Array.from({ length: batchSize }, (_, i) => ({
+            event: "order.placed",
+            payload: { batch: n, i },
+            idempotency_key: `batch-${n}-${i}`,
+          }));
+          return { batch: n, ...(await timedBulk(client, tenant.publishableKey, body, 10_000)) };
+        },
+        { start },
+      );
 
     const probeReadiness = async () => {
       while (Date.now() < end + 2000) {
@@ -94,12 +64,14 @@ describe("the test's own PostgreSQL stopped for 6 s under steady ingestion and d
           () => "no answer" as const,
         );
         readiness.push({ at: Date.now(), status });
+        // A sample every 200 ms: readiness over time is the measurement, not a condition to wait for.
         await sleep(200);
       }
     };
 
     let downAt = 0;
     let upAt = 0;
+    // The outage's schedule is the scenario itself: so long before, so long down.
     const outage = async () => {
       await sleep(beforeMs);
       await deployment.postgres.stop();
@@ -109,7 +81,7 @@ describe("the test's own PostgreSQL stopped for 6 s under steady ingestion and d
       upAt = Date.now();
     };
 
-    await Promise.all([send(), probeReadiness(), outage()]);
+    const [sent] = await Promise.all([send(), probeReadiness(), outage()]);
 
     // Answers to requests sent while PostgreSQL was down (and not after it was back).
     const whileDown = sent.filter((s) => s.sentAt >= downAt && s.sentAt + s.ms < upAt);
@@ -125,13 +97,12 @@ describe("the test's own PostgreSQL stopped for 6 s under steady ingestion and d
     const partial = rows.filter((r) => r.n !== batchSize);
     const unacknowledgedButStored = sent.filter((s) => s.status !== 201 && (storedPerBatch.get(s.batch) ?? 0) > 0).length;
 
-    await waitFor(
-      "every delivery to finish",
-      () => deliveryState(deployment.pool),
-      (s) => s.unfinished === 0,
-      60_000,
-      200,
-    );
+    await waitFor(() => deliveryState(deployment.pool), {
+      what: "every delivery to finish",
+      until: (s) => s.unfinished === 0,
+      timeoutMs: 60_000,
+      intervalMs: 200,
+    });
     const received = new Set(receiver.received.map((w) => w.eventId));
     const undelivered = acknowledged.filter((id) => !received.has(id));
     const { rows: storedIds } = await deployment.pool.query<{ id: string }>("select id from events");

@@ -1,12 +1,13 @@
-import { createClient, createConfig, createEventsBulk } from "@switchyard/client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createClient, createConfig } from "@switchyard/client";
+import { createWebhookRoute, sleep, waitFor } from "@switchyard/testing";
+import { afterAll, describe, expect, it } from "vitest";
+import { atSteadyRate } from "./support/atSteadyRate.js";
 import { deliveryState } from "./support/deliveryState.js";
-import { type Deployment, type ServerProcess, startDeployment, type Tenant } from "./support/deployment.js";
 import { reportFigures } from "./support/figures.js";
 import { type LatencySummary, summarize } from "./support/latencies.js";
-import { type Answer, type ReceivedWebhook, type Receiver, startReceiver } from "./support/receiver.js";
-import { sleep, waitFor } from "./support/waitFor.js";
-import { addWebhookRoute } from "./support/webhookRoute.js";
+import { type Answer, type ReceivedWebhook, startWebhookReceiver, type WebhookReceiver } from "./support/receiver.js";
+import { type TimedBulk, timedBulk } from "./support/timedBulk.js";
+import { useScenario } from "./support/useScenario.js";
 
 /** One attempt's limit; every hanging answer outlasts it. */
 const deliveryTimeoutMs = 500;
@@ -49,78 +50,54 @@ const behaviours: Record<string, (w: ReceivedWebhook) => Answer> = {
 };
 const chaotic = ["flaky", "slow", "reset", "throttled", "late"] as const;
 
-let deployment: Deployment;
-let tenant: Tenant;
-let server: ServerProcess;
-const receivers = new Map<string, Receiver>();
+const receivers = new Map<string, WebhookReceiver>();
 
-beforeAll(async () => {
-  deployment = await startDeployment("destination-chaos");
-  // The single-machine default: the worker inside the server process, so ingestion shares its event loop.
-  server = await deployment.startServer({
-    env: {
-      SWITCHYARD_RUN_WORKER: "true",
-      SWITCHYARD_DELIVERY_TIMEOUT_MS: String(deliveryTimeoutMs),
-      SWITCHYARD_DELIVERY_LEASE_MARGIN_MS: "1000",
-      SWITCHYARD_LEASE_SWEEP_MS: "200",
-      SWITCHYARD_WORKER_POLL_MS: "100",
-      SWITCHYARD_RETRY_SCHEDULE_SCALE: String(retryScale),
-      SWITCHYARD_DELIVERY_MAX_PER_CONNECTION: String(perConnectionCap),
-    },
-  });
-  tenant = await deployment.createTenant("Chaos");
+// The single-machine default: the worker inside the server process, so ingestion shares its event loop.
+const scenario = useScenario("destination-chaos", {
+  serverEnv: {
+    SWITCHYARD_RUN_WORKER: "true",
+    SWITCHYARD_DELIVERY_TIMEOUT_MS: String(deliveryTimeoutMs),
+    SWITCHYARD_DELIVERY_LEASE_MARGIN_MS: "1000",
+    SWITCHYARD_LEASE_SWEEP_MS: "200",
+    SWITCHYARD_WORKER_POLL_MS: "100",
+    SWITCHYARD_RETRY_SCHEDULE_SCALE: String(retryScale),
+    SWITCHYARD_DELIVERY_MAX_PER_CONNECTION: String(perConnectionCap),
+  },
+  tenant: "Chaos",
 });
 
+// Registered after useScenario, so it runs first: the receivers the test started close before the deployment.
 afterAll(async () => {
   for (const receiver of receivers.values()) await receiver.close();
-  await deployment?.close();
 });
 
-interface Batch {
+/** One batch of events for the receiver `name`. */
+interface Batch extends TimedBulk {
   readonly name: string;
-  readonly sentAt: number;
-  readonly status: number | "no answer";
-  readonly ms: number;
-  readonly ids: readonly string[];
 }
 
 describe("destinations that fail in every way, beside a healthy one", () => {
   it("when receivers error, hang, reset, throttle or come back late, then every delivery completes (or fails with its attempts recorded), and a hanging receiver neither delays the healthy one nor slows ingestion", async () => {
+    const { deployment, server, tenant } = scenario;
     const client = createClient(createConfig({ baseUrl: server.baseUrl }));
-    const headers = { "X-Meshes-Publishable-Key": tenant.publishableKey };
     const batches: Batch[] = [];
 
-    /** Sends `perSecond` batches of `name` events for `ms`, each answered batch recorded. */
-    const sendSteadily = async (name: string, ms: number, perSecond: number) => {
-      const start = Date.now();
-      const pending: Promise<void>[] = [];
-      for (let n = 0; n < (ms / 1000) * perSecond; n += 1) {
-        await sleep(start + (n * 1000) / perSecond - Date.now());
-        pending.push(sendBatch(name, batchSize));
-      }
-      await Promise.all(pending);
-    };
+    /** Sends one batch of `size` events for the receiver `name`, recorded once answered. */
     const sendBatch = async (name: string, size: number) => {
-      const sentAt = Date.now();
       const body = Array.from({ length: size }, (_, i) => ({ event: `chaos.${name}`, payload: { i } }));
-      const result = await createEventsBulk({ client, headers, body, signal: AbortSignal.timeout(30_000) }).catch(() => undefined);
-      batches.push({
-        name,
-        sentAt,
-        status: result?.response?.status ?? "no answer",
-        ms: Date.now() - sentAt,
-        ids: result?.data?.records.flatMap((r) => (r.type === "event" ? [r.id] : [])) ?? [],
-      });
+      batches.push({ name, ...(await timedBulk(client, tenant.publishableKey, body, 30_000)) });
     };
+    /** Sends `perSecond` batches of `name` events for `ms`. */
+    const sendSteadily = (name: string, ms: number, perSecond: number) => atSteadyRate(perSecond, ms, () => sendBatch(name, batchSize));
 
     const startedAt = Date.now();
     for (const [name, behaviour] of Object.entries(behaviours)) {
-      const receiver = await startReceiver(behaviour, { down: name === "late" });
+      const receiver = await startWebhookReceiver(behaviour, { down: name === "late" });
       receivers.set(name, receiver);
-      await addWebhookRoute(server.baseUrl, tenant, `chaos.${name}`, receiver.url);
+      await createWebhookRoute(client, tenant, `chaos.${name}`, receiver.url);
     }
-    const healthy = receivers.get("healthy") as Receiver;
-    const broken = receivers.get("broken") as Receiver;
+    const healthy = receivers.get("healthy") as WebhookReceiver;
+    const broken = receivers.get("broken") as WebhookReceiver;
 
     // Phase A: the healthy receiver alone. Phase B: the same, with as much traffic to a receiver that never answers.
     const phaseA = Date.now();
@@ -130,16 +107,16 @@ describe("destinations that fail in every way, beside a healthy one", () => {
     const phaseEnd = Date.now();
     // Then 20 events for each misbehaving receiver.
     await Promise.all(chaotic.map((name) => sendBatch(name, 20)));
+    // The late receiver's absence, so long after its events were sent, is the misbehaviour under test.
     await sleep(lateForMs);
     await receivers.get("late")?.up();
 
-    const finished = await waitFor(
-      "every delivery to finish",
-      () => deliveryState(deployment.pool),
-      (s) => s.unfinished === 0,
-      90_000,
-      250,
-    );
+    const finished = await waitFor(() => deliveryState(deployment.pool), {
+      what: "every delivery to finish",
+      until: (s) => s.unfinished === 0,
+      timeoutMs: 90_000,
+      intervalMs: 250,
+    });
 
     const healthyLatency = (from: number, to: number) => {
       const arrivals = new Map(healthy.received.filter((w) => w.repeat === 0).map((w) => [w.eventId, w.at]));

@@ -1,11 +1,11 @@
 import { connect, type Socket } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sleep } from "@switchyard/testing";
+import { describe, expect, it } from "vitest";
 import { type BulkAnswer, BulkLoad } from "./support/bulkLoad.js";
-import { type Deployment, type ServerProcess, startDeployment, type Tenant } from "./support/deployment.js";
 import { mib, reportFigures } from "./support/figures.js";
 import { summarize } from "./support/latencies.js";
 import { rssBytes } from "./support/processes.js";
-import { sleep } from "./support/waitFor.js";
+import { useScenario } from "./support/useScenario.js";
 
 /** The authenticated client: 10 bulks of 100 events a second, for 20 s. */
 const batchSize = 100;
@@ -20,25 +20,34 @@ const bigBodyBytes = 1024 * 1024;
 const p99BoundMs = 1000;
 const peakRssBoundBytes = 300 * 1024 * 1024;
 
-let deployment: Deployment;
-let tenant: Tenant;
-let server: ServerProcess;
-
-beforeAll(async () => {
-  deployment = await startDeployment("hostile-callers");
-  // The server as shipped (its worker inside, nothing to deliver).
-  server = await deployment.startServer();
-  tenant = await deployment.createTenant("Hostile");
-});
-
-afterAll(async () => {
-  await deployment?.close();
-});
+// The server as shipped (its worker inside, nothing to deliver).
+const scenario = useScenario("hostile-callers", { tenant: "Hostile" });
 
 interface AttackTally {
   connections: number;
   bytesSent: number;
   answers: Map<string, number>;
+}
+
+/** Opens one attacking connection that `attack` drives; resolves once it is closed, its fate counted in `tally`. */
+function attackOnce(port: number, tally: AttackTally, attack: (socket: Socket) => (() => void) | undefined): Promise<void> {
+  tally.connections += 1;
+  return new Promise<void>((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    let text = "";
+    const cleanUp = attack(socket);
+    socket.on("data", (chunk: Buffer) => {
+      text += chunk.toString("latin1");
+    });
+    socket.on("error", () => {});
+    socket.on("close", () => {
+      cleanUp?.();
+      tally.bytesSent += socket.bytesWritten;
+      const status = text === "" ? "closed without an answer" : (text.split(" ")[1] ?? "?");
+      tally.answers.set(status, (tally.answers.get(status) ?? 0) + 1);
+      resolve();
+    });
+  });
 }
 
 /**
@@ -49,14 +58,11 @@ interface AttackTally {
 async function slowLoris(port: number, count: number, until: number, tally: AttackTally): Promise<void> {
   const one = async (n: number): Promise<void> => {
     while (Date.now() < until) {
-      tally.connections += 1;
       const head =
         n % 2 === 0
           ? "POST /api/v1/events/bulk HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Pad: "
           : `POST /api/v1/events/bulk HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${bigBodyBytes}\r\n\r\n`;
-      await new Promise<void>((resolve) => {
-        const socket: Socket = connect(port, "127.0.0.1");
-        let text = "";
+      await attackOnce(port, tally, (socket) => {
         const drip = setInterval(() => {
           if (Date.now() >= until) socket.destroy();
           else if (socket.writable) {
@@ -64,18 +70,9 @@ async function slowLoris(port: number, count: number, until: number, tally: Atta
           }
         }, 500);
         socket.on("connect", () => socket.write(head));
-        socket.on("data", (chunk: Buffer) => {
-          text += chunk.toString("latin1");
-        });
-        socket.on("error", () => {});
-        socket.on("close", () => {
-          clearInterval(drip);
-          tally.bytesSent += socket.bytesWritten;
-          const status = text === "" ? "closed without an answer" : (text.split(" ")[1] ?? "?");
-          tally.answers.set(status, (tally.answers.get(status) ?? 0) + 1);
-          resolve();
-        });
+        return () => clearInterval(drip);
       });
+      // The attack's own pace: a closed socket is replaced after one drip period.
       await sleep(500);
     }
   };
@@ -91,23 +88,10 @@ async function bigBodiesFlood(port: number, count: number, until: number, tally:
   );
   const one = async (): Promise<void> => {
     while (Date.now() < until) {
-      tally.connections += 1;
-      await new Promise<void>((resolve) => {
-        const socket = connect(port, "127.0.0.1");
-        let text = "";
+      await attackOnce(port, tally, (socket) => {
         socket.on("connect", () => {
           socket.write(head);
           socket.write(body);
-        });
-        socket.on("data", (chunk: Buffer) => {
-          text += chunk.toString("latin1");
-        });
-        socket.on("error", () => {});
-        socket.on("close", () => {
-          tally.bytesSent += socket.bytesWritten;
-          const status = text === "" ? "closed without an answer" : (text.split(" ")[1] ?? "?");
-          tally.answers.set(status, (tally.answers.get(status) ?? 0) + 1);
-          resolve();
         });
         // A server that neither answers nor closes is cut here after 10 s, and counted as such.
         setTimeout(() => socket.destroy(), 10_000).unref();
@@ -119,6 +103,7 @@ async function bigBodiesFlood(port: number, count: number, until: number, tally:
 
 describe("unauthenticated callers holding sockets and sending large bodies", () => {
   it("when they attack while a client with a key sends bulks, then the client gets no 503, p99 under 1 s, and the server stays under 300 MB with nothing acknowledged lost", async () => {
+    const { deployment, server, tenant } = scenario;
     const load = new BulkLoad({ port: server.port, publishableKey: tenant.publishableKey, size: batchSize });
     const slow: AttackTally = { connections: 0, bytesSent: 0, answers: new Map() };
     const big: AttackTally = { connections: 0, bytesSent: 0, answers: new Map() };
@@ -131,7 +116,8 @@ describe("unauthenticated callers holding sockets and sending large bodies", () 
       const sampler = setInterval(() => rss.push(rssBytes(server.pid)), 500);
       let underAttack: BulkAnswer[];
       try {
-        // The attack first takes hold (2 s), then the client's load is measured beside it.
+        // The attack first takes hold (2 s of it, part of the scenario's schedule), then the client's load is
+        // measured beside it.
         await sleep(2000);
         underAttack = await load.openLoop(ratePerSecond, loadMs);
       } finally {

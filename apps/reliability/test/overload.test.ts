@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type BulkAnswer, BulkLoad } from "./support/bulkLoad.js";
-import { type Deployment, type ServerProcess, startDeployment, type Tenant } from "./support/deployment.js";
 import { mib, reportFigures } from "./support/figures.js";
 import { summarize } from "./support/latencies.js";
 import { rssBytes } from "./support/processes.js";
+import { useScenario } from "./support/useScenario.js";
 
 /** The server's own `SWITCHYARD_DB_TIMEOUT_MS` default: the longest a request may wait on the database. */
 const dbTimeoutMs = 5000;
@@ -19,20 +19,8 @@ const peakRssBoundBytes = 384 * 1024 * 1024;
 /** Once the offered load is back under capacity, requests are answered 201 again within this. */
 const recoveryBoundMs = dbTimeoutMs + 1000;
 
-let deployment: Deployment;
-let tenant: Tenant;
-let server: ServerProcess;
-
-beforeAll(async () => {
-  deployment = await startDeployment("overload");
-  // The server as shipped: default pool, timeouts and no rate limit; no routes, so no deliveries.
-  server = await deployment.startServer();
-  tenant = await deployment.createTenant("Overload");
-});
-
-afterAll(async () => {
-  await deployment?.close();
-});
+// The server as shipped: default pool, timeouts and no rate limit; no routes, so no deliveries.
+const scenario = useScenario("overload", { tenant: "Overload" });
 
 /** `durationMs` of every access-log line for `route`. */
 function accessLogDurations(log: string, route: string): number[] {
@@ -68,6 +56,7 @@ function newConnectionsOverTime(answers: readonly BulkAnswer[], start: number): 
 
 describe("offered load at twice the measured capacity for 30 s", () => {
   it("when the server cannot keep up, then it sheds with 429 or 503 within bounded latency and memory, recovers at once, and loses nothing it acknowledged", async () => {
+    const { deployment, server, tenant } = scenario;
     const load = new BulkLoad({ port: server.port, publishableKey: tenant.publishableKey, size: batchSize });
     try {
       // Capacity: 64 requests always in flight (ingestion writes concurrent requests together, so fewer would

@@ -1,11 +1,10 @@
 import { EventsClient } from "@switchyard/client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Deployment, type ServerProcess, startDeployment, type Tenant } from "./support/deployment.js";
+import { sleep, waitFor } from "@switchyard/testing";
+import { describe, expect, it } from "vitest";
+import { atSteadyRate } from "./support/atSteadyRate.js";
 import { reportFigures } from "./support/figures.js";
-import { freePort } from "./support/freePort.js";
 import { summarize } from "./support/latencies.js";
-import { sleep, waitFor } from "./support/waitFor.js";
-import { addWebhookRoute } from "./support/webhookRoute.js";
+import { useScenario } from "./support/useScenario.js";
 
 /**
  * 4 clients × 5 batches/s × 25 events: 500 events/s, steady, for 20 s, through 5 SIGKILLs of the server
@@ -17,27 +16,19 @@ const batchSize = 25;
 const loadMs = 20_000;
 const kills = 5;
 
-let deployment: Deployment;
-let tenant: Tenant;
-let server: ServerProcess;
-let port: number;
-
-beforeAll(async () => {
-  deployment = await startDeployment("server-crash");
-  // A fixed port, so that the restarted server is where the clients keep sending.
-  port = await freePort();
-  server = await deployment.startServer({ port, env: { SWITCHYARD_RUN_WORKER: "false" } });
-  tenant = await deployment.createTenant("Crash");
-  // A route, so that the ingest statement also commits routing work (nothing runs it: no worker runs).
-  await addWebhookRoute(server.baseUrl, tenant, "order.placed", "http://127.0.0.1:9/hook");
-});
-
-afterAll(async () => {
-  await deployment?.close();
+// A fixed port, so that the restarted server is where the clients keep sending. A route, so that the ingest
+// statement also commits routing work (nothing runs it: no worker runs).
+const scenario = useScenario("server-crash", {
+  serverEnv: { SWITCHYARD_RUN_WORKER: "false" },
+  fixedPort: true,
+  tenant: "Crash",
+  route: { event: "order.placed", url: "http://127.0.0.1:9/hook" },
 });
 
 describe("the server killed with SIGKILL under steady ingestion", () => {
   it("when clients retry through EventsClient, then every acknowledged event is stored exactly once with its routing work, and retries stored no duplicate", async () => {
+    const { deployment, tenant, port } = scenario;
+    let { server } = scenario;
     const requests: Array<{ status: number | "network error"; ms: number }> = [];
     let inFlight = 0;
     const timedFetch: typeof fetch = async (input, init) => {
@@ -70,48 +61,43 @@ describe("the server killed with SIGKILL under steady ingestion", () => {
         // Enough attempts to ride out a restart (about 1 s): up to ~13 s of backoff in all.
         retry: { attempts: 10, baseDelayMs: 100, maxDelayMs: 2000 },
       });
-      const pending: Promise<void>[] = [];
-      for (let n = 0; n < (loadMs / 1000) * batchesPerSecond; n += 1) {
-        await sleep(start + (n * 1000) / batchesPerSecond - Date.now());
-        const batch = Array.from({ length: batchSize }, (_, i) => ({ event: "order.placed", payload: { cid: `${c}-${n}-${i}` } }));
-        sent += batch.length;
-        const sentAt = performance.now();
-        pending.push(
-          client.emitBatch(batch).then((result) => {
-            batchLatencies.push(performance.now() - sentAt);
-            for (const [i, record] of result.records.entries()) {
-              if (record.type !== "event") {
-                unacknowledged += 1;
-                continue;
-              }
-              acknowledged.set(batch[i]?.payload.cid ?? "", record.id);
-              if (record.duplicate) answeredAsDuplicate += 1;
+      await atSteadyRate(
+        batchesPerSecond,
+        loadMs,
+        async (n) => {
+          const batch = Array.from({ length: batchSize }, (_, i) => ({ event: "order.placed", payload: { cid: `${c}-${n}-${i}` } }));
+          sent += batch.length;
+          const sentAt = performance.now();
+          const result = await client.emitBatch(batch);
+          batchLatencies.push(performance.now() - sentAt);
+          for (const [i, record] of result.records.entries()) {
+            if (record.type !== "event") {
+              unacknowledged += 1;
+              continue;
             }
-          }),
-        );
-      }
-      await Promise.all(pending);
+            acknowledged.set(batch[i]?.payload.cid ?? "", record.id);
+            if (record.duplicate) answeredAsDuplicate += 1;
+          }
+        },
+        { start },
+      );
     };
 
     const restartTimes: number[] = [];
     let inFlightAtKills = 0;
     const killer = async () => {
       for (let k = 0; k < kills; k += 1) {
+        // The kills are spread over the load, a little at random: their schedule is the scenario, not a condition.
         await sleep(loadMs / (kills + 1) - 500 + Math.random() * 1000);
         // Kill while requests are in flight (waiting at most 2 s for two at once).
-        await waitFor(
-          "requests in flight",
-          () => inFlight,
-          (n) => n >= 2,
-          2000,
-          1,
-        ).catch(() => {});
+        await waitFor(() => inFlight, { what: "requests in flight", until: (n) => n >= 2, timeoutMs: 2000, intervalMs: 1 }).catch(() => {});
         inFlightAtKills += inFlight;
         const killedAt = performance.now();
         if (k % 2 === 0) {
           // Every other kill first freezes the process for 300 ms: the statements it had sent commit in
           // PostgreSQL, their answers never leave, and the clients' retries meet the stored events.
           server.signal("SIGSTOP");
+          // How long it stays frozen is the scenario: there is nothing to wait for in a frozen process.
           await sleep(300);
         }
         await server.stop("SIGKILL");

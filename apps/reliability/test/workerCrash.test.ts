@@ -1,13 +1,13 @@
 import { EventsClient } from "@switchyard/client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sleep, waitFor } from "@switchyard/testing";
+import { describe, expect, it } from "vitest";
+import { atSteadyRate } from "./support/atSteadyRate.js";
 import { deliveryState } from "./support/deliveryState.js";
-import { type Deployment, fastRecoveryWorkerEnv, type ServerProcess, startDeployment, type Tenant } from "./support/deployment.js";
+import { fastRecoveryWorkerEnv } from "./support/deployment.js";
 import { reportFigures } from "./support/figures.js";
 import { summarize } from "./support/latencies.js";
 import type { ManagedProcess } from "./support/processes.js";
-import { type Receiver, startReceiver } from "./support/receiver.js";
-import { sleep, waitFor } from "./support/waitFor.js";
-import { addWebhookRoute } from "./support/webhookRoute.js";
+import { useScenario } from "./support/useScenario.js";
 
 /**
  * 10 batches/s × 10 events for 12 s, delivered to a receiver that takes 20–120 ms (about 7 requests open at
@@ -20,46 +20,29 @@ const kills = 4;
 /** How long no worker runs after each kill. */
 const downMs = 500;
 
-let deployment: Deployment;
-let tenant: Tenant;
-let server: ServerProcess;
-let receiver: Receiver;
-
-beforeAll(async () => {
-  deployment = await startDeployment("worker-crash");
-  server = await deployment.startServer({ env: { SWITCHYARD_RUN_WORKER: "false" } });
-  tenant = await deployment.createTenant("Worker crash");
-  receiver = await startReceiver(() => ({ status: 200, delayMs: 20 + Math.random() * 100 }));
-  await addWebhookRoute(server.baseUrl, tenant, "order.placed", receiver.url);
-});
-
-afterAll(async () => {
-  await receiver?.close();
-  await deployment?.close();
+// The worker is started by the test, which kills and restarts it.
+const scenario = useScenario("worker-crash", {
+  serverEnv: { SWITCHYARD_RUN_WORKER: "false" },
+  tenant: "Worker crash",
+  receiver: () => ({ status: 200, delayMs: 20 + Math.random() * 100 }),
+  route: { event: "order.placed" },
 });
 
 describe("the standalone worker killed with SIGKILL while deliveries are in flight", () => {
   it("when it is restarted, then every delivery completes, every event arrives, and duplicates (same webhook-id) are only of deliveries in flight at a kill", async () => {
+    const { deployment, server, tenant, receiver } = scenario;
     let worker: ManagedProcess = await deployment.startWorker(fastRecoveryWorkerEnv);
     const client = new EventsClient({ baseUrl: server.baseUrl, publishableKey: tenant.publishableKey });
     const acknowledgedAt = new Map<string, number>();
     let sent = 0;
 
-    const send = async () => {
-      const start = Date.now();
-      const pending: Promise<void>[] = [];
-      for (let n = 0; n < (loadMs / 1000) * batchesPerSecond; n += 1) {
-        await sleep(start + (n * 1000) / batchesPerSecond - Date.now());
+    const send = () =>
+      atSteadyRate(batchesPerSecond, loadMs, async (n) => {
         const batch = Array.from({ length: batchSize }, (_, i) => ({ event: "order.placed", payload: { n, i } }));
         sent += batch.length;
-        pending.push(
-          client.emitBatch(batch).then((result) => {
-            for (const record of result.records) if (record.type === "event") acknowledgedAt.set(record.id, Date.now());
-          }),
-        );
-      }
-      await Promise.all(pending);
-    };
+        const result = await client.emitBatch(batch);
+        for (const record of result.records) if (record.type === "event") acknowledgedAt.set(record.id, Date.now());
+      });
 
     /**
      * Claims that died with a worker: deliveries left `processing` (attempt unrecorded) after a kill, as
@@ -71,24 +54,35 @@ describe("the standalone worker killed with SIGKILL while deliveries are in flig
     const restartedAt: number[] = [];
     const killer = async () => {
       for (let k = 0; k < kills; k += 1) {
+        // The kills are spread over the load: their schedule is the scenario, not a condition.
         await sleep(loadMs / (kills + 1) - downMs);
-        await waitFor(
-          "requests open at the receiver",
-          () => receiver.inFlight(),
-          (n) => n >= 5,
-          5000,
-          5,
-        );
+        await waitFor(() => receiver.inFlight(), {
+          what: "requests open at the receiver",
+          until: (n) => n >= 5,
+          timeoutMs: 5000,
+          intervalMs: 5,
+        });
         openAtKills.push(receiver.inFlight());
+        const killedAt = Date.now();
         await worker.stop("SIGKILL");
-        // A claim whose COMMIT was on its way when the process died still lands: look once it has.
-        await sleep(200);
+        // A claim whose COMMIT was on its way when the process died still lands: look once it has, that is once
+        // PostgreSQL has ended every session of the dead worker (its pool's application_name).
+        await waitFor(
+          async () => {
+            const { rows } = await deployment.pool.query<{ n: number }>(
+              "select count(*)::int as n from pg_stat_activity where application_name = 'switchyard-worker'",
+            );
+            return rows[0]?.n;
+          },
+          { what: "the killed worker's sessions to end", until: (n) => n === 0, timeoutMs: 5000, intervalMs: 10 },
+        );
         const { rows } = await deployment.pool.query<{ claim: string }>(
           "select id || ':' || attempt_count as claim from rule_events where status = 'processing'",
         );
         lostPerKill.push(rows.filter((r) => !lostClaims.has(r.claim)).length);
         for (const { claim } of rows) lostClaims.add(claim);
-        await sleep(downMs - 200);
+        // No worker runs for `downMs` after each kill: the outage is part of the scenario.
+        await sleep(downMs - (Date.now() - killedAt));
         worker = await deployment.startWorker(fastRecoveryWorkerEnv);
         restartedAt.push(Date.now());
       }
@@ -97,13 +91,12 @@ describe("the standalone worker killed with SIGKILL while deliveries are in flig
     await Promise.all([send(), killer()]);
 
     const loadEnded = Date.now();
-    await waitFor(
-      "every delivery to finish",
-      () => deliveryState(deployment.pool),
-      (s) => s.unfinished === 0,
-      60_000,
-      200,
-    );
+    await waitFor(() => deliveryState(deployment.pool), {
+      what: "every delivery to finish",
+      until: (s) => s.unfinished === 0,
+      timeoutMs: 60_000,
+      intervalMs: 200,
+    });
     const finishedAt = Date.now();
 
     const { rows: deliveries } = await deployment.pool.query<{ id: string; event_id: string; status: string; attempt_count: number }>(

@@ -1,30 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { createAttemptRecorder } from "@switchyard/delivery";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTenant, type Tenant } from "./support/fixtures.js";
+import { describe, expect, it } from "vitest";
+import type { Tenant } from "./support/fixtures.js";
 import { routeQueuedEvents } from "./support/routing.js";
-import { createTestDatabase } from "./support/testDatabase.js";
-import { startTestServer, type TestServer } from "./support/testServer.js";
+import type { TestServer } from "./support/testServer.js";
+import { useTestServer } from "./support/useTestServer.js";
 import { emitEvent, routeToReceiver } from "./support/webhookRoutes.js";
 
 let server: TestServer;
 let tenant: Tenant;
-let dropDatabase: () => Promise<void>;
-const closers: Array<() => Promise<void>> = [];
 
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  dropDatabase = database.drop;
-  // No worker: the test routes, claims and records the deliveries itself.
-  server = await startTestServer(database.url);
-  tenant = await createTenant(server.db, server.secretBox, "Recorder");
-});
-
-afterAll(async () => {
-  for (const close of closers) await close();
-  await server?.close();
-  await dropDatabase?.();
+// No worker: the test routes, claims and records the deliveries itself.
+const { closers } = useTestServer({ tenant: "Recorder" }, (file) => {
+  ({ server, tenant } = file);
 });
 
 /** `n` deliveries through one connection, claimed for their first attempt as a worker's claim leaves them. */

@@ -5,10 +5,10 @@ import type { AddressInfo } from "node:net";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTenant, storedEvents, type Tenant } from "./support/fixtures.js";
-import { createTestDatabase } from "./support/testDatabase.js";
-import { startTestServer, type TestServer } from "./support/testServer.js";
+import { describe, expect, it } from "vitest";
+import { storedEvents, type Tenant } from "./support/fixtures.js";
+import type { TestServer } from "./support/testServer.js";
+import { useTestServer } from "./support/useTestServer.js";
 
 /** Debian's Chromium (`apt-get install chromium`); .ci/run installs it, so in CI its absence is a failure. */
 const chromiumPath = "/usr/bin/chromium";
@@ -122,15 +122,12 @@ describe.skipIf(skipReason !== undefined)("a page on another origin, in Chromium
   let server: TestServer;
   let page: Awaited<ReturnType<typeof startPageServer>>;
   let browser: Browser;
-  let dropDatabase: () => Promise<void>;
   let tenant: Tenant;
 
-  beforeAll(async () => {
-    const database = await createTestDatabase();
-    dropDatabase = database.drop;
-    server = await startTestServer(database.url, { rateLimit: { eventsPerSecond: 100, burst: 100, store: "memory" } });
-    tenant = await createTenant(server.db, server.secretBox, "Browser");
+  useTestServer({ tenant: "Browser", rateLimit: { eventsPerSecond: 100, burst: 100, store: "memory" } }, async (file) => {
+    ({ server, tenant } = file);
     page = await startPageServer();
+    file.closers.push(page.close);
     browser = await chromium.launch({
       executablePath: chromiumPath,
       args: [
@@ -143,13 +140,7 @@ describe.skipIf(skipReason !== undefined)("a page on another origin, in Chromium
         "--disable-quic",
       ],
     });
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await page?.close();
-    await server?.close();
-    await dropDatabase?.();
+    file.closers.push(() => browser.close());
   });
 
   it("when the page emits a batch with the publishable key and an event as Meshes' SDK sends it, then both are stored (201), the rate-limit headers are readable, and the management API is blocked by CORS", async () => {

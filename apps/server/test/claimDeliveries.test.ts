@@ -1,33 +1,21 @@
 import { claimDeliveries } from "@switchyard/db";
+import { waitFor } from "@switchyard/testing";
 import { sql } from "kysely";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTenant, type Tenant } from "./support/fixtures.js";
-import { waitFor } from "./support/receiver.js";
+import { describe, expect, it } from "vitest";
+import type { Tenant } from "./support/fixtures.js";
 import { routeQueuedEvents } from "./support/routing.js";
-import { createTestDatabase } from "./support/testDatabase.js";
-import { startTestServer, type TestServer } from "./support/testServer.js";
+import type { TestServer } from "./support/testServer.js";
+import { useTestServer } from "./support/useTestServer.js";
 import { emitEvent, routeToReceiver } from "./support/webhookRoutes.js";
 
 let server: TestServer;
 let tenant: Tenant;
 let databaseUrl: string;
-let dropDatabase: () => Promise<void>;
-const closers: Array<() => Promise<void>> = [];
 
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  dropDatabase = database.drop;
-  databaseUrl = database.url;
-  // No worker: the test routes and claims the deliveries itself, on up to six sessions at once.
-  server = await startTestServer(database.url, { dbPoolSize: 8 });
-  tenant = await createTenant(server.db, server.secretBox, "Claims");
-});
-
-afterAll(async () => {
-  for (const close of closers) await close();
-  await server?.close();
-  await dropDatabase?.();
+// No worker: the test routes and claims the deliveries itself, on up to six sessions at once.
+const { closers } = useTestServer({ tenant: "Claims", dbPoolSize: 8 }, (file) => {
+  ({ server, tenant, databaseUrl } = file);
 });
 
 /** `n` pending deliveries of `event` through one new connection: their ids, oldest first. */
@@ -64,14 +52,13 @@ describe("claiming deliveries", () => {
         ),
       );
       await waitFor(
-        "the six claims to be waiting",
         async () =>
           (
             await holder.query<{ n: number }>(
               "select count(*)::int as n from pg_locks where not granted and database = (select oid from pg_database where datname = current_database())",
             )
           ).rows[0]?.n ?? 0,
-        (waiting) => waiting >= 6,
+        { what: "the six claims to be waiting", until: (waiting) => waiting >= 6 },
       );
       await holder.query("commit");
       results = await claims;

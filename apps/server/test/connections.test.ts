@@ -16,34 +16,23 @@ import {
   rotateSigningSecret,
   updateConnection,
 } from "@switchyard/client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createWorkspace } from "../src/workspaces/workspaces.service.js";
 import { bearer, createTenant, type Tenant } from "./support/fixtures.js";
-import { createTestDatabase } from "./support/testDatabase.js";
-import { startTestServer, type TestServer } from "./support/testServer.js";
+import type { TestServer } from "./support/testServer.js";
+import { useTestServer } from "./support/useTestServer.js";
 
 let server: TestServer;
 /** The same database behind an API with the default (strict) destination allow-list. */
 let strictServer: TestServer;
-let dropDatabase: () => Promise<void>;
 let tenant: Tenant;
 let stranger: Tenant;
 
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  dropDatabase = database.drop;
-  // One key for both, so that each can open the access keys the other's fixtures sealed.
-  const encryptionKey = randomBytes(32);
-  server = await startTestServer(database.url, { encryptionKey });
-  strictServer = await startTestServer(database.url, { encryptionKey, destinationAllowList: "" });
-  tenant = await createTenant(server.db, server.secretBox, "Acme");
+// One key for both servers, so that each can open the access keys the other's fixtures sealed.
+useTestServer({ tenant: "Acme", encryptionKey: randomBytes(32) }, async (file) => {
+  ({ server, tenant } = file);
+  strictServer = await file.startServer({ destinationAllowList: "" });
   stranger = await createTenant(server.db, server.secretBox, "Stranger");
-});
-
-afterAll(async () => {
-  await strictServer?.close();
-  await server?.close();
-  await dropDatabase?.();
 });
 
 const auth = () => bearer(tenant.machine);

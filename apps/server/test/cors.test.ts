@@ -1,9 +1,9 @@
 import { createEvent, createEventsBulk, listWorkspaces } from "@switchyard/client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "../src/config.js";
-import { bearer, createTenant, type Tenant } from "./support/fixtures.js";
-import { createTestDatabase } from "./support/testDatabase.js";
-import { startTestServer, type TestServer } from "./support/testServer.js";
+import { bearer, type Tenant } from "./support/fixtures.js";
+import type { TestServer } from "./support/testServer.js";
+import { useTestServer } from "./support/useTestServer.js";
 
 const appOrigin = "https://app.example.com";
 // Ours, and every header Meshes' official events client sends.
@@ -20,21 +20,11 @@ const exposedHeaders = ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Res
 
 let anyOrigin: TestServer;
 let allowList: TestServer;
-let dropDatabase: () => Promise<void>;
 let tenant: Tenant;
 
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  dropDatabase = database.drop;
-  anyOrigin = await startTestServer(database.url);
-  allowList = await startTestServer(database.url, { corsOrigins: [appOrigin, "http://localhost:5173"] });
-  tenant = await createTenant(anyOrigin.db, anyOrigin.secretBox);
-});
-
-afterAll(async () => {
-  await anyOrigin?.close();
-  await allowList?.close();
-  await dropDatabase?.();
+useTestServer({ tenant: "Acme" }, async (file) => {
+  ({ server: anyOrigin, tenant } = file);
+  allowList = await file.startServer({ corsOrigins: [appOrigin, "http://localhost:5173"] });
 });
 
 /** What a browser sends before a cross-origin JSON POST with a publishable key. */

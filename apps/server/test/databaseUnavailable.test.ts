@@ -5,13 +5,13 @@ import { join } from "node:path";
 import { createEvent, createEventsBulk } from "@switchyard/client";
 import { installJobQueue, migrateToLatest, openDatabase } from "@switchyard/db";
 import { type RunningEmbeddedPostgres, startEmbeddedPostgres } from "@switchyard/db/embedded";
-import pg from "pg";
+import { freePort, waitFor } from "@switchyard/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectWithin } from "./support/bounds.js";
+import { lockEventsTable } from "./support/eventsTableLock.js";
 import { createTenant, storedEvents } from "./support/fixtures.js";
-import { freePort } from "./support/net.js";
-import { createTestDatabase } from "./support/testDatabase.js";
 import { startTestServer } from "./support/testServer.js";
+import { useTestServer } from "./support/useTestServer.js";
 
 const timeoutMs = 1000;
 /** Time allowed beyond the configured timeout for the answer to travel back. */
@@ -60,11 +60,11 @@ describe("when PostgreSQL is stopped and started again (a PostgreSQL this test o
       }
 
       embedded = await startEmbeddedPostgres({ dataDir, port, postgresFlags: ["-c", "fsync=off"] });
-      let status: number | undefined;
-      for (let attempt = 0; attempt < 20 && status !== 201; attempt += 1) {
-        status = (await createEventsBulk({ client: server.client, headers, body })).response?.status;
-        if (status !== 201) await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      const status = await waitFor(async () => (await createEventsBulk({ client: server.client, headers, body })).response?.status, {
+        what: "ingestion to answer 201 again",
+        until: (answer) => answer === 201,
+        intervalMs: 100,
+      });
       expect(status).toBe(201);
       expect(await storedEvents(server.db, tenant.workspaceId)).toHaveLength(2);
     } finally {
@@ -110,15 +110,12 @@ describe("when the database accepts connections but never answers", () => {
 });
 
 describe("when a statement waits on a lock past the timeout", () => {
+  const file = useTestServer({ tenant: "Acme", dbTimeoutMs: timeoutMs });
+
   it("then the request answers 503 within the timeout and the batch is not stored", async () => {
-    const database = await createTestDatabase();
-    const server = await startTestServer(database.url, { dbTimeoutMs: timeoutMs });
-    const locker = new pg.Client({ connectionString: database.url });
+    const { server, tenant } = file;
+    const lock = await lockEventsTable(file.databaseUrl);
     try {
-      const tenant = await createTenant(server.db, server.secretBox);
-      await locker.connect();
-      await locker.query("begin");
-      await locker.query("lock table events in access exclusive mode");
       const headers = { "X-Meshes-Publishable-Key": tenant.publishableKey };
       const { result, elapsed } = await timed(() =>
         createEventsBulk({ client: server.client, headers, body: [{ event: "a", payload: {} }] }),
@@ -127,21 +124,17 @@ describe("when a statement waits on a lock past the timeout", () => {
       expectWithin("database unavailable: a management read (ms)", elapsed, timeoutMs + slack);
       // The statement itself must be cancelled by PostgreSQL (statement_timeout), not left waiting to
       // write after the 503: wait for no backend to be waiting on the lock, then release it.
-      let waiting = -1;
-      for (let i = 0; i < 30 && waiting !== 0; i += 1) {
-        const { rows } = await locker.query<{ n: number }>(
-          "select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
-        );
-        waiting = rows[0]?.n ?? -1;
-        if (waiting !== 0) await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      const waiting = await waitFor(lock.waiters, {
+        what: "no backend to wait on the lock",
+        until: (n) => n === 0,
+        timeoutMs: 3000,
+        intervalMs: 100,
+      });
       expect(waiting).toBe(0);
-      await locker.query("rollback");
+      await lock.release();
       expect(await storedEvents(server.db, tenant.workspaceId)).toHaveLength(0);
     } finally {
-      await locker.end().catch(() => {});
-      await server.close();
-      await database.drop();
+      await lock.end();
     }
   });
 });

@@ -1,12 +1,12 @@
 import { createHmac } from "node:crypto";
 import { cancelDelivery, cancelEvent, createEventsBulk, deleteRule, retryDelivery, rotateSigningSecret } from "@switchyard/client";
+import { sleep, startReceiver, waitFor } from "@switchyard/testing";
 import { sql } from "kysely";
 import { Webhook } from "standardwebhooks";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, createTenant, type Tenant } from "./support/fixtures.js";
-import { startReceiver, waitFor } from "./support/receiver.js";
-import { createTestDatabase } from "./support/testDatabase.js";
-import { startTestServer, type TestServer } from "./support/testServer.js";
+import { describe, expect, it } from "vitest";
+import { bearer, type Tenant } from "./support/fixtures.js";
+import type { TestServer } from "./support/testServer.js";
+import { useTestServer } from "./support/useTestServer.js";
 import {
   attemptsOf,
   deliveryOf,
@@ -18,21 +18,10 @@ import {
 } from "./support/webhookRoutes.js";
 
 let server: TestServer;
-let dropDatabase: () => Promise<void>;
 let tenant: Tenant;
-const closers: Array<() => Promise<void>> = [];
 
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  dropDatabase = database.drop;
-  server = await startTestServer(database.url, { worker: {} });
-  tenant = await createTenant(server.db, server.secretBox, "Delivery");
-});
-
-afterAll(async () => {
-  for (const close of closers) await close();
-  await server?.close();
-  await dropDatabase?.();
+const { closers } = useTestServer({ tenant: "Delivery", worker: {} }, (file) => {
+  ({ server, tenant } = file);
 });
 
 const route = (event: string, options: RouteOptions = {}) => routeToReceiver(server, tenant, event, { ...options, closers });
@@ -40,11 +29,7 @@ const emit = (event: string, fields: { payload?: Record<string, unknown>; resour
   emitEvent(server, tenant, { event, ...fields });
 const detail = (id: string) => eventDetail(server, tenant, id);
 const settled = (id: string) =>
-  waitFor(
-    `event ${id} to settle`,
-    () => detail(id),
-    (e) => e.status === "completed" || e.status === "failed",
-  );
+  waitFor(() => detail(id), { what: `event ${id} to settle`, until: (e) => e.status === "completed" || e.status === "failed" });
 const hmacHex = (secret: string, body: Buffer) => createHmac("sha256", Buffer.from(secret, "utf8")).update(body).digest("hex");
 
 describe("delivery", () => {
@@ -52,11 +37,7 @@ describe("delivery", () => {
     const hooks = await Promise.all([1, 2, 3].map(() => route("order.placed")));
     const event = await emit("order.placed", { payload: { order: 42 } });
     expect(event.status).toBe("pending");
-    const done = await waitFor(
-      "three deliveries",
-      () => detail(event.id),
-      (e) => e.status === "completed",
-    );
+    const done = await waitFor(() => detail(event.id), { what: "three deliveries", until: (e) => e.status === "completed" });
     expect(done).toMatchObject({ total_rules: 3, completed_count: 3, failed_count: 0 });
     expect(done.rule_events.map((r) => r.status)).toEqual(["completed", "completed", "completed"]);
     for (const { receiver } of hooks) {
@@ -71,11 +52,7 @@ describe("delivery", () => {
       script: [{ status: 500, body: "boom" }, { status: 503 }, { status: 200, body: "ok" }],
     });
     const event = await emit("flaky.event");
-    await waitFor(
-      "the third attempt",
-      () => detail(event.id),
-      (e) => e.status === "completed",
-    );
+    await waitFor(() => detail(event.id), { what: "the third attempt", until: (e) => e.status === "completed" });
     expect(receiver.requests).toHaveLength(3);
     const attempts = await attemptsOf(server, tenant, event.id, ruleId);
     expect(attempts.map((a) => [a.attempt, a.outcome_code, a.http_status])).toEqual([
@@ -99,11 +76,7 @@ describe("delivery", () => {
     const delivered = await emit("nul.ok");
     const retried = await emit("nul.failing");
     for (const id of [delivered.id, retried.id]) {
-      await waitFor(
-        `event ${id} to complete`,
-        () => detail(id),
-        (e) => e.status === "completed",
-      );
+      await waitFor(() => detail(id), { what: `event ${id} to complete`, until: (e) => e.status === "completed" });
     }
     expect(ok.receiver.requests).toHaveLength(1);
     expect(failing.receiver.requests).toHaveLength(2);
@@ -259,28 +232,25 @@ describe("isolation of destinations", () => {
       };
 
       const emitted = await Promise.all([1, 2, 3, 4].map(() => timedEmit("busy.hour")));
-      await waitFor(
-        "the fast receiver to get all four",
-        () => fast.receiver.requests.length,
-        (n) => n === 4,
-        5_000,
-      );
-      await waitFor(
-        "the hanging receiver to hold all four",
-        () => hanging.requests.length,
-        (n) => n === 4,
-        5_000,
-      );
+      await waitFor(() => fast.receiver.requests.length, {
+        what: "the fast receiver to get all four",
+        until: (n) => n === 4,
+        timeoutMs: 5_000,
+      });
+      await waitFor(() => hanging.requests.length, {
+        what: "the hanging receiver to hold all four",
+        until: (n) => n === 4,
+        timeoutMs: 5_000,
+      });
       for (const { event, started } of emitted) {
         const received = fast.receiver.requests.find((r) => JSON.parse(r.body.toString()).uuid === event.id);
         expect(received, `event ${event.id} at the fast receiver`).toBeDefined();
         expect((received?.at ?? Number.POSITIVE_INFINITY) - started).toBeLessThan(1_000);
-        await waitFor(
-          "the fast delivery to be recorded",
-          () => deliveryOf(server, tenant, event.id, fast.ruleId),
-          (d) => d.status === "completed",
-          1_000,
-        );
+        await waitFor(() => deliveryOf(server, tenant, event.id, fast.ruleId), {
+          what: "the fast delivery to be recorded",
+          until: (d) => d.status === "completed",
+          timeoutMs: 1_000,
+        });
       }
 
       // Ingestion while the hung attempts are still open, one at a time: each under a second (tens of ms here),
@@ -309,11 +279,7 @@ describe("retry and cancel through the API", () => {
     const retried = await retryDelivery({ client: server.client, headers: await bearer(tenant.machine), path: { id: event.id, ruleId } });
     expect(retried.response?.status).toBe(200);
     expect(retried.data?.status).toBe("pending");
-    const done = await waitFor(
-      "the retried delivery",
-      () => detail(event.id),
-      (e) => e.status === "completed",
-    );
+    const done = await waitFor(() => detail(event.id), { what: "the retried delivery", until: (e) => e.status === "completed" });
     expect(done).toMatchObject({ completed_count: 1, failed_count: 0 });
     expect(receiver.requests).toHaveLength(2);
     expect(receiver.requests[1]?.headers["webhook-id"]).toBe(receiver.requests[0]?.headers["webhook-id"]);
@@ -328,18 +294,18 @@ describe("retry and cancel through the API", () => {
     const { receiver, ruleId } = await route("cancel.me", { script: [{ status: 503 }] });
     const event = await emit("cancel.me");
     // The third failure schedules the fourth attempt about 1.8 s later (30 min compressed 1000 times).
-    const waiting = await waitFor(
-      "the third attempt to fail",
-      () => deliveryOf(server, tenant, event.id, ruleId),
-      (d) => d.status === "retrying" && d.attempt_count === 3,
-    );
+    const waiting = await waitFor(() => deliveryOf(server, tenant, event.id, ruleId), {
+      what: "the third attempt to fail",
+      until: (d) => d.status === "retrying" && d.attempt_count === 3,
+    });
     const canceled = await cancelDelivery({ client: server.client, headers: await bearer(tenant.machine), path: { id: event.id, ruleId } });
     expect(canceled.response?.status).toBe(200);
     expect(canceled.data).toMatchObject({ status: "canceled", attempt_count: 3, next_attempt_at: null });
 
-    // The one wait this scenario needs: until the canceled retry would have run, and a little more.
+    // Time itself is what is under test: nothing may happen until the canceled retry would have run, and a
+    // little more, so there is no condition to wait for.
     const dueAt = Date.parse(waiting.next_attempt_at ?? "");
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, dueAt - Date.now()) + 300));
+    await sleep(dueAt - Date.now() + 300);
     expect(receiver.requests).toHaveLength(3);
     expect(await attemptsOf(server, tenant, event.id, ruleId)).toHaveLength(3);
     expect(await detail(event.id)).toMatchObject({ status: "canceled", completed_count: 0, failed_count: 0 });
@@ -352,21 +318,15 @@ describe("retry and cancel through the API", () => {
       const healthy = await route("calm.event");
       // 20 at once, each in its own request: more than the test worker's 8 job slots and its per-connection cap of 16.
       const flood = await Promise.all(Array.from({ length: 20 }, () => emit("flood.event")));
-      await waitFor(
-        "the hanging receiver to hold its cap",
-        () => hanging.requests.length,
-        (n) => n >= 16,
-        5_000,
-      );
+      await waitFor(() => hanging.requests.length, {
+        what: "the hanging receiver to hold its cap",
+        until: (n) => n >= 16,
+        timeoutMs: 5_000,
+      });
 
       const started = Date.now();
       const calm = await emit("calm.event");
-      await waitFor(
-        "the healthy receiver",
-        () => healthy.receiver.requests.length,
-        (n) => n === 1,
-        5_000,
-      );
+      await waitFor(() => healthy.receiver.requests.length, { what: "the healthy receiver", until: (n) => n === 1, timeoutMs: 5_000 });
       expect(Date.now() - started).toBeLessThan(1_000);
       expect(JSON.parse(healthy.receiver.requests[0]?.body.toString() ?? "{}").uuid).toBe(calm.id);
       // The cap holds: the four beyond it wait their turn instead of opening more connections.
@@ -402,19 +362,13 @@ describe("retry and cancel through the API", () => {
     });
     expect(data?.error_count).toBe(0);
     // 60 deliveries in one job, 16 at a time at most: the other 44 go through the deferral path.
-    await waitFor(
-      "all 60 at the receiver",
-      () => burst.receiver.requests.length,
-      (n) => n === 60,
-      5_000,
-    );
+    await waitFor(() => burst.receiver.requests.length, { what: "all 60 at the receiver", until: (n) => n === 60, timeoutMs: 5_000 });
     const ids = data?.records.flatMap((r) => (r.type === "event" ? [r.id] : [])) ?? [];
     for (const id of ids)
-      await waitFor(
-        `event ${id}`,
-        () => eventDetail(server, tenant, id),
-        (e) => e.status === "completed",
-        2_000,
-      );
+      await waitFor(() => eventDetail(server, tenant, id), {
+        what: `event ${id}`,
+        until: (e) => e.status === "completed",
+        timeoutMs: 2_000,
+      });
   });
 });

@@ -1,43 +1,34 @@
 import { cancelEvent, getConnection, updateConnection } from "@switchyard/client";
+import type { DeliveryWorkerConfig } from "@switchyard/delivery";
+import { type Answer, startReceiver, waitFor } from "@switchyard/testing";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, createTenant, type Tenant } from "./support/fixtures.js";
-import { type Answer, startReceiver, waitFor } from "./support/receiver.js";
-import { createTestDatabase } from "./support/testDatabase.js";
-import { startTestServer, type TestServer, type TestServerConfig } from "./support/testServer.js";
+import { describe, expect, it } from "vitest";
+import { bearer, type Tenant } from "./support/fixtures.js";
+import type { TestServer } from "./support/testServer.js";
+import { useTestServer } from "./support/useTestServer.js";
 import { attemptsOf, deliveryOf, emitEvent, eventDetail, type RouteOptions, routeToReceiver } from "./support/webhookRoutes.js";
 
-/** A server with its own database, delivery worker and tenant; `stop` ends all three. */
-interface Setup {
-  readonly server: TestServer;
-  readonly tenant: Tenant;
-  readonly route: (event: string, options?: RouteOptions) => ReturnType<typeof routeToReceiver>;
-  readonly emit: (event: string) => ReturnType<typeof emitEvent>;
-  readonly settled: (eventId: string) => ReturnType<typeof eventDetail>;
-  readonly stop: () => Promise<void>;
-}
-
-async function setUp(overrides: Partial<TestServerConfig>): Promise<Setup> {
-  const database = await createTestDatabase();
-  const server = await startTestServer(database.url, overrides);
-  const tenant = await createTenant(server.db, server.secretBox, "Failures");
-  const closers: Array<() => Promise<void>> = [];
+/**
+ * For the describe block it is called in: a server on a database of its own, with a delivery worker (these
+ * settings over the test defaults) and a tenant, and the helpers its tests use.
+ */
+function setUp(worker: Partial<DeliveryWorkerConfig>) {
+  const file = useTestServer({ tenant: "Failures", worker });
   return {
-    server,
-    tenant,
-    route: (event, options = {}) => routeToReceiver(server, tenant, event, { ...options, closers }),
-    emit: (event) => emitEvent(server, tenant, { event }),
-    settled: (eventId) =>
-      waitFor(
-        `event ${eventId} to settle`,
-        () => eventDetail(server, tenant, eventId),
-        (e) => e.status === "completed" || e.status === "failed",
-      ),
-    stop: async () => {
-      for (const close of closers) await close();
-      await server.close();
-      await database.drop();
+    get server(): TestServer {
+      return file.server;
     },
+    get tenant(): Tenant {
+      return file.tenant;
+    },
+    route: (event: string, options: RouteOptions = {}) =>
+      routeToReceiver(file.server, file.tenant, event, { ...options, closers: file.closers }),
+    emit: (event: string) => emitEvent(file.server, file.tenant, { event }),
+    settled: (eventId: string) =>
+      waitFor(() => eventDetail(file.server, file.tenant, eventId), {
+        what: `event ${eventId} to settle`,
+        until: (e) => e.status === "completed" || e.status === "failed",
+      }),
   };
 }
 
@@ -45,13 +36,7 @@ async function setUp(overrides: Partial<TestServerConfig>): Promise<Setup> {
 const summary = (attempts: Awaited<ReturnType<typeof attemptsOf>>) => attempts.map((a) => [a.attempt, a.outcome_code, a.http_status]);
 
 describe("answers and failures (delivery timeout 300 ms, retry schedule compressed 1000 times)", () => {
-  let s: Setup;
-  beforeAll(async () => {
-    s = await setUp({ worker: { deliveryTimeoutMs: 300 } });
-  });
-  afterAll(async () => {
-    await s?.stop();
-  });
+  const s = setUp({ deliveryTimeoutMs: 300 });
 
   it("when the receiver answers 429 with Retry-After, then the attempt is rate_limited and the retry waits at least the 60 s floor, compressed", async () => {
     const { receiver, ruleId } = await s.route("throttled", {
@@ -154,22 +139,17 @@ describe("answers and failures (delivery timeout 300 ms, retry schedule compress
   it("when an attempt's result arrives after its lease went to a newer attempt, then the late result leaves the newer attempt's delivery alone", async () => {
     const { receiver, ruleId } = await s.route("overtaken", { script: ["hang", { status: 200 }] });
     const event = await s.emit("overtaken");
-    await waitFor(
-      "the first attempt to be in flight",
-      () => receiver.requests.length,
-      (n) => n === 1,
-    );
+    await waitFor(() => receiver.requests.length, { what: "the first attempt to be in flight", until: (n) => n === 1 });
     const { id } = await deliveryOf(s.server, s.tenant, event.id, ruleId);
     // As if the first attempt's lease had run out and another worker had claimed the delivery as attempt 2.
     await sql`update rule_events set attempt_count = 2, lease_expires_at = now() + interval '1 minute' where id = ${id}`.execute(
       s.server.db,
     );
 
-    const [late] = await waitFor(
-      "the first attempt's result",
-      () => attemptsOf(s.server, s.tenant, event.id, ruleId),
-      (a) => a.length === 1,
-    );
+    const [late] = await waitFor(() => attemptsOf(s.server, s.tenant, event.id, ruleId), {
+      what: "the first attempt's result",
+      until: (a) => a.length === 1,
+    });
     expect(late).toMatchObject({ attempt: 1, outcome_code: "timeout" });
     // Recorded in the same transaction as any status change: what the delivery shows now is final for attempt 1.
     expect(await deliveryOf(s.server, s.tenant, event.id, ruleId)).toMatchObject({
@@ -186,13 +166,7 @@ describe("answers and failures (delivery timeout 300 ms, retry schedule compress
 });
 
 describe("a connection that keeps failing (deactivated after 200 ms of failures)", () => {
-  let s: Setup;
-  beforeAll(async () => {
-    s = await setUp({ worker: { deactivateAfterMs: 200 } });
-  });
-  afterAll(async () => {
-    await s?.stop();
-  });
+  const s = setUp({ deactivateAfterMs: 200 });
 
   it("when every attempt fails for longer than the period, then the connection is deactivated and its deliveries fail saying why", async () => {
     const { receiver, ruleId, connectionId } = await s.route("doomed", { script: [{ status: 500 }] });
@@ -234,13 +208,7 @@ describe("a connection that keeps failing (deactivated after 200 ms of failures)
 });
 
 describe("the address policy at connect time (the API allows loopback, the worker does not)", () => {
-  let s: Setup;
-  beforeAll(async () => {
-    s = await setUp({ worker: { destinationAllowList: "" } });
-  });
-  afterAll(async () => {
-    await s?.stop();
-  });
+  const s = setUp({ destinationAllowList: "" });
 
   it.each([
     ["an IP literal", (url: string) => url, /refused to connect to 127\.0\.0\.1: in the loopback range/],

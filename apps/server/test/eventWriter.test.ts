@@ -2,12 +2,12 @@ import { randomBytes } from "node:crypto";
 import type { NewEventRow } from "@switchyard/db";
 import { type Db, openDatabase } from "@switchyard/db";
 import { createSecretBox } from "@switchyard/secret-box";
+import { createTestDatabase } from "@switchyard/testing";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { uuidv7 } from "../src/ids.js";
 import { createEventWriter } from "../src/ingest/eventWriter.js";
 import { createTenant, type Tenant } from "./support/fixtures.js";
-import { createTestDatabase } from "./support/testDatabase.js";
 
 let db: Db;
 let pool: pg.Pool;

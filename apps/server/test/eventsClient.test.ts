@@ -1,22 +1,14 @@
 import { type EventInput, EventsClient, SwitchyardApiError } from "@switchyard/client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "@switchyard/testing";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createTenant, storedEvents, type Tenant } from "./support/fixtures.js";
-import { freePort } from "./support/net.js";
-import { createTestDatabase } from "./support/testDatabase.js";
-import { startTestServer, type TestServer } from "./support/testServer.js";
+import type { TestServer } from "./support/testServer.js";
+import { useTestServer } from "./support/useTestServer.js";
 
 let server: TestServer;
-let dropDatabase: () => Promise<void>;
 
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  dropDatabase = database.drop;
-  server = await startTestServer(database.url);
-});
-
-afterAll(async () => {
-  await server?.close();
-  await dropDatabase?.();
+useTestServer({}, (file) => {
+  ({ server } = file);
 });
 
 /** A fetch that counts requests and the largest batch sent. */

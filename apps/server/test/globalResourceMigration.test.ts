@@ -1,7 +1,7 @@
 import { type Db, migrateToLatest } from "@switchyard/db";
+import { createDatabaseAt } from "@switchyard/testing";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDatabaseAt } from "./support/testDatabase.js";
 
 // An upgrade from the version that stored NULL for an event sent without `resource` (0009) to Meshes'
 // default, "global" (0010).

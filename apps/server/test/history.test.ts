@@ -15,27 +15,19 @@ import {
   retryDelivery,
 } from "@switchyard/client";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { uuidv7 } from "../src/ids.js";
 import { bearer, createTenant, type Tenant } from "./support/fixtures.js";
 import { routeQueuedEvents } from "./support/routing.js";
-import { createTestDatabase } from "./support/testDatabase.js";
-import { startTestServer, type TestServer } from "./support/testServer.js";
+import type { TestServer } from "./support/testServer.js";
+import { useTestServer } from "./support/useTestServer.js";
 
 let server: TestServer;
-let dropDatabase: () => Promise<void>;
 let stranger: Tenant;
 
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  dropDatabase = database.drop;
-  server = await startTestServer(database.url);
+useTestServer({}, async (file) => {
+  ({ server } = file);
   stranger = await createTenant(server.db, server.secretBox, "Stranger");
-});
-
-afterAll(async () => {
-  await server?.close();
-  await dropDatabase?.();
 });
 
 // No delivery worker runs here: routes are made with SQL, events go through the ingestion API and the test
@@ -114,6 +106,45 @@ async function setStatus(
       last_error = coalesce(${extra.lastError ?? null}::text, last_error),
       completed_at = case when ${status} in ('completed', 'failed', 'canceled') then now() end
     where id = ${ruleEventId}`.execute(server.db);
+}
+
+/** A new event whose delivery through `ruleId` is in `status` (with `attemptCount` attempts unless pending); the rule event as it was made. */
+async function deliveryIn(
+  tenant: Tenant,
+  event: string,
+  ruleId: string,
+  status: EventStatus,
+  attemptCount = 1,
+): Promise<{ id: string; ruleEvent: StoredRuleEvent }> {
+  const id = await emit(tenant, { event });
+  const ruleEvent = await ruleEventOf(id, ruleId);
+  if (status !== "pending") await setStatus(ruleEvent.id, status, { attemptCount });
+  return { id, ruleEvent };
+}
+
+/**
+ * Calls `act` (retry or cancel) on a new delivery in `status`; expects the refusal's status and error body, and
+ * the delivery left as it was.
+ */
+async function expectRefusedUnchanged(
+  tenant: Tenant,
+  event: string,
+  ruleId: string,
+  status: EventStatus,
+  act: typeof retryDelivery | typeof cancelDelivery,
+  refusal: { readonly status: number; readonly body: Record<string, unknown> },
+): Promise<{ id: string; ruleEvent: StoredRuleEvent }> {
+  const delivery = await deliveryIn(tenant, event, ruleId, status);
+  const before = await ruleEventOf(delivery.id, ruleId);
+  const { error, response } = await act({
+    client: server.client,
+    headers: await bearer(tenant.machine),
+    path: { id: delivery.id, ruleId },
+  });
+  expect(response?.status).toBe(refusal.status);
+  expect(error).toMatchObject(refusal.body);
+  expect(await ruleEventOf(delivery.id, ruleId)).toEqual(before);
+  return delivery;
 }
 
 /** The delivery's own job, if queued. The public `jobs` view omits payloads, so they are read from the table behind it. */
@@ -444,9 +475,7 @@ describe("POST /api/v1/events/{id}/rules/{ruleId}/retry", () => {
   });
 
   it.each(["completed", "canceled"] as const)("when the delivery is %s, then it is delivered again", async (status) => {
-    const id = await emit(tenant, { event: "retry.me" });
-    const ruleEvent = await ruleEventOf(id, ruleId);
-    await setStatus(ruleEvent.id, status, { attemptCount: 1 });
+    const { id, ruleEvent } = await deliveryIn(tenant, "retry.me", ruleId, status);
     const { data, response } = await retryDelivery({ client: server.client, headers: await bearer(tenant.machine), path: { id, ruleId } });
     expect(response?.status).toBe(200);
     expect(data?.status).toBe("pending");
@@ -457,26 +486,16 @@ describe("POST /api/v1/events/{id}/rules/{ruleId}/retry", () => {
   it.each(["pending", "processing", "retrying"] as const)(
     "when the delivery is %s, then it answers 425 and changes nothing",
     async (status) => {
-      const id = await emit(tenant, { event: "retry.me" });
-      const ruleEvent = await ruleEventOf(id, ruleId);
-      if (status !== "pending") await setStatus(ruleEvent.id, status, { attemptCount: 1 });
-      const before = await ruleEventOf(id, ruleId);
-      const { error, response } = await retryDelivery({
-        client: server.client,
-        headers: await bearer(tenant.machine),
-        path: { id, ruleId },
+      const { ruleEvent } = await expectRefusedUnchanged(tenant, "retry.me", ruleId, status, retryDelivery, {
+        status: 425,
+        body: { message: "Too Early", error: { name: "TooEarly" } },
       });
-      expect(response?.status).toBe(425);
-      expect(error).toMatchObject({ message: "Too Early", error: { name: "TooEarly" } });
-      expect(await ruleEventOf(id, ruleId)).toEqual(before);
       expect(await keyedJob(ruleEvent.id)).toBeUndefined();
     },
   );
 
   it("when two retries race, then one queues the delivery and the other answers 425", async () => {
-    const id = await emit(tenant, { event: "retry.me" });
-    const ruleEvent = await ruleEventOf(id, ruleId);
-    await setStatus(ruleEvent.id, "failed", { attemptCount: 2 });
+    const { id, ruleEvent } = await deliveryIn(tenant, "retry.me", ruleId, "failed", 2);
     const auth = await bearer(tenant.machine);
     const answers = await Promise.all([
       retryDelivery({ client: server.client, headers: auth, path: { id, ruleId } }),
@@ -508,9 +527,7 @@ describe("POST /api/v1/events/{id}/rules/{ruleId}/cancel", () => {
   it.each(["pending", "processing", "retrying"] as const)(
     "when the delivery is %s, then it is canceled and the event follows",
     async (status) => {
-      const id = await emit(tenant, { event: "cancel.me" });
-      const ruleEvent = await ruleEventOf(id, ruleId);
-      if (status !== "pending") await setStatus(ruleEvent.id, status, { attemptCount: 1 });
+      const { id, ruleEvent } = await deliveryIn(tenant, "cancel.me", ruleId, status);
       const { data, response } = await cancelDelivery({
         client: server.client,
         headers: await bearer(tenant.machine),
@@ -524,9 +541,7 @@ describe("POST /api/v1/events/{id}/rules/{ruleId}/cancel", () => {
   );
 
   it("when the delivery waits for its retry job, then canceling removes the job", async () => {
-    const id = await emit(tenant, { event: "cancel.me" });
-    const ruleEvent = await ruleEventOf(id, ruleId);
-    await setStatus(ruleEvent.id, "failed", { attemptCount: 1 });
+    const { id, ruleEvent } = await deliveryIn(tenant, "cancel.me", ruleId, "failed");
     const auth = await bearer(tenant.machine);
     expect((await retryDelivery({ client: server.client, headers: auth, path: { id, ruleId } })).response?.status).toBe(200);
     expect(await keyedJob(ruleEvent.id)).toBeDefined();
@@ -540,18 +555,10 @@ describe("POST /api/v1/events/{id}/rules/{ruleId}/cancel", () => {
   it.each(["completed", "failed", "canceled"] as const)(
     "when the delivery is already %s, then it answers 409 and changes nothing",
     async (status) => {
-      const id = await emit(tenant, { event: "cancel.me" });
-      const ruleEvent = await ruleEventOf(id, ruleId);
-      await setStatus(ruleEvent.id, status, { attemptCount: 1 });
-      const before = await ruleEventOf(id, ruleId);
-      const { error, response } = await cancelDelivery({
-        client: server.client,
-        headers: await bearer(tenant.machine),
-        path: { id, ruleId },
+      await expectRefusedUnchanged(tenant, "cancel.me", ruleId, status, cancelDelivery, {
+        status: 409,
+        body: { message: "Conflict", error: { name: "Conflict" } },
       });
-      expect(response?.status).toBe(409);
-      expect(error).toMatchObject({ message: "Conflict", error: { name: "Conflict" } });
-      expect(await ruleEventOf(id, ruleId)).toEqual(before);
     },
   );
 

@@ -1,54 +1,28 @@
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { createConnection, createEventsBulk, createRule } from "@switchyard/client";
+import { createTestDatabase, waitFor } from "@switchyard/testing";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { expectWithin } from "./support/bounds.js";
 import { bearer, createTenant, storedEvents, type Tenant } from "./support/fixtures.js";
-import { waitFor } from "./support/receiver.js";
-import { createTestDatabase } from "./support/testDatabase.js";
+import { rawConnection } from "./support/rawHttp.js";
 import { startTestServer, type TestServer } from "./support/testServer.js";
+import { useTestServer } from "./support/useTestServer.js";
 import { attemptsOf, deliveryOf, emitEvent, routeToReceiver } from "./support/webhookRoutes.js";
 
 let server: TestServer;
 let tenant: Tenant;
-let dropDatabase: () => Promise<void>;
 
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  dropDatabase = database.drop;
-  // Few slots and short timeouts, so that each finding shows in seconds.
-  server = await startTestServer(database.url, { ingestMaxInProgress: 4, requestTimeoutMs: 2000 });
-  tenant = await createTenant(server.db, server.secretBox);
+// Few slots and short timeouts, so that each finding shows in seconds.
+useTestServer({ tenant: "Acme", ingestMaxInProgress: 4, requestTimeoutMs: 2000 }, (file) => {
+  ({ server, tenant } = file);
 });
 
-afterAll(async () => {
-  await server?.close();
-  await dropDatabase?.();
-});
-
-const port = () => Number(new URL(server.baseUrl).port);
-
-/** A raw connection that sends `bytes`; resolves with all it received and when it closed (ms after the send). */
-function rawExchange(
-  bytes: string | Buffer,
-  keepOpenMs = 60_000,
-): { socket: Socket; done: Promise<{ text: string; closedAfterMs: number }> } {
-  const socket = connect(port(), "127.0.0.1");
-  const started = performance.now();
-  const done = new Promise<{ text: string; closedAfterMs: number }>((resolve) => {
-    let text = "";
-    const timer = setTimeout(() => socket.destroy(), keepOpenMs);
-    socket.on("data", (chunk: Buffer) => {
-      text += chunk.toString("latin1");
-    });
-    socket.on("close", () => {
-      clearTimeout(timer);
-      resolve({ text, closedAfterMs: performance.now() - started });
-    });
-    socket.on("error", () => {});
-  });
+/** A raw connection that sends `bytes`; `done` resolves with all it received and when it closed (ms after the send). */
+function rawSend(bytes: string | Buffer, keepOpenMs = 60_000): { socket: Socket; done: Promise<{ text: string; closedAfterMs: number }> } {
+  const { socket, done } = rawConnection(server.baseUrl, keepOpenMs);
   socket.write(bytes);
-  return { socket, done };
+  return { socket, done: done.then(({ data, closedAfterMs }) => ({ text: data.toString("latin1"), closedAfterMs })) };
 }
 
 /** A webhook connection of the tenant's workspace (to a host nothing is sent to here); its id. */
@@ -78,12 +52,13 @@ describe("callers the server does not know", () => {
   it("when many unauthenticated sockets send headers and one byte of body, then they hold no ingestion slot and real events are stored", async () => {
     const credentials = [[], ["X-Meshes-Publishable-Key: mesh_pub_nope"], ["Authorization: Bearer not.a.jwt"]];
     const slow = Array.from({ length: 12 }, (_, i) =>
-      rawExchange(
+      rawSend(
         `${head("POST", "/api/v1/events/bulk", ["Content-Type: application/json", "Content-Length: 100000", ...(credentials[i % 3] ?? [])])}[`,
         5000,
       ),
     );
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The server judges a caller on its headers: once each slow caller has its answer, none of them could hold a slot.
+    await waitFor(() => slow.every((s) => s.socket.bytesRead > 0), { what: "every slow caller to be answered" });
     const before = (await storedEvents(server.db, tenant.workspaceId)).length;
     const real = await createEventsBulk({
       client: server.client,
@@ -118,7 +93,7 @@ describe("callers the server does not know", () => {
           Buffer.from(head("POST", path, [...headers, `Content-Length: ${Buffer.byteLength(body)}`])),
           Buffer.from(body),
         ]);
-        const { text } = await rawExchange(bytes).done;
+        const { text } = await rawSend(bytes).done;
         expect(statusOf(text), `${path}, ${what}`).toBe(401);
         expect(bodyOf(text).error?.name, `${path}, ${what}`).toBe("Unauthorized");
       }
@@ -126,7 +101,7 @@ describe("callers the server does not know", () => {
   });
 
   it("when a path under /api/ is not in the spec, then it is answered 404 in the envelope without its body being read", async () => {
-    const { text, closedAfterMs } = await rawExchange(
+    const { text, closedAfterMs } = await rawSend(
       `${head("POST", "/api/v1/nowhere", ["Content-Type: application/json", "Content-Length: 100000"])}{"a":`,
     ).done;
     expect(statusOf(text)).toBe(404);
@@ -138,14 +113,14 @@ describe("callers the server does not know", () => {
 describe("timeouts", () => {
   // The server under test: SWITCHYARD_REQUEST_TIMEOUT_MS 2000, so headers too must arrive within 2 s.
   it("when a client stops in the middle of its headers, then the connection is cut within the timeout, checked every second", async () => {
-    const { text, closedAfterMs } = await rawExchange("POST /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ").done;
+    const { text, closedAfterMs } = await rawSend("POST /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ").done;
     expectWithin("hostile callers: headers cut, timeout 2000 (ms)", closedAfterMs, 4000);
     expect(closedAfterMs).toBeGreaterThan(1500);
     if (text !== "") expect(statusOf(text)).toBe(408);
   });
 
   it("when an authenticated client stops in the middle of its body, then it is answered 408 within the timeout, checked every second", async () => {
-    const { text, closedAfterMs } = await rawExchange(
+    const { text, closedAfterMs } = await rawSend(
       `${head("POST", "/api/v1/events", ["Content-Type: application/json", "Content-Length: 1000", `X-Meshes-Publishable-Key: ${tenant.publishableKey}`])}{"event":`,
     ).done;
     expectWithin("hostile callers: body cut, timeout 2000 (ms)", closedAfterMs, 4000);
@@ -156,7 +131,7 @@ describe("timeouts", () => {
 
 describe("framing", () => {
   it("when an HTTP/1.1 request has no Host header, then it is answered 400 in the envelope", async () => {
-    const { text } = await rawExchange("GET /api/v1/workspaces HTTP/1.1\r\nConnection: close\r\n\r\n").done;
+    const { text } = await rawSend("GET /api/v1/workspaces HTTP/1.1\r\nConnection: close\r\n\r\n").done;
     expect(statusOf(text)).toBe(400);
     expect(bodyOf(text)).toEqual({ message: "Bad Request", error: { name: "BadRequest", message: "The Host header is required." } });
   });
@@ -376,11 +351,10 @@ describe("destinations that are Switchyard's own", () => {
       const event = await emitEvent(withWorker, owner, { event: "own.check" });
       // Its attempts can be listed once the worker has routed it.
       await deliveryOf(withWorker, owner, event.id, ruleId);
-      const attempts = await waitFor(
-        "the attempt",
-        () => attemptsOf(withWorker, owner, event.id, ruleId),
-        (list) => list.length > 0,
-      );
+      const attempts = await waitFor(() => attemptsOf(withWorker, owner, event.id, ruleId), {
+        what: "the attempt",
+        until: (list) => list.length > 0,
+      });
       expect(attempts[0]).toMatchObject({ outcome_code: "network_error" });
       expect(JSON.stringify(attempts[0])).toContain("Switchyard's own server and database");
     } finally {

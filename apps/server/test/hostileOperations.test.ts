@@ -8,18 +8,17 @@
  *
  * Reproducing a failure: each run prints its seed; `FC_SEED=<seed> npx vitest run hostileOperations` replays it.
  */
-import { randomInt } from "node:crypto";
 import fc from "fast-check";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadSpec, type OpenApiSpec } from "../src/http/openApiSpec.js";
-import { bearer, createTenant, type Tenant } from "./support/fixtures.js";
-import { createTestDatabase } from "./support/testDatabase.js";
-import { startTestServer, type TestServer } from "./support/testServer.js";
+import { fastCheckRuns } from "./support/fastCheckRuns.js";
+import { bearer, type Tenant } from "./support/fixtures.js";
+import type { TestServer } from "./support/testServer.js";
+import { useTestServer } from "./support/useTestServer.js";
 import { emitEvent, routeToReceiver } from "./support/webhookRoutes.js";
 
-const seed = process.env.FC_SEED === undefined ? randomInt(2 ** 31 - 1) : Number(process.env.FC_SEED);
-console.info(`hostileOperations: fast-check seed ${seed} (replay with FC_SEED=${seed})`);
+const runs = fastCheckRuns("hostileOperations");
 
 type Schema = Record<string, unknown>;
 interface Parameter {
@@ -38,28 +37,17 @@ interface Operation {
 let server: TestServer;
 let tenant: Tenant;
 let spec: OpenApiSpec;
-let dropDatabase: () => Promise<void>;
-const closers: Array<() => Promise<void>> = [];
 /** Ids of things that exist, so that generated paths sometimes name them. */
 const known: string[] = [];
 
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  dropDatabase = database.drop;
-  // No worker: nothing changes in the database but through the requests under test.
-  server = await startTestServer(database.url);
-  tenant = await createTenant(server.db, server.secretBox, "Operations");
+// No worker: nothing changes in the database but through the requests under test.
+const { closers } = useTestServer({ tenant: "Operations" }, async (file) => {
+  ({ server, tenant } = file);
   spec = await loadSpec();
   // Something of every kind, for paths to name: a workspace, a connection, a rule, an event.
   const { connectionId, ruleId } = await routeToReceiver(server, tenant, "ops.event", { closers });
   const event = await emitEvent(server, tenant, { event: "ops.event", payload: { n: 1 } });
   known.push(tenant.workspaceId, connectionId, ruleId, event.id);
-});
-
-afterAll(async () => {
-  for (const close of closers) await close();
-  await server?.close();
-  await dropDatabase?.();
 });
 
 function resolve(node: unknown): Schema {
@@ -243,7 +231,7 @@ describe("every operation in the spec, called as a hostile caller would", () => 
             expect(await databaseState(), `refused, yet changed: ${context}`).toBe(before);
           }
         }),
-        { seed, numRuns: 60 },
+        runs(60),
       );
     }
     console.info(

@@ -1,27 +1,18 @@
 import { createEvent, createEventsBulk, type EventInput, EventsClient } from "@switchyard/client";
+import { freePort, waitFor } from "@switchyard/testing";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { purgeExpiredIdempotencyKeys } from "../src/ingest/idempotencyKeys.repository.js";
 import { createTenant, storedEvents, type Tenant } from "./support/fixtures.js";
-import { freePort } from "./support/net.js";
 import { startResponseDroppingProxy } from "./support/responseDroppingProxy.js";
-import { createTestDatabase } from "./support/testDatabase.js";
 import { startTestServer, type TestServer } from "./support/testServer.js";
+import { useTestServer } from "./support/useTestServer.js";
 
 let server: TestServer;
 let databaseUrl: string;
-let dropDatabase: () => Promise<void>;
 
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  databaseUrl = database.url;
-  dropDatabase = database.drop;
-  server = await startTestServer(database.url);
-});
-
-afterAll(async () => {
-  await server?.close();
-  await dropDatabase?.();
+useTestServer({}, (file) => {
+  ({ server, databaseUrl } = file);
 });
 
 let counter = 0;
@@ -102,7 +93,12 @@ describe("idempotency keys", () => {
       headers: pub(),
       body: { ...reordered, payload: { a: 1, b: { c: [2, 1], d: null } } },
     });
+    // Refused as documented: 409 in the error envelope, naming the conflict (a caller retries nothing after it).
     expect(changed.response?.status).toBe(409);
+    expect(changed.error).toMatchObject({
+      message: "Conflict",
+      error: { name: "IdempotencyConflict", message: "This idempotency key was already used with a different event." },
+    });
   });
 
   it("when POST /events carries an Idempotency-Key header, then a repeat is a duplicate, and a body key that disagrees is a 400", async () => {
@@ -206,22 +202,38 @@ describe("EventsClient retries", () => {
     }
   });
 
-  it("when the server is not reachable at first, then emit retries until it is", async () => {
+  it("when the server is not reachable at first, then emit retries past the refused connections until it is", async () => {
     const port = await freePort();
+    /** Each attempt's fate: the answer's status, or the network error's code. */
+    const attempts: string[] = [];
     const client = new EventsClient({
       baseUrl: `http://127.0.0.1:${port}`,
       publishableKey: tenant.publishableKey,
       retry: { attempts: 20, baseDelayMs: 20, maxDelayMs: 100 },
+      fetch: async (input, init) => {
+        try {
+          const response = await fetch(input, init);
+          attempts.push(String(response.status));
+          return response;
+        } catch (error) {
+          attempts.push((error as { cause?: { code?: string } }).cause?.code ?? String(error));
+          throw error;
+        }
+      },
     });
     const emitted = client.emit({ event: "late.server", payload: {} });
     // The way in opens only after the first attempts have failed with connection refused.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitFor(() => attempts.length, { what: "two attempts to be refused", until: (n) => n >= 2 });
     const door = await startResponseDroppingProxy(new URL(server.baseUrl), 0, port);
     try {
       expect((await emitted).event).toBe("late.server");
     } finally {
       await door.close();
     }
+    // Every attempt before the door opened was refused, and the one after it was answered 201.
+    expect(new Set(attempts.slice(0, -1))).toEqual(new Set(["ECONNREFUSED"]));
+    expect(attempts.slice(0, 2)).toEqual(["ECONNREFUSED", "ECONNREFUSED"]);
+    expect(attempts.at(-1)).toBe("201");
   });
 
   it("when the answer is a 400, then it is not retried", async () => {

@@ -1,23 +1,14 @@
 import { type BulkErrorRecord, createEvent, createEventsBulk, type EventInput } from "@switchyard/client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { bearer, createTenant, storedEvents, type Tenant } from "./support/fixtures.js";
-import { createTestDatabase } from "./support/testDatabase.js";
-import { startTestServer, type TestServer } from "./support/testServer.js";
+import type { TestServer } from "./support/testServer.js";
+import { useTestServer } from "./support/useTestServer.js";
 
 let server: TestServer;
-let dropDatabase: () => Promise<void>;
 let tenant: Tenant;
 
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  dropDatabase = database.drop;
-  server = await startTestServer(database.url);
-  tenant = await createTenant(server.db, server.secretBox);
-});
-
-afterAll(async () => {
-  await server?.close();
-  await dropDatabase?.();
+useTestServer({ tenant: "Acme" }, (file) => {
+  ({ server, tenant } = file);
 });
 
 const pub = () => ({ "X-Meshes-Publishable-Key": tenant.publishableKey });

@@ -1,23 +1,18 @@
 import { type ClientRequest, request } from "node:http";
 import { createEvent, createEventsBulk, listWorkspaces } from "@switchyard/client";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sleep, waitFor } from "@switchyard/testing";
+import { describe, expect, it } from "vitest";
 import { expectWithin } from "./support/bounds.js";
+import { type EventsTableLock, lockEventsTable } from "./support/eventsTableLock.js";
 import { bearer, createTenant, storedEvents, type Tenant } from "./support/fixtures.js";
-import { createTestDatabase } from "./support/testDatabase.js";
 import { startTestServer, type TestServer } from "./support/testServer.js";
+import { useTestServer } from "./support/useTestServer.js";
 
 let databaseUrl: string;
-let dropDatabase: () => Promise<void>;
 
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  databaseUrl = database.url;
-  dropDatabase = database.drop;
-});
-
-afterAll(async () => {
-  await dropDatabase?.();
+// Each test starts a server with the limits it exercises, and closes it.
+useTestServer({ server: false }, (file) => {
+  ({ databaseUrl } = file);
 });
 
 /** A bulk request whose headers and first half of the body are sent; `finish` sends the rest. */
@@ -52,15 +47,6 @@ async function shedCount(server: TestServer, reason: string): Promise<number> {
   return metric.values.find((v) => v.labels.reason === reason)?.value ?? 0;
 }
 
-/** Polls `condition` every 20 ms for up to 5 s. */
-async function until(condition: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 250; i += 1) {
-    if (await condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error("condition not met within 5 s");
-}
-
 describe("when the ingestion requests in progress reach SWITCHYARD_INGEST_MAX_IN_PROGRESS", () => {
   it("then a new one is answered 503 with Retry-After before its body is read, nothing of it is stored, and the next one after them is served", async () => {
     const server = await startTestServer(databaseUrl, { ingestMaxInProgress: 2 });
@@ -70,7 +56,9 @@ describe("when the ingestion requests in progress reach SWITCHYARD_INGEST_MAX_IN
       // Two requests still sending their bodies hold both places.
       const first = halfSentBulk(server, tenant, "held.one");
       const second = halfSentBulk(server, tenant, "held.two");
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Each takes its slot after an asynchronous key lookup, which nothing outside the server shows; 200 ms is
+      // ample, and the count of shed requests below (exactly 2) fails if a slot was not yet taken.
+      await sleep(200);
 
       const started = performance.now();
       const shedBulk = await createEventsBulk({ client: server.client, headers, body: [{ event: "shed.bulk", payload: {} }] });
@@ -108,24 +96,24 @@ describe("when the batches waiting to be written have waited longer than SWITCHY
   it("then new requests are answered 503 at once, the waiting ones are written when the database catches up, and ingestion recovers", async () => {
     // Pool 2: one ingest statement at a time, so a second batch waits in the queue behind a blocked first one.
     const server = await startTestServer(databaseUrl, { dbPoolSize: 2, ingestMaxQueueWaitMs: 200, dbTimeoutMs: 5000 });
-    const locker = new pg.Client({ connectionString: databaseUrl });
+    let lock: EventsTableLock | undefined;
     try {
       const tenant = await createTenant(server.db, server.secretBox);
       const headers = { "X-Meshes-Publishable-Key": tenant.publishableKey };
-      await locker.connect();
-      await locker.query("begin");
-      await locker.query("lock table events in access exclusive mode");
+      const locked = await lockEventsTable(databaseUrl);
+      lock = locked;
 
       const blocked = createEventsBulk({ client: server.client, headers, body: [{ event: "blocked", payload: {} }] });
       const queued = createEventsBulk({ client: server.client, headers, body: [{ event: "queued", payload: {} }] });
       // The first statement waits on the lock; the second batch has waited past 200 ms in the queue.
-      await until(async () => {
-        const { rows } = await locker.query<{ n: number }>(
-          "select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
-        );
-        return rows[0]?.n === 1;
+      await waitFor(locked.waiters, {
+        what: "the first statement to wait on the lock",
+        until: (n) => n === 1,
+        timeoutMs: 5000,
+        intervalMs: 20,
       });
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      // The time itself is the condition under test: the queued batch must have waited past the 200 ms limit.
+      await sleep(400);
 
       const started = performance.now();
       const shed = await createEventsBulk({ client: server.client, headers, body: [{ event: "shed", payload: {} }] });
@@ -135,7 +123,7 @@ describe("when the batches waiting to be written have waited longer than SWITCHY
       expect(shed.error?.error.name).toBe("ServiceUnavailable");
       expect(await shedCount(server, "queue_wait")).toBe(1);
 
-      await locker.query("rollback");
+      await locked.release();
       expect((await blocked).response?.status).toBe(201);
       expect((await queued).response?.status).toBe(201);
       const after = await createEventsBulk({ client: server.client, headers, body: [{ event: "after", payload: {} }] });
@@ -143,7 +131,7 @@ describe("when the batches waiting to be written have waited longer than SWITCHY
       const stored = (await storedEvents(server.db, tenant.workspaceId)).map((e) => e.event).sort();
       expect(stored).toEqual(["after", "blocked", "queued"]);
     } finally {
-      await locker.end().catch(() => {});
+      await lock?.end();
       await server.close();
     }
   });

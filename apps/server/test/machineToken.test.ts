@@ -1,28 +1,19 @@
 import { createEvent, listWorkspaces, mintMachineToken } from "@switchyard/client";
 import { SignJWT } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { revokeAccessKey } from "../src/organizations/accessKeys.repository.js";
 import { createAccessKey } from "../src/organizations/organizations.service.js";
 import { createTenant, storedEvents, type Tenant } from "./support/fixtures.js";
-import { createTestDatabase } from "./support/testDatabase.js";
-import { startTestServer, type TestServer } from "./support/testServer.js";
+import type { TestServer } from "./support/testServer.js";
+import { useTestServer } from "./support/useTestServer.js";
 
 let server: TestServer;
-let dropDatabase: () => Promise<void>;
 let tenant: Tenant;
 let other: Tenant;
 
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  dropDatabase = database.drop;
-  server = await startTestServer(database.url);
-  tenant = await createTenant(server.db, server.secretBox, "Acme");
+useTestServer({ tenant: "Acme" }, async (file) => {
+  ({ server, tenant } = file);
   other = await createTenant(server.db, server.secretBox, "Other");
-});
-
-afterAll(async () => {
-  await server?.close();
-  await dropDatabase?.();
 });
 
 const encoder = new TextEncoder();
@@ -65,7 +56,7 @@ describe("machine JWT", () => {
     expect(response?.status).toBe(201);
   });
 
-  it("when the token is built by hand to the contract, then the request is accepted", async () => {
+  it("when the token is built by hand as Meshes specifies it (HS256, kid = access key, iss, aud meshes-api, org, a 30 s lifetime), then the request is accepted", async () => {
     const { response } = await emitWith(await token());
     expect(response?.status).toBe(201);
   });

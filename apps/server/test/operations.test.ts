@@ -2,50 +2,33 @@ import { readFile } from "node:fs/promises";
 import { Agent, request } from "node:http";
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { createEvent, createEventsBulk, getWorkspace } from "@switchyard/client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, waitFor } from "@switchyard/testing";
+import { describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "../src/config.js";
 import { specPath } from "../src/http/openApiSpec.js";
 import { createLogger } from "../src/logger.js";
-import { bearer, createTenant, type Tenant } from "./support/fixtures.js";
-import { freePort } from "./support/net.js";
-import { createTestDatabase } from "./support/testDatabase.js";
+import { bearer, type Tenant } from "./support/fixtures.js";
 import { startTestServer, type TestServer } from "./support/testServer.js";
+import { useTestServer } from "./support/useTestServer.js";
 
 /** Every JSON line the server logged, parsed. */
 const logLines: Array<Record<string, unknown>> = [];
 let databaseUrl: string;
-let dropDatabase: () => Promise<void>;
 let server: TestServer;
 let tenant: Tenant;
 
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  databaseUrl = database.url;
-  dropDatabase = database.drop;
-  const log = createLogger({ destination: { write: (line: string) => void logLines.push(JSON.parse(line)) } });
-  server = await startTestServer(database.url, { log });
-  tenant = await createTenant(server.db, server.secretBox);
+const log = createLogger({ destination: { write: (line: string) => void logLines.push(JSON.parse(line)) } });
+useTestServer({ tenant: "Acme", log }, (file) => {
+  ({ server, tenant, databaseUrl } = file);
 });
-
-afterAll(async () => {
-  await server?.close();
-  await dropDatabase?.();
-});
-
-/** Polls until `predicate` returns a value (not undefined), for at most `timeoutMs`. */
-async function waitFor<T>(predicate: () => T | undefined, timeoutMs = 2000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = predicate();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("waitFor: the condition did not hold in time");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /** The access line the server wrote for the request with this id (it is written once the response has ended). */
 function accessLineOf(requestId: string | null): Promise<Record<string, unknown>> {
-  return waitFor(() => logLines.find((line) => line.msg === "request" && line.requestId === requestId));
+  return waitFor(() => logLines.find((line) => line.msg === "request" && line.requestId === requestId), {
+    what: `the access line of request ${requestId}`,
+    timeoutMs: 2000,
+    intervalMs: 10,
+  });
 }
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -237,10 +220,14 @@ describe("GET /metrics", () => {
     expect(count(after, "duplicate")).toBe(count(before, "duplicate"));
   });
 
-  it("when scraped, then it reports the database pool's connections", async () => {
+  it("when scraped after a query gave its connection back to the pool, then it reports the pool's connections and idle ones as the pool holds them", async () => {
+    await server.pool.query("select 1");
     const text = await scrape();
-    expect(sample(text, "switchyard_db_pool_connections")).toBeGreaterThanOrEqual(1);
-    expect(sample(text, "switchyard_db_pool_idle_connections")).toBeGreaterThanOrEqual(0);
+    // Nothing else uses this server's pool meanwhile (no worker, one test at a time): the scrape saw what it holds now.
+    const { totalCount, idleCount } = server.pool;
+    expect(idleCount).toBeGreaterThanOrEqual(1);
+    expect(sample(text, "switchyard_db_pool_connections")).toBe(totalCount);
+    expect(sample(text, "switchyard_db_pool_idle_connections")).toBe(idleCount);
     expect(sample(text, "switchyard_db_pool_waiting_clients")).toBe(0);
   });
 

@@ -1,41 +1,23 @@
 import { randomUUID } from "node:crypto";
 import { createEvent, createEventsBulk, type EventInput } from "@switchyard/client";
 import { sql } from "kysely";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { ConfigError, parseConfig, type RateLimitConfig } from "../src/config.js";
 import type { Logger } from "../src/logger.js";
 import { createWorkspace } from "../src/workspaces/workspaces.service.js";
 import { bearer, createTenant, storedEvents, type Tenant } from "./support/fixtures.js";
-import { createTestDatabase } from "./support/testDatabase.js";
-import { startTestServer, type TestServer } from "./support/testServer.js";
+import type { TestServer } from "./support/testServer.js";
+import { useTestServer } from "./support/useTestServer.js";
 
 /** 10 events per 10 s window: long enough that no window ends between two requests of one test. */
 const limit = (store: RateLimitConfig["store"]): RateLimitConfig => ({ eventsPerSecond: 1, burst: 10, store });
 const windowSeconds = 10;
 
-let databaseUrl: string;
-let dropDatabase: () => Promise<void>;
-const servers: TestServer[] = [];
-
-async function start(...args: Parameters<typeof startTestServer>): Promise<TestServer> {
-  const server = await startTestServer(...args);
-  servers.push(server);
-  return server;
-}
-
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  databaseUrl = database.url;
-  dropDatabase = database.drop;
-});
+// Each test starts servers with the limits it exercises, on the file's database; all are closed at the end.
+const file = useTestServer({ server: false });
 
 afterEach(() => {
   vi.useRealTimers();
-});
-
-afterAll(async () => {
-  for (const server of servers) await server.close();
-  await dropDatabase?.();
 });
 
 const events = (count: number): EventInput[] => Array.from({ length: count }, (_, i) => ({ event: "page.viewed", payload: { i } }));
@@ -55,7 +37,7 @@ describe.each(["memory", "postgres"] as const)("rate limiting with the %s store"
   const freshTenant = () => createTenant(server.db, server.secretBox, `${store}-${randomUUID()}`);
 
   beforeAll(async () => {
-    server = await start(databaseUrl, { rateLimit: limit(store) });
+    server = await file.startServer({ rateLimit: limit(store) });
   });
 
   it("when a workspace spends its budget, then the next request is answered 429 in the envelope with Retry-After and stores nothing", async () => {
@@ -168,8 +150,8 @@ describe.each(["memory", "postgres"] as const)("rate limiting with the %s store"
 
 describe("rate limiting across instances", () => {
   it("when two instances use the postgres store, then they share one budget per workspace", async () => {
-    const a = await start(databaseUrl, { rateLimit: limit("postgres") });
-    const b = await start(databaseUrl, { rateLimit: limit("postgres") });
+    const a = await file.startServer({ rateLimit: limit("postgres") });
+    const b = await file.startServer({ rateLimit: limit("postgres") });
     const tenant = await createTenant(a.db, a.secretBox, "Shared");
     expect((await createEventsBulk({ client: a.client, headers: pub(tenant), body: events(6) })).response?.status).toBe(201);
     const onB = await createEventsBulk({ client: b.client, headers: pub(tenant), body: events(5) });
@@ -178,8 +160,8 @@ describe("rate limiting across instances", () => {
   });
 
   it("when two instances use the memory store, then each counts alone (the effective limit is per instance)", async () => {
-    const a = await start(databaseUrl, { rateLimit: limit("memory") });
-    const b = await start(databaseUrl, { rateLimit: limit("memory") });
+    const a = await file.startServer({ rateLimit: limit("memory") });
+    const b = await file.startServer({ rateLimit: limit("memory") });
     const tenant = await createTenant(a.db, a.secretBox, "Apart");
     expect((await createEventsBulk({ client: a.client, headers: pub(tenant), body: events(10) })).response?.status).toBe(201);
     expect((await createEventsBulk({ client: b.client, headers: pub(tenant), body: events(10) })).response?.status).toBe(201);
@@ -190,7 +172,7 @@ describe("rate limiting when the postgres store fails", () => {
   it("when the counters table is unusable, then ingestion goes on under this instance's own counter, with a warning", async () => {
     const warnings: string[] = [];
     const log: Logger = { info: () => {}, warn: (_fields, message) => warnings.push(message), error: () => {} };
-    const server = await start(databaseUrl, { rateLimit: limit("postgres"), log });
+    const server = await file.startServer({ rateLimit: limit("postgres"), log });
     const tenant = await createTenant(server.db, server.secretBox, "Outage");
     await sql`alter table rate_limits rename to rate_limits_away`.execute(server.db);
     try {
@@ -209,7 +191,7 @@ describe("rate limiting when the postgres store fails", () => {
 
 describe("rate limiting off", () => {
   it("when no rate is configured, then ingestion answers carry no RateLimit headers", async () => {
-    const server = await start(databaseUrl);
+    const server = await file.startServer();
     const tenant = await createTenant(server.db, server.secretBox, "Unlimited");
     const { response } = await createEventsBulk({ client: server.client, headers: pub(tenant), body: events(100) });
     expect(response?.status).toBe(201);

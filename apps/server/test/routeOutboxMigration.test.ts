@@ -1,8 +1,8 @@
 import { type Db, migrateToLatest } from "@switchyard/db";
+import { createDatabaseAt } from "@switchyard/testing";
 import { runMigrations } from "graphile-worker";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDatabaseAt } from "./support/testDatabase.js";
 
 // An upgrade from the version that queued one graphile-worker `route` job per ingested batch (0007) to the
 // routing outbox (0008): the jobs still queued must become outbox rows, or their events would never be routed.

@@ -1,12 +1,12 @@
 import { cancelEvent, createRule, deleteRule } from "@switchyard/client";
 import { routeOutbox, wakeStaleRouting } from "@switchyard/db";
+import { waitFor } from "@switchyard/testing";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, createTenant, type Tenant } from "./support/fixtures.js";
-import { waitFor } from "./support/receiver.js";
+import { describe, expect, it } from "vitest";
+import { bearer, type Tenant } from "./support/fixtures.js";
 import { outboxRows, queuedJobs as queuedJobsOf, routeQueuedEvents } from "./support/routing.js";
-import { createTestDatabase } from "./support/testDatabase.js";
-import { startTestServer, type TestServer } from "./support/testServer.js";
+import type { TestServer } from "./support/testServer.js";
+import { useTestServer } from "./support/useTestServer.js";
 import { emitEvent, eventDetail, routeToReceiver } from "./support/webhookRoutes.js";
 
 // Ingestion commits each batch with one row of the routing outbox, then wakes the worker's `route` task; the
@@ -15,20 +15,9 @@ import { emitEvent, eventDetail, routeToReceiver } from "./support/webhookRoutes
 
 let server: TestServer;
 let tenant: Tenant;
-let dropDatabase: () => Promise<void>;
-const closers: Array<() => Promise<void>> = [];
 
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  dropDatabase = database.drop;
-  server = await startTestServer(database.url);
-  tenant = await createTenant(server.db, server.secretBox, "Routing");
-});
-
-afterAll(async () => {
-  for (const close of closers) await close();
-  await server?.close();
-  await dropDatabase?.();
+const { closers } = useTestServer({ tenant: "Routing" }, (file) => {
+  ({ server, tenant } = file);
 });
 
 const queuedJobs = (task: string) => queuedJobsOf(server.db, task);
@@ -53,11 +42,7 @@ describe("routing after acceptance", () => {
     // The candidates of the event's workspace and name; routing applies the filters.
     expect(row?.rules.sort()).toEqual([first.ruleId, second.ruleId, other.ruleId].sort());
     // The commit is followed by a wake: a `route` job (one, keyed) for a worker to drain the outbox with.
-    const jobs = await waitFor(
-      "the route job of the wake",
-      () => queuedJobs("route"),
-      (queued) => queued.length > 0,
-    );
+    const jobs = await waitFor(() => queuedJobs("route"), { what: "the route job of the wake", until: (queued) => queued.length > 0 });
     expect(jobs).toHaveLength(1);
 
     expect(await routeQueuedEvents(server.db, server.pool)).toBe(2);
@@ -152,11 +137,7 @@ describe("routing after acceptance", () => {
     const route = await routeToReceiver(server, tenant, "order.shipped", { closers });
     await routeQueuedEvents(server.db, server.pool);
     const event = await emitEvent(server, tenant, { event: "order.shipped" });
-    await waitFor(
-      "the route job of the wake",
-      () => queuedJobs("route"),
-      (queued) => queued.length === 1,
-    );
+    await waitFor(() => queuedJobs("route"), { what: "the route job of the wake", until: (queued) => queued.length === 1 });
     // Younger than the sweep's threshold: no wake, whatever the job.
     expect(await wakeStaleRouting(server.pool, 60_000, 60_000)).toBe(false);
     // The job looks taken by a worker that died with it long ago, and the row has waited.

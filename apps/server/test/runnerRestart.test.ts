@@ -1,16 +1,14 @@
+import { waitFor } from "@switchyard/testing";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { Logger } from "../src/logger.js";
-import { createTenant, type Tenant } from "./support/fixtures.js";
-import { waitFor } from "./support/receiver.js";
-import { createTestDatabase } from "./support/testDatabase.js";
-import { startTestServer, type TestServer } from "./support/testServer.js";
+import type { Tenant } from "./support/fixtures.js";
+import type { TestServer } from "./support/testServer.js";
+import { useTestServer } from "./support/useTestServer.js";
 import { emitEvent, routeToReceiver } from "./support/webhookRoutes.js";
 
 let server: TestServer;
 let tenant: Tenant;
-let dropDatabase: () => Promise<void>;
-const closers: Array<() => Promise<void>> = [];
 /** Every message the server and its worker logged, in order. */
 const logged: string[] = [];
 const capture: Logger = {
@@ -19,18 +17,13 @@ const capture: Logger = {
   error: (_fields, message) => void logged.push(message),
 };
 
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  dropDatabase = database.drop;
-  server = await startTestServer(database.url, { worker: {}, log: capture });
-  tenant = await createTenant(server.db, server.secretBox, "Runner restart");
+const { closers } = useTestServer({ tenant: "Runner restart", worker: {}, log: capture }, (file) => {
+  ({ server, tenant } = file);
 });
 
+// Registered after useTestServer, so it runs before the server closes.
 afterAll(async () => {
   await sql`drop trigger if exists refuse_job_end on graphile_worker._private_jobs`.execute(server.db);
-  for (const close of closers) await close();
-  await server?.close();
-  await dropDatabase?.();
 });
 
 describe("the worker's job runner", () => {
@@ -46,25 +39,19 @@ describe("the worker's job runner", () => {
       for each row execute function refuse_job_end()`.execute(server.db);
 
     const first = await emitEvent(server, tenant, { event: "runner.event" });
-    await waitFor(
-      "the runner to stop after the first event's route job",
-      () => logged.filter((m) => m === "graphile-worker runner stopped by itself; starting a new one").length,
-      (n) => n >= 1,
-    );
+    await waitFor(() => logged.filter((m) => m === "graphile-worker runner stopped by itself; starting a new one").length, {
+      what: "the runner to stop after the first event's route job",
+      until: (n) => n >= 1,
+    });
     // Delivered all the same: the job's work was done; only its end went unrecorded.
     expect(receiver.requests.map((r) => JSON.parse(r.body.toString()).uuid)).toContain(first.id);
 
     await sql`drop trigger refuse_job_end on graphile_worker._private_jobs`.execute(server.db);
-    await waitFor(
-      "a new runner",
-      () => logged.includes("graphile-worker runner started again"),
-      (started) => started,
-    );
+    await waitFor(() => logged.includes("graphile-worker runner started again"), { what: "a new runner", until: (started) => started });
     const second = await emitEvent(server, tenant, { event: "runner.event" });
-    await waitFor(
-      "the second event at the receiver",
-      () => receiver.requests.map((r) => JSON.parse(r.body.toString()).uuid),
-      (ids) => ids.includes(second.id),
-    );
+    await waitFor(() => receiver.requests.map((r) => JSON.parse(r.body.toString()).uuid), {
+      what: "the second event at the receiver",
+      until: (ids) => ids.includes(second.id),
+    });
   });
 });

@@ -1,26 +1,17 @@
 import { createCipheriv, randomBytes } from "node:crypto";
 import { createConnection, getConnection, listWorkspaces, updateConnection } from "@switchyard/client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { resealLegacySecrets } from "../src/runtime/resealLegacySecrets.js";
-import { bearer, createTenant, type Tenant } from "./support/fixtures.js";
-import { createTestDatabase } from "./support/testDatabase.js";
-import { startTestServer, type TestServer } from "./support/testServer.js";
+import { bearer, type Tenant } from "./support/fixtures.js";
+import type { TestServer } from "./support/testServer.js";
+import { useTestServer } from "./support/useTestServer.js";
 
 const encryptionKey = randomBytes(32);
 let server: TestServer;
 let tenant: Tenant;
-let dropDatabase: () => Promise<void>;
 
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  dropDatabase = database.drop;
-  server = await startTestServer(database.url, { encryptionKey });
-  tenant = await createTenant(server.db, server.secretBox);
-});
-
-afterAll(async () => {
-  await server?.close();
-  await dropDatabase?.();
+useTestServer({ tenant: "Acme", encryptionKey }, (file) => {
+  ({ server, tenant } = file);
 });
 
 /** A secret sealed as earlier versions sealed it: `v1`, no associated data. */

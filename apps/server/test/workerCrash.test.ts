@@ -1,13 +1,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
+import { sleep, waitFor } from "@switchyard/testing";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTenant, type Tenant } from "./support/fixtures.js";
-import { waitFor } from "./support/receiver.js";
+import { afterAll, describe, expect, it } from "vitest";
+import type { Tenant } from "./support/fixtures.js";
 import { routeQueuedEvents } from "./support/routing.js";
-import { createTestDatabase } from "./support/testDatabase.js";
-import { startTestServer, type TestServer } from "./support/testServer.js";
+import type { TestServer } from "./support/testServer.js";
+import { useTestServer } from "./support/useTestServer.js";
 import { attemptsOf, deliveryOf, emitEvent, eventDetail, routeToReceiver } from "./support/webhookRoutes.js";
 
 // The standalone worker as operators run it (built by `turbo run build`), beside an API server that runs none.
@@ -15,10 +15,8 @@ const workerMain = fileURLToPath(new URL("../../worker/dist/main.js", import.met
 
 let server: TestServer;
 let databaseUrl: string;
-let dropDatabase: () => Promise<void>;
 let tenant: Tenant;
 const encryptionKey = randomBytes(32);
-const closers: Array<() => Promise<void>> = [];
 const workers = new Set<WorkerProcess>();
 
 interface WorkerProcess {
@@ -52,10 +50,8 @@ async function startWorkerProcess(env: Record<string, string> = {}): Promise<Wor
   const worker = { child, output, exited };
   workers.add(worker);
   await waitFor(
-    "the worker to start",
     () => ({ running: output.join("").includes("delivery worker running"), exitCode: child.exitCode, output: output.join("") }),
-    (state) => state.running || state.exitCode !== null,
-    15_000,
+    { what: "the worker to start", until: (state) => state.running || state.exitCode !== null, timeoutMs: 15_000 },
   );
   if (child.exitCode !== null) throw new Error(`the worker exited with ${child.exitCode}: ${output.join("")}`);
   return worker;
@@ -72,19 +68,13 @@ async function stopWorkerProcess(worker: WorkerProcess, signal: NodeJS.Signals =
   workers.delete(worker);
 }
 
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  databaseUrl = database.url;
-  dropDatabase = database.drop;
-  server = await startTestServer(database.url, { encryptionKey });
-  tenant = await createTenant(server.db, server.secretBox, "Crash");
+const { closers } = useTestServer({ tenant: "Crash", encryptionKey }, (file) => {
+  ({ server, tenant, databaseUrl } = file);
 });
 
+// Registered after useTestServer, so it runs first: no worker outlives the file's database.
 afterAll(async () => {
   for (const worker of [...workers]) await stopWorkerProcess(worker, "SIGKILL");
-  for (const close of closers) await close();
-  await server?.close();
-  await dropDatabase?.();
 });
 
 describe("a worker killed mid-delivery", () => {
@@ -94,11 +84,7 @@ describe("a worker killed mid-delivery", () => {
     const bystander = await routeToReceiver(server, tenant, "crash.after", { closers });
 
     const event = await emitEvent(server, tenant, { event: "crash.during", payload: { n: 1 } });
-    await waitFor(
-      "the receiver to hold the first attempt",
-      () => hanging.receiver.requests.length,
-      (n) => n === 1,
-    );
+    await waitFor(() => hanging.receiver.requests.length, { what: "the receiver to hold the first attempt", until: (n) => n === 1 });
     await stopWorkerProcess(first, "SIGKILL");
     expect(first.child.signalCode).toBe("SIGKILL");
     expect((await deliveryOf(server, tenant, event.id, hanging.ruleId)).status).toBe("processing");
@@ -108,12 +94,11 @@ describe("a worker killed mid-delivery", () => {
 
     const second = await startWorkerProcess();
     try {
-      const done = await waitFor(
-        "the lost attempt to be delivered again",
-        () => eventDetail(server, tenant, event.id),
-        (e) => e.status === "completed",
-        15_000,
-      );
+      const done = await waitFor(() => eventDetail(server, tenant, event.id), {
+        what: "the lost attempt to be delivered again",
+        until: (e) => e.status === "completed",
+        timeoutMs: 15_000,
+      });
       expect(done.rule_events[0]).toMatchObject({ status: "completed", attempt_count: 2, last_error: null });
       expect(hanging.receiver.requests).toHaveLength(2);
       const [lost, redelivered] = hanging.receiver.requests;
@@ -125,11 +110,7 @@ describe("a worker killed mid-delivery", () => {
       ]);
 
       for (const queued of meanwhile) {
-        await waitFor(
-          `event ${queued.id}`,
-          () => eventDetail(server, tenant, queued.id),
-          (e) => e.status === "completed",
-        );
+        await waitFor(() => eventDetail(server, tenant, queued.id), { what: `event ${queued.id}`, until: (e) => e.status === "completed" });
       }
       const received = bystander.receiver.requests.map((r) => JSON.parse(r.body.toString()).uuid).sort();
       expect(received).toEqual(meanwhile.map((e) => e.id).sort());
@@ -156,17 +137,18 @@ describe("deliveries left without a job before their claim", () => {
       server.db,
     );
     expect(jobs.rows[0]?.n).toBe(0);
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    // Time itself is the condition under test: the deliveries must have had no job for longer than the
+    // worker's SWITCHYARD_DELIVERY_STALE_MS (500 ms) before it starts.
+    await sleep(600);
 
     const worker = await startWorkerProcess({ SWITCHYARD_DELIVERY_STALE_MS: "500" });
     try {
       for (const event of events) {
-        await waitFor(
-          `event ${event.id} to be delivered`,
-          () => eventDetail(server, tenant, event.id),
-          (e) => e.status === "completed",
-          15_000,
-        );
+        await waitFor(() => eventDetail(server, tenant, event.id), {
+          what: `event ${event.id} to be delivered`,
+          until: (e) => e.status === "completed",
+          timeoutMs: 15_000,
+        });
       }
       expect(routes.map((r) => r.receiver.requests.length)).toEqual([1, 1, 1]);
       expect(worker.output.join("")).toContain("gave a job to due deliveries that had none");
@@ -184,9 +166,8 @@ describe("a route job lost with its worker", () => {
     // No worker runs; the job of the ingest's wake looks taken by a worker that died with it long ago. It
     // keeps the job key, so no later wake could queue another: only the sweep can.
     await waitFor(
-      "the route job of the wake",
       () => sql<{ n: number }>`select count(*)::int as n from graphile_worker.jobs where task_identifier = 'route'`.execute(server.db),
-      (r) => r.rows[0]?.n === 1,
+      { what: "the route job of the wake", until: (r) => r.rows[0]?.n === 1 },
     );
     const locked = await sql`
       update graphile_worker._private_jobs set locked_at = now() - interval '1 hour', locked_by = 'worker-that-died'
@@ -195,12 +176,11 @@ describe("a route job lost with its worker", () => {
 
     const worker = await startWorkerProcess({ SWITCHYARD_DELIVERY_STALE_MS: "500" });
     try {
-      const delivered = await waitFor(
-        `event ${event.id} to be delivered`,
-        () => eventDetail(server, tenant, event.id),
-        (e) => e.status === "completed",
-        15_000,
-      );
+      const delivered = await waitFor(() => eventDetail(server, tenant, event.id), {
+        what: `event ${event.id} to be delivered`,
+        until: (e) => e.status === "completed",
+        timeoutMs: 15_000,
+      });
       expect(delivered).toMatchObject({ total_rules: 1, completed_count: 1 });
       expect(route.receiver.requests).toHaveLength(1);
       expect(worker.output.join("")).toContain("woke routing for outbox rows left waiting");

@@ -1,25 +1,16 @@
 import { createEvent, createWorkspace, getWorkspace, listWorkspaces, rotatePublishableKey, updateWorkspace } from "@switchyard/client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { bearer, createTenant, type Tenant } from "./support/fixtures.js";
-import { createTestDatabase } from "./support/testDatabase.js";
-import { startTestServer, type TestServer } from "./support/testServer.js";
+import type { TestServer } from "./support/testServer.js";
+import { useTestServer } from "./support/useTestServer.js";
 
 let server: TestServer;
-let dropDatabase: () => Promise<void>;
 let tenant: Tenant;
 let stranger: Tenant;
 
-beforeAll(async () => {
-  const database = await createTestDatabase();
-  dropDatabase = database.drop;
-  server = await startTestServer(database.url);
-  tenant = await createTenant(server.db, server.secretBox, "Acme");
+useTestServer({ tenant: "Acme" }, async (file) => {
+  ({ server, tenant } = file);
   stranger = await createTenant(server.db, server.secretBox, "Stranger");
-});
-
-afterAll(async () => {
-  await server?.close();
-  await dropDatabase?.();
 });
 
 const auth = () => bearer(tenant.machine);

@@ -1,4 +1,5 @@
 import { Agent, request } from "node:http";
+import { atSteadyRate } from "./atSteadyRate.js";
 
 /** One bulk request's fate: its number (its events carry it as `payload.r`), when it was due, its answer and latency. */
 export interface BulkAnswer {
@@ -92,17 +93,8 @@ export class BulkLoad {
    * `ratePerSecond` requests a second for `ms`, each sent when due whatever happened to earlier ones (open
    * loop: a slow server does not slow the offered load). Resolves once every request was answered or timed out.
    */
-  async openLoop(ratePerSecond: number, ms: number, timeoutMs = 30_000): Promise<BulkAnswer[]> {
-    const start = performance.now();
-    const total = Math.floor((ms / 1000) * ratePerSecond);
-    const pending: Promise<BulkAnswer>[] = [];
-    for (let i = 0; i < total; i += 1) {
-      const dueAt = start + (i * 1000) / ratePerSecond;
-      const wait = dueAt - performance.now();
-      if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
-      pending.push(this.send(dueAt, timeoutMs));
-    }
-    return Promise.all(pending);
+  openLoop(ratePerSecond: number, ms: number, timeoutMs = 30_000): Promise<BulkAnswer[]> {
+    return atSteadyRate(ratePerSecond, ms, (_n, dueAt) => this.send(dueAt, timeoutMs), { clock: () => performance.now() });
   }
 
   close(): void {

