@@ -5,8 +5,9 @@
 --   Ingestion counts the matching rules of each event; routing writes a delivery for each.
 -- - an event's status from its delivery counters: `pending` until a delivery is started, `processing` until
 --   every delivery has finished, then `failed` if any failed, `canceled` if all were canceled, else `completed`
---   (an event no rule matches is `completed` at once). The delivery status trigger, ingestion, routing (for
---   deliveries it fails at once) and the cancel of an event not yet routed all set it through this function.
+--   (an event no rule matches is `completed` at once). The delivery status trigger, routing (for deliveries it
+--   fails at once) and the cancel of an event not yet routed set it through this function; ingestion, where no
+--   delivery exists yet, writes its two cases out (sql/insert_events.sql says why).
 --
 -- Both are plain SQL expressions, so PostgreSQL inlines them into the statements that call them: their plans,
 -- and so their cost, are those of the expressions written out.

@@ -39,7 +39,9 @@ counted as (
 inserted as (
   insert into events (id, workspace_id, event, resource, resource_id, payload, status, created_by, total_rules, completed_at)
   select id, workspace_id, event, resource, resource_id, payload,
-    switchyard_event_status(total, 0, 0, 0, null), created_by, total,
+    -- switchyard_event_status(total, 0, 0, 0, null), written out: with the call here PostgreSQL planned this
+    -- prepared statement again at every execution (custom plans), 3–4 µs more per event of a 100-event batch.
+    case when total = 0 then 'completed' else 'pending' end, created_by, total,
     case when total = 0 then now() end
   from counted
   returning id, status
