@@ -276,7 +276,7 @@ describe("routes", () => {
   });
 });
 
-// Each case here was found by hostileInput.test.ts (the property-based suite); see it for the general rule.
+// Each case here was found by the property-based hostile ingestion suite (test/hostile*.test.ts); see it for the general rule.
 describe("hostile input that once failed", () => {
   it("when a payload number overflows a double (1e400), then it answers 400 naming payload instead of storing null", async () => {
     const before = (await storedEvents(server.db, tenant.workspaceId)).length;
