@@ -16,6 +16,7 @@ import {
   rotateSigningSecret,
   updateConnection,
 } from "@switchyard/client";
+import { secretContext } from "@switchyard/secret-box";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createWorkspace } from "../src/workspaces/workspaces.service.js";
 import { bearer, createTenant, type Tenant } from "./support/fixtures.js";
@@ -162,6 +163,29 @@ describe("connections API", () => {
 
     const fetched = await getConnection({ client: server.client, headers, path: { id } });
     expect(fetched.data).toEqual(resumed.data);
+  });
+
+  it("when the path names a connection in upper case, then its secrets stay sealed to the connection and still open", async () => {
+    const created = await newConnection();
+    const id = created.connection.id;
+    const upper = id.toUpperCase();
+    const headers = await auth();
+    const rotated = await rotateSigningSecret({ client: server.client, headers, path: { id: upper } });
+    expect(rotated.response?.status).toBe(201);
+    const moved = await updateConnection({
+      client: server.client,
+      headers,
+      path: { id: upper },
+      body: { metadata: { url: `${hookUrl}/upper` } },
+    });
+    expect(moved.response?.status).toBe(200);
+    // The worker opens them under the stored (lower-case) id: so must every later change.
+    const [row] = await server.db.selectFrom("connections").select(["id", "secrets_ciphertext"]).where("id", "=", id).execute();
+    expect(row?.id).toBe(id);
+    const secrets = JSON.parse(server.secretBox.open(row?.secrets_ciphertext ?? "", secretContext.connection(id))) as {
+      signing_secret?: string;
+    };
+    expect(secrets.signing_secret).toBe(rotated.data?.signing_secret);
   });
 
   it("when connections are listed, then each list endpoint answers the workspace's or organization's connections only", async () => {

@@ -85,11 +85,11 @@ export async function updateConnectionConfig(
   input: ConnectionUpdate,
 ): Promise<Connection> {
   return changeLocked(deps.db, organizationId, id, async (trx, row) => {
-    const config = input.metadata !== undefined || input.secrets !== undefined ? reparseConfig(deps, id, row, input) : row;
+    const config = input.metadata !== undefined || input.secrets !== undefined ? reparseConfig(deps, row, input) : row;
     const active = input.active ?? row.active;
     const reactivated = active && !row.active;
     const inactiveReason = active ? null : row.active ? "deactivated through the API" : row.inactive_reason;
-    const updated = await updateConnection(trx, id, {
+    const updated = await updateConnection(trx, row.id, {
       name: input.name ?? row.name,
       metadata: config.metadata,
       secrets_ciphertext: config.secrets_ciphertext,
@@ -103,13 +103,13 @@ export async function updateConnectionConfig(
 
 /** Refused while an active rule routes to it; otherwise hidden, its history kept. */
 export async function deleteConnection(db: Db, organizationId: string, id: string): Promise<void> {
-  await changeLocked(db, organizationId, id, async (trx) => {
-    if (await connectionHasActiveRules(trx, id)) {
+  await changeLocked(db, organizationId, id, async (trx, row) => {
+    if (await connectionHasActiveRules(trx, row.id)) {
       throw new ConflictError("Active rules use this connection; delete or deactivate them first.", [
         { param: "id", msg: "is used by at least one active rule" },
       ]);
     }
-    await softDeleteConnection(trx, id);
+    await softDeleteConnection(trx, row.id);
   });
 }
 
@@ -125,9 +125,9 @@ export async function rotateConnectionSigningSecret(
         { param: "id", msg: `is a ${row.integration_type} connection` },
       ]);
     }
-    const secrets = openSecrets(deps.secretBox, id, row.secrets_ciphertext) as WebhookSecrets;
+    const secrets = openSecrets(deps.secretBox, row.id, row.secrets_ciphertext) as WebhookSecrets;
     const rotated = rotateSigningSecret(secrets, new Date(), deps.signingSecretGraceMs);
-    await updateConnectionSecrets(trx, id, sealSecrets(deps.secretBox, id, rotated));
+    await updateConnectionSecrets(trx, row.id, sealSecrets(deps.secretBox, row.id, rotated));
     return {
       signing_secret: rotated.signing_secret,
       previous_expires_at: rotated.previous_signing_secret?.expires_at ?? new Date().toISOString(),
@@ -138,20 +138,23 @@ export async function rotateConnectionSigningSecret(
 /** The new configuration through the plugin, given the stored one (secrets not sent keep their values); sealed again. */
 function reparseConfig(
   deps: ConnectionDeps,
-  id: string,
   row: ConnectionRow,
   input: ConnectionUpdate,
 ): Pick<ConnectionRow, "metadata" | "secrets_ciphertext"> {
-  const previous = { metadata: row.metadata, secrets: openSecrets(deps.secretBox, id, row.secrets_ciphertext) };
+  const previous = { metadata: row.metadata, secrets: openSecrets(deps.secretBox, row.id, row.secrets_ciphertext) };
   const parsed = pluginFor(row.integration_type).parseConfig(
     { metadata: input.metadata ?? row.metadata, secrets: input.secrets, previous },
     deps.addressPolicy,
   );
   if (!parsed.ok) throw new UnprocessableEntityError("The connection's configuration is invalid.", parsed.errors);
-  return { metadata: parsed.metadata, secrets_ciphertext: sealSecrets(deps.secretBox, id, parsed.secrets) };
+  return { metadata: parsed.metadata, secrets_ciphertext: sealSecrets(deps.secretBox, row.id, parsed.secrets) };
 }
 
-/** Runs `change` in a transaction that holds the organization's connection `id` locked; 404 when there is none. */
+/**
+ * Runs `change` in a transaction that holds the organization's connection `id` locked; 404 when there is none.
+ * `change` works with `row.id`, never the path's `id`: paths match ids in any case, and secrets are sealed to the
+ * stored (lower-case) id, under which the worker opens them.
+ */
 async function changeLocked<T>(
   db: Db,
   organizationId: string,
