@@ -1,6 +1,7 @@
 export { type CompletedAttemptRow, recordCompletedAttempts, storableJson, storableText } from "./attempts.js";
 export { type Claim, type ClaimedDelivery, type ClaimLimits, claimDeliveries, deferConnection, dueDeliveriesOf } from "./claims.js";
 export { type DatabaseHandle, type DatabaseOptions, type Db, openDatabase } from "./database.js";
+export { databaseUrl } from "./databaseUrl.js";
 export { describeSchema } from "./describeSchema.js";
 export { freePort } from "./freePort.js";
 export { createGroupCommit, type GroupCommit, type GroupCommitOptions } from "./groupCommit.js";

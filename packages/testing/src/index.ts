@@ -1,5 +1,4 @@
-export { freePort } from "@switchyard/db";
-export { databaseUrl } from "./databaseUrl.js";
+export { databaseUrl, freePort } from "@switchyard/db";
 export {
   type Answer,
   type ReceivedRequest,

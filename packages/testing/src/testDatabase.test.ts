@@ -1,7 +1,6 @@
-import { loadMigrations } from "@switchyard/db";
+import { databaseUrl, loadMigrations } from "@switchyard/db";
 import pg from "pg";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { databaseUrl } from "./databaseUrl.js";
 import { createDatabaseAt, createTestDatabase } from "./testDatabase.js";
 
 const drops: Array<() => Promise<void>> = [];

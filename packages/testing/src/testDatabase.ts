@@ -1,8 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { type Db, migrateTo, openDatabase } from "@switchyard/db";
+import { type Db, databaseUrl, migrateTo, openDatabase } from "@switchyard/db";
 import pg from "pg";
 import { inject } from "vitest";
-import { databaseUrl } from "./databaseUrl.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
