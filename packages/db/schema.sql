@@ -152,6 +152,9 @@ create table rules (
   active boolean not null default true,
   created_at timestamp with time zone not null default now(),
   deleted_at timestamp with time zone,
+  hidden boolean not null default false,
+  created_by text not null default 'system'::text,
+  updated_at timestamp with time zone not null default now(),
   constraint rules_connection_id_fkey FOREIGN KEY (connection_id) REFERENCES connections(id),
   constraint rules_pkey PRIMARY KEY (id),
   constraint rules_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id)

@@ -63,11 +63,12 @@ const commands: Record<string, Command> = {
       },
     ),
   "rule create": async ({ db }, v) =>
-    createRule(db, required(v, "org"), {
-      connection: required(v, "connection"),
-      event: required(v, "event"),
-      metadata: { action: v.action ?? "send" },
-    }),
+    createRule(
+      db,
+      required(v, "org"),
+      { connection: required(v, "connection"), event: required(v, "event"), metadata: { action: v.action ?? "send" } },
+      "cli",
+    ),
   "event show": async ({ db }, v) => {
     const organizationId = required(v, "org");
     const event = await getEventDetail(db, organizationId, required(v, "event-id"));

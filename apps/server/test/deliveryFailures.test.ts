@@ -117,7 +117,8 @@ describe("answers and failures (delivery timeout 300 ms, retry schedule compress
     const event = await s.emit(name);
     const failed = await s.settled(event.id);
     expect(failed).toMatchObject({ status: "failed", failed_count: 1 });
-    expect(failed.rule_events[0]).toMatchObject({ status: "failed", attempt_count: 1, next_attempt_at: null });
+    expect(failed.rule_events[0]).toMatchObject({ status: "failed", attempt_count: 1 });
+    expect(failed.rule_events[0]).not.toHaveProperty("next_attempt_at");
     const attempts = await attemptsOf(s.server, s.tenant, event.id, ruleId);
     expect(summary(attempts)).toEqual([[1, outcome, typeof answer === "string" ? null : answer.status]]);
     expect(attempts[0]?.next_attempt_at).toBeNull();
@@ -155,7 +156,6 @@ describe("answers and failures (delivery timeout 300 ms, retry schedule compress
     expect(await deliveryOf(s.server, s.tenant, event.id, ruleId)).toMatchObject({
       status: "processing",
       attempt_count: 2,
-      next_attempt_at: null,
     });
     const jobs = await sql<{ n: number }>`select count(*)::int as n from graphile_worker.jobs where key = ${`deliver:${id}`}`.execute(
       s.server.db,

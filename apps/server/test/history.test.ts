@@ -5,7 +5,7 @@ import {
   createEventsBulk,
   createWorkspace,
   type EventInput,
-  type EventStatus,
+  type EventStatusDetail,
   getEvent,
   getEventPayload,
   listDeliveryAttempts,
@@ -77,7 +77,7 @@ async function emitMany(tenant: Tenant, inputs: readonly EventInput[]): Promise<
 
 interface StoredRuleEvent {
   id: string;
-  status: EventStatus;
+  status: EventStatusDetail;
   attempt_count: number;
   retry_base: number;
   next_attempt_at: Date | null;
@@ -97,7 +97,7 @@ async function ruleEventOf(eventId: string, ruleId: string): Promise<StoredRuleE
 /** Moves a delivery as the worker would (the trigger follows); a final status gets its completion time. */
 async function setStatus(
   ruleEventId: string,
-  status: EventStatus,
+  status: EventStatusDetail,
   extra: { attemptCount?: number; lastError?: string } = {},
 ): Promise<void> {
   await sql`
@@ -113,7 +113,7 @@ async function deliveryIn(
   tenant: Tenant,
   event: string,
   ruleId: string,
-  status: EventStatus,
+  status: EventStatusDetail,
   attemptCount = 1,
 ): Promise<{ id: string; ruleEvent: StoredRuleEvent }> {
   const id = await emit(tenant, { event });
@@ -130,7 +130,7 @@ async function expectRefusedUnchanged(
   tenant: Tenant,
   event: string,
   ruleId: string,
-  status: EventStatus,
+  status: EventStatusDetail,
   act: typeof retryDelivery | typeof cancelDelivery,
   refusal: { readonly status: number; readonly body: Record<string, unknown> },
 ): Promise<{ id: string; ruleEvent: StoredRuleEvent }> {
@@ -285,7 +285,7 @@ describe("GET /api/v1/events", () => {
     ["a cursor this API did not make", { cursor: "bm90LWEtY3Vyc29y" }, "cursor"],
     ["a limit of 0", { limit: 0 }, "limit"],
     ["a limit over 200", { limit: 201 }, "limit"],
-    ["an unknown status", { status: "lost" as EventStatus }, "status"],
+    ["an unknown status", { status: "lost" as EventStatusDetail }, "status"],
   ])("when the query has %s, then it answers 400 naming it", async (_case, query, param) => {
     const { error, response } = await listEvents({ client: server.client, headers: await bearer(stranger.machine), query });
     expect(response?.status).toBe(400);
@@ -320,21 +320,27 @@ describe("GET /api/v1/events/{id} and its payload", () => {
       total_rules: 2,
       completed_count: 0,
       failed_count: 0,
-      started_at: null,
-      completed_at: null,
     });
+    // Meshes leaves out what has not happened yet, rather than answering null.
+    expect(pending.data).not.toHaveProperty("started_at");
+    expect(pending.data).not.toHaveProperty("completed_at");
     expect(pending.data?.rule_events.map((r) => r.rule).sort()).toEqual([firstRule, secondRule].sort());
     for (const ruleEvent of pending.data?.rule_events ?? []) {
       expect(ruleEvent).toMatchObject({
-        type: "rule_event",
+        type: "rule",
         event_id: id,
         connection: connectionId,
         integration_type: "webhook",
         status: "pending",
         attempt_count: 0,
-        completed_at: null,
-        last_error: null,
+        workspace: tenant.workspaceId,
+        event: "order.placed",
+        resource: "order",
+        resource_id: "o_1",
+        created_by: tenant.machine.accessKey,
       });
+      expect(ruleEvent).not.toHaveProperty("completed_at");
+      expect(ruleEvent).not.toHaveProperty("last_error");
     }
 
     await setStatus((await ruleEventOf(id, firstRule)).id, "processing");
@@ -355,7 +361,9 @@ describe("GET /api/v1/events/{id} and its payload", () => {
 
     const payload = await getEventPayload({ client: server.client, headers: auth, path: { id } });
     expect(payload.response?.status).toBe(200);
-    expect(payload.data).toEqual({ id, type: "event", payload: { total: 42 } });
+    // Meshes' shape: the event as GET /events/{id} shows it, without its deliveries, and its payload.
+    const { rule_events: _deliveries, ...event } = done.data ?? { rule_events: [] };
+    expect(payload.data).toEqual({ ...event, payload: { total: 42 } });
   });
 
   it("when the event does not exist, then both answer 404", async () => {
@@ -456,14 +464,14 @@ describe("POST /api/v1/events/{id}/rules/{ruleId}/retry", () => {
     expect(response?.status).toBe(200);
     expect(data).toMatchObject({
       id: before.id,
-      type: "rule_event",
+      type: "rule",
       event_id: id,
       rule: ruleId,
       status: "pending",
       attempt_count: 8,
-      completed_at: null,
-      last_error: null,
     });
+    expect(data).not.toHaveProperty("completed_at");
+    expect(data).not.toHaveProperty("last_error");
     expect(data?.next_attempt_at).toEqual(expect.any(String));
 
     const after = await ruleEventOf(id, ruleId);
@@ -534,7 +542,8 @@ describe("POST /api/v1/events/{id}/rules/{ruleId}/cancel", () => {
         path: { id, ruleId },
       });
       expect(response?.status).toBe(200);
-      expect(data).toMatchObject({ id: ruleEvent.id, type: "rule_event", status: "canceled", next_attempt_at: null });
+      expect(data).toMatchObject({ id: ruleEvent.id, type: "rule", status: "failed", status_detail: "canceled" });
+      expect(data).not.toHaveProperty("next_attempt_at");
       expect(data?.completed_at).toEqual(expect.any(String));
       expect(await counters(id)).toMatchObject({ status: "canceled", canceled_count: 1 });
     },
@@ -587,7 +596,7 @@ describe("POST /api/v1/events/{id}/cancel", () => {
 
     const { data, response } = await cancelEvent({ client: server.client, headers: await bearer(tenant.machine), path: { id } });
     expect(response?.status).toBe(200);
-    const statusOf = (ruleEventId: string | undefined) => data?.rule_events.find((r) => r.id === ruleEventId)?.status;
+    const statusOf = (ruleEventId: string | undefined) => data?.rule_events.find((r) => r.id === ruleEventId)?.status_detail;
     expect([statusOf(done?.id), statusOf(running?.id), statusOf(waiting?.id)]).toEqual(["completed", "canceled", "canceled"]);
     // Every delivery has ended and none failed: the event is complete (the trigger's rule).
     expect(data).toMatchObject({ id, total_rules: 3, completed_count: 1, failed_count: 0, status: "completed" });
@@ -596,14 +605,27 @@ describe("POST /api/v1/events/{id}/cancel", () => {
 
     const again = await cancelEvent({ client: server.client, headers: await bearer(tenant.machine), path: { id } });
     expect(again.response?.status).toBe(200);
-    expect(again.data?.rule_events.map((r) => r.status).sort()).toEqual(["canceled", "canceled", "completed"]);
+    expect(again.data?.rule_events.map((r) => r.status_detail).sort()).toEqual(["canceled", "canceled", "completed"]);
   });
 
   it("when every delivery is waiting, then the event is canceled", async () => {
     const { tenant } = await routedTenant("CancelAll", ["all"]);
     const id = await emit(tenant, { event: "all" });
     const { data } = await cancelEvent({ client: server.client, headers: await bearer(tenant.machine), path: { id } });
-    expect(data).toMatchObject({ status: "canceled", rule_events: [expect.objectContaining({ status: "canceled" })] });
+    expect(data).toMatchObject({
+      status: "failed",
+      status_detail: "canceled",
+      rule_events: [expect.objectContaining({ status: "failed", status_detail: "canceled" })],
+    });
+
+    // Meshes' `failed` takes in our `canceled`; `canceled` alone selects only it; `processing` does not.
+    const listed = async (status: EventStatusDetail) =>
+      (await listEvents({ client: server.client, headers: await bearer(tenant.machine), query: { status } })).data?.records.map(
+        (e) => e.id,
+      );
+    expect(await listed("failed")).toEqual([id]);
+    expect(await listed("canceled")).toEqual([id]);
+    expect(await listed("processing")).toEqual([]);
   });
 
   it("when the event is unknown, then it answers 404", async () => {

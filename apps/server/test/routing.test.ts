@@ -76,7 +76,7 @@ describe("routing after acceptance", () => {
     const route = await routeToReceiver(server, tenant, "invoice.voided", { closers });
     const event = await emitEvent(server, tenant, { event: "invoice.voided" });
     const deleted = await deleteRule({ client: server.client, headers: await bearer(tenant.machine), path: { id: route.ruleId } });
-    expect(deleted.response?.status).toBe(204);
+    expect(deleted.response?.status).toBe(200);
 
     await routeQueuedEvents(server.db, server.pool);
     expect(await deliveriesOf(event.id)).toEqual([{ rule_id: route.ruleId, status: "pending" }]);
@@ -86,11 +86,11 @@ describe("routing after acceptance", () => {
     const route = await routeToReceiver(server, tenant, "cart.abandoned", { closers });
     const event = await emitEvent(server, tenant, { event: "cart.abandoned" });
     const canceled = await cancelEvent({ client: server.client, headers: await bearer(tenant.machine), path: { id: event.id } });
-    expect(canceled.data).toMatchObject({ status: "canceled", total_rules: 1, rule_events: [] });
+    expect(canceled.data).toMatchObject({ status: "failed", status_detail: "canceled", total_rules: 1, rule_events: [] });
 
     expect(await routeQueuedEvents(server.db, server.pool)).toBe(1);
     expect(await deliveriesOf(event.id)).toEqual([{ rule_id: route.ruleId, status: "canceled" }]);
-    expect(await eventDetail(server, tenant, event.id)).toMatchObject({ status: "canceled", total_rules: 1 });
+    expect(await eventDetail(server, tenant, event.id)).toMatchObject({ status: "failed", status_detail: "canceled", total_rules: 1 });
   });
 
   it("when two workers drain the outbox at once, then each batch is routed by one of them and each delivery written once", async () => {

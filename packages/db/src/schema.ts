@@ -127,7 +127,12 @@ export interface RulesTable {
   /** JSON, written serialized; `action` names what the destination does. */
   metadata: ColumnType<unknown, string, string>;
   active: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Hidden from dashboards (Meshes' flag); the API lists hidden rules too. */
+  hidden: ColumnType<boolean, boolean | undefined, boolean>;
+  /** The access key of the machine token that made it, `cli`, or `system` for rules older than the column. */
+  created_by: ColumnType<string, string | undefined, never>;
   created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
   deleted_at: ColumnType<Date | null, never, Date>;
 }
 

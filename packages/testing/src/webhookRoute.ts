@@ -65,7 +65,7 @@ export async function createWebhookRoute(
   }
   return {
     connectionId: connection.data.connection.id,
-    ruleId: rule.data.id,
+    ruleId: rule.data.rule.id,
     signingSecret: String(connection.data.secrets.signing_secret),
   };
 }

@@ -2,7 +2,7 @@ import type { EventDetail, ReplayInput, ReplayResult, RuleEvent } from "@switchy
 import { type Db, inTransaction } from "@switchyard/db";
 import { findConnection } from "../connections/connections.repository.js";
 import { type DeliveryRow, findDelivery } from "../history/deliveries.repository.js";
-import { findEventSummary } from "../history/eventSummaries.repository.js";
+import { findDeliveryEvent, findEventSummary } from "../history/eventSummaries.repository.js";
 import { deliveryNotFound, readEventDetail, toDelivery } from "../history/history.service.js";
 import { type ApiError, BadRequestError, ConflictError, NotFoundError, TooEarlyError } from "../http/errors.js";
 import { findWorkspace } from "../workspaces/workspaces.repository.js";
@@ -77,7 +77,7 @@ async function changeDelivery(
       throw command.refusal();
     }
     await command.updateJobs(trx, [row.id]);
-    return toDelivery(row);
+    return toDelivery(row, await findDeliveryEvent(trx, row.event_id));
   });
 }
 

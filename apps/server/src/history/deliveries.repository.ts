@@ -10,7 +10,7 @@ import { organizationWorkspaceIds } from "../workspaces/workspaces.repository.js
 export type DeliveryRow = Pick<Selectable<DeliveriesTable>, (typeof deliveryColumns)[number]>;
 
 /** Which delivery: of which event, through which rule and connection... */
-const identityColumns = ["id", "event_id", "rule_id", "connection_id", "integration_type"] as const;
+const identityColumns = ["id", "workspace_id", "event_id", "rule_id", "connection_id", "integration_type", "created_at"] as const;
 /** ...and how far it got. */
 const progressColumns = ["status", "attempt_count", "next_attempt_at", "started_at", "completed_at", "last_error"] as const;
 export const deliveryColumns = [...identityColumns, ...progressColumns] as const;

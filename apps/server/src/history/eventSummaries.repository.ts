@@ -2,6 +2,7 @@ import type { Db, EventStatus, EventsTable } from "@switchyard/db";
 import type { Selectable } from "kysely";
 import { fetchPage, type PageWindow } from "../http/cursorPage.js";
 import { organizationWorkspaceIds } from "../workspaces/workspaces.repository.js";
+import { statusesMatching } from "./meshesStatus.js";
 
 /** What every answer about an event is made of (`toEventResource`)... */
 const resourceColumns = ["id", "workspace_id", "event", "resource", "resource_id", "status", "created_by", "created_at"] as const;
@@ -21,10 +22,14 @@ export async function findEventSummary(db: Db, organizationId: string, id: strin
     .executeTakeFirst();
 }
 
-export async function findEventPayload(db: Db, organizationId: string, id: string): Promise<{ id: string; payload: unknown } | undefined> {
+export async function findEventPayload(
+  db: Db,
+  organizationId: string,
+  id: string,
+): Promise<(EventSummaryRow & { readonly payload: unknown }) | undefined> {
   return db
     .selectFrom("events")
-    .select(["events.id", "events.payload"])
+    .select([...summaryColumns, "payload"])
     .where("events.id", "=", id)
     .where("events.workspace_id", "in", organizationWorkspaceIds(db, organizationId))
     .executeTakeFirst();
@@ -37,6 +42,18 @@ export interface EventFilter {
   readonly status?: EventStatus | undefined;
   readonly resource?: string | undefined;
   readonly resourceId?: string | undefined;
+}
+
+/** The columns of an event that each of its deliveries repeats in Meshes' shape. */
+export type DeliveryEventRow = Pick<Selectable<EventsTable>, "event" | "resource" | "resource_id" | "created_by">;
+
+/** Those columns of an event the caller has already found to be the organization's. */
+export async function findDeliveryEvent(db: Db, eventId: string): Promise<DeliveryEventRow> {
+  return db
+    .selectFrom("events")
+    .select(["event", "resource", "resource_id", "created_by"])
+    .where("id", "=", eventId)
+    .executeTakeFirstOrThrow();
 }
 
 /** One page of the organization's events, newest first (`fetchPage`). */
@@ -52,7 +69,7 @@ export async function listEventSummaries(
     .where("events.workspace_id", "in", organizationWorkspaceIds(db, organizationId));
   if (filter.workspaceId !== undefined) query = query.where("events.workspace_id", "=", filter.workspaceId);
   if (filter.event !== undefined) query = query.where("events.event", "=", filter.event);
-  if (filter.status !== undefined) query = query.where("events.status", "=", filter.status);
+  if (filter.status !== undefined) query = query.where("events.status", "in", statusesMatching(filter.status));
   if (filter.resource !== undefined) query = query.where("events.resource", "=", filter.resource);
   if (filter.resourceId !== undefined) query = query.where("events.resource_id", "=", filter.resourceId);
   return fetchPage(query, "events.id", "desc", page);

@@ -4,6 +4,7 @@ import type {
   EventDetail,
   EventList,
   EventPayload,
+  EventStatusDetail,
   EventSummary,
   IntegrationType,
   OutcomeCode,
@@ -12,17 +13,18 @@ import type {
 import { type Db, inSnapshot } from "@switchyard/db";
 import { pageWindow, toPage } from "../http/cursorPage.js";
 import { NotFoundError } from "../http/errors.js";
-import { toEventResource } from "../ingest/toEventResource.js";
 import { mustFindWorkspace } from "../workspaces/workspaces.service.js";
 import { type DeliveryRow, findDelivery, findEventDeliveries } from "./deliveries.repository.js";
 import { type DeliveryAttemptRow, listDeliveryAttempts } from "./deliveryAttempts.repository.js";
 import {
+  type DeliveryEventRow,
   type EventFilter,
   type EventSummaryRow,
   findEventPayload,
   findEventSummary,
   listEventSummaries,
 } from "./eventSummaries.repository.js";
+import { meshesStatus } from "./meshesStatus.js";
 
 /** Every lookup below is scoped to `organizationId`: another organization's records are "not found", never forbidden. */
 export async function listEventPage(
@@ -42,10 +44,11 @@ export async function getEventDetail(db: Db, organizationId: string, id: string)
   return inSnapshot(db, (trx) => readEventDetail(trx, organizationId, id));
 }
 
+/** The event as `GET /events/{id}` shows it, without its deliveries, and its payload (Meshes' shape). */
 export async function getEventPayload(db: Db, organizationId: string, id: string): Promise<EventPayload> {
   const row = await findEventPayload(db, organizationId, id);
   if (row === undefined) throw new NotFoundError("Event not found.");
-  return { id: row.id, type: "event", payload: row.payload as EventPayload["payload"] };
+  return { ...toEventSummary(row), payload: row.payload as EventPayload["payload"] };
 }
 
 export async function listAttempts(db: Db, organizationId: string, eventId: string, ruleId: string): Promise<AttemptList> {
@@ -60,39 +63,63 @@ export async function readEventDetail(db: Db, organizationId: string, id: string
   const summary = await findEventSummary(db, organizationId, id);
   if (summary === undefined) throw new NotFoundError("Event not found.");
   const deliveries = await findEventDeliveries(db, id);
-  return { ...toEventSummary(summary), rule_events: deliveries.map(toDelivery) };
+  return { ...toEventSummary(summary), rule_events: deliveries.map((row) => toDelivery(row, summary)) };
 }
 
 export function deliveryNotFound(): NotFoundError {
   return new NotFoundError("No delivery of this event through this rule.");
 }
 
+/** An event in Meshes' shape with its delivery counters; what Meshes declares optional is left out when unset. */
 function toEventSummary(row: EventSummaryRow): EventSummary {
+  const status = row.status as EventStatusDetail;
   return {
-    ...toEventResource(row),
+    id: row.id,
+    type: "event",
+    workspace: row.workspace_id,
+    event: row.event,
+    resource: row.resource ?? "global",
+    ...present("resource_id", row.resource_id),
+    status: meshesStatus(status),
+    status_detail: status,
     total_rules: row.total_rules,
     completed_count: row.completed_count,
     failed_count: row.failed_count,
-    started_at: row.started_at?.toISOString() ?? null,
-    completed_at: row.completed_at?.toISOString() ?? null,
+    ...present("started_at", row.started_at?.toISOString()),
+    ...present("completed_at", row.completed_at?.toISOString()),
+    created_by: row.created_by,
+    created_at: row.created_at.toISOString(),
   };
 }
 
-export function toDelivery(row: DeliveryRow): RuleEvent {
+/** A delivery in Meshes' shape (a "rule event"): it repeats its event's name, resource and creator. */
+export function toDelivery(row: DeliveryRow, event: DeliveryEventRow): RuleEvent {
   return {
     id: row.id,
-    type: "rule_event",
+    type: "rule",
+    workspace: row.workspace_id,
+    event: event.event,
     event_id: row.event_id,
+    ...present("resource", event.resource),
+    ...present("resource_id", event.resource_id),
     rule: row.rule_id,
     connection: row.connection_id,
     integration_type: row.integration_type as IntegrationType,
-    status: row.status,
+    status: meshesStatus(row.status),
+    status_detail: row.status,
     attempt_count: row.attempt_count,
-    next_attempt_at: row.next_attempt_at?.toISOString() ?? null,
-    started_at: row.started_at?.toISOString() ?? null,
-    completed_at: row.completed_at?.toISOString() ?? null,
-    last_error: row.last_error,
+    ...present("next_attempt_at", row.next_attempt_at?.toISOString()),
+    ...present("started_at", row.started_at?.toISOString()),
+    ...present("completed_at", row.completed_at?.toISOString()),
+    ...present("last_error", row.last_error),
+    created_by: event.created_by,
+    created_at: row.created_at.toISOString(),
   };
+}
+
+/** `{[key]: value}`, or nothing when the value is unset: Meshes leaves optional fields out rather than null. */
+function present<K extends string, V>(key: K, value: V | null | undefined): { [P in K]?: V } {
+  return value === null || value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
 }
 
 function toAttempt(row: DeliveryAttemptRow): Attempt {

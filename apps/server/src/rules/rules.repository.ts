@@ -3,7 +3,8 @@ import type { Insertable, Selectable } from "kysely";
 import { fetchPage, type PageWindow } from "../http/cursorPage.js";
 import { liveOfOrganization } from "../workspaces/workspaces.repository.js";
 
-export type RuleRow = Omit<Selectable<RulesTable>, "deleted_at">;
+/** A stored rule as the API answers it: its columns and its connection's integration type (Meshes' `type`). */
+export type RuleRow = Omit<Selectable<RulesTable>, "deleted_at"> & { readonly integration_type: string };
 
 const columns = [
   "rules.id",
@@ -14,7 +15,10 @@ const columns = [
   "rules.resource_id",
   "rules.metadata",
   "rules.active",
+  "rules.hidden",
+  "rules.created_by",
   "rules.created_at",
+  "rules.updated_at",
 ] as const;
 
 export interface RuleFilters {
@@ -27,17 +31,31 @@ export interface RuleFilters {
 /** A rule to store; its metadata is any JSON value, serialized here. */
 export type NewRuleRow = Omit<Insertable<RulesTable>, "metadata"> & { readonly metadata: unknown };
 
-export async function insertRule(db: Db, row: NewRuleRow): Promise<RuleRow> {
-  return db
+/** Stores the rule; `integrationType` is its connection's, which the caller has read. */
+export async function insertRule(db: Db, row: NewRuleRow, integrationType: string): Promise<RuleRow> {
+  const stored = await db
     .insertInto("rules")
     .values({ ...row, metadata: JSON.stringify(row.metadata) })
     .returning(columns)
     .executeTakeFirstOrThrow();
+  return { ...stored, integration_type: integrationType };
 }
 
 /** The organization's live (not deleted) rules; a rule is the organization's through its workspace. */
 function liveRules(db: Db, organizationId: string) {
-  return db.selectFrom("rules").select(columns).where(liveOfOrganization(db, organizationId));
+  return db
+    .selectFrom("rules")
+    .select(columns)
+    .select((eb) =>
+      eb
+        .selectFrom("connections")
+        .select("connections.integration_type")
+        .whereRef("connections.id", "=", "rules.connection_id")
+        .$asScalar()
+        .$notNull()
+        .as("integration_type"),
+    )
+    .where(liveOfOrganization(db, organizationId));
 }
 
 export async function findRule(db: Db, organizationId: string, id: string): Promise<RuleRow | undefined> {
@@ -69,5 +87,6 @@ export async function connectionHasActiveRules(db: Db, connectionId: string): Pr
 
 /** Stops the rule matching new events and hides it; deliveries it created keep their history. */
 export async function softDeleteRule(db: Db, id: string): Promise<void> {
-  await db.updateTable("rules").set({ deleted_at: new Date(), active: false }).where("id", "=", id).execute();
+  const now = new Date();
+  await db.updateTable("rules").set({ deleted_at: now, updated_at: now, active: false }).where("id", "=", id).execute();
 }

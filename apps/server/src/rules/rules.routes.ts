@@ -16,7 +16,7 @@ export function rulesRouter(deps: { readonly db: Db }): Router {
   );
   router.post(
     "/api/v1/rules",
-    machineHandler((organizationId, req) => createRule(db, organizationId, req.body as RuleInput), 201),
+    machineHandler((organizationId, req, createdBy) => createRule(db, organizationId, req.body as RuleInput, createdBy), 201),
   );
   router.get(
     "/api/v1/rules/:id",
@@ -24,7 +24,7 @@ export function rulesRouter(deps: { readonly db: Db }): Router {
   );
   router.delete(
     "/api/v1/rules/:id",
-    machineHandler<"id">((organizationId, req) => deleteRule(db, organizationId, req.params.id), 204),
+    machineHandler<"id">((organizationId, req) => deleteRule(db, organizationId, req.params.id)),
   );
 
   return router;

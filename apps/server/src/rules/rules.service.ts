@@ -1,4 +1,4 @@
-import type { Rule, RuleInput, RuleList } from "@switchyard/client";
+import type { IntegrationType, Rule, RuleCreated, RuleDeleted, RuleInput, RuleList } from "@switchyard/client";
 import type { Db } from "@switchyard/db";
 import { destinations } from "@switchyard/destinations";
 import { findConnection } from "../connections/connections.repository.js";
@@ -12,7 +12,7 @@ import { findRule, insertRule, listRules as listRuleRows, type RuleFilters, type
  * Creates a rule in its connection's workspace. The connection must be the organization's; a `workspace`,
  * if named, must be the connection's; the action must be one its integration offers.
  */
-export async function createRule(db: Db, organizationId: string, input: RuleInput): Promise<Rule> {
+export async function createRule(db: Db, organizationId: string, input: RuleInput, createdBy: string): Promise<RuleCreated> {
   const connection = await findConnection(db, organizationId, input.connection);
   if (connection === undefined) throw new NotFoundError("Connection not found.");
   if (input.workspace !== undefined && input.workspace.toLowerCase() !== connection.workspace_id) {
@@ -26,17 +26,23 @@ export async function createRule(db: Db, organizationId: string, input: RuleInpu
       { param: "metadata.action", msg: `must be one of: ${actions.join(", ")}` },
     ]);
   }
-  const row = await insertRule(db, {
-    id: uuidv7(),
-    workspace_id: connection.workspace_id,
-    connection_id: connection.id,
-    event: input.event,
-    resource: input.resource ?? null,
-    resource_id: input.resource_id ?? null,
-    metadata: { action: input.metadata.action },
-    active: input.active ?? true,
-  });
-  return toRule(row);
+  const row = await insertRule(
+    db,
+    {
+      id: uuidv7(),
+      workspace_id: connection.workspace_id,
+      connection_id: connection.id,
+      event: input.event,
+      resource: input.resource ?? null,
+      resource_id: input.resource_id ?? null,
+      metadata: input.metadata,
+      active: input.active ?? true,
+      hidden: input.hidden ?? false,
+      created_by: createdBy,
+    },
+    connection.integration_type,
+  );
+  return { rule: toRule(row) };
 }
 
 export async function getRule(db: Db, organizationId: string, id: string): Promise<Rule> {
@@ -56,22 +62,29 @@ export async function listRulePage(
   return toPage(rows, page.limit, toRule);
 }
 
-export async function deleteRule(db: Db, organizationId: string, id: string): Promise<void> {
-  if ((await findRule(db, organizationId, id)) === undefined) throw new NotFoundError("Rule not found.");
-  await softDeleteRule(db, id);
+/** Answers, as Meshes does, with what was deleted. */
+export async function deleteRule(db: Db, organizationId: string, id: string): Promise<RuleDeleted> {
+  const row = await findRule(db, organizationId, id);
+  if (row === undefined) throw new NotFoundError("Rule not found.");
+  await softDeleteRule(db, row.id);
+  return { id: row.id, connection: row.connection_id, type: row.integration_type as IntegrationType, event: row.event };
 }
 
+/** A rule in Meshes' shape: `type` is the connection's integration type; filters it has not are left out. */
 function toRule(row: RuleRow): Rule {
   return {
     id: row.id,
-    type: "rule",
+    type: row.integration_type as IntegrationType,
     workspace: row.workspace_id,
     connection: row.connection_id,
     event: row.event,
-    resource: row.resource,
-    resource_id: row.resource_id,
+    ...(row.resource === null ? {} : { resource: row.resource }),
+    ...(row.resource_id === null ? {} : { resource_id: row.resource_id }),
     metadata: row.metadata as Rule["metadata"],
     active: row.active,
+    hidden: row.hidden,
+    created_by: row.created_by,
     created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
   };
 }

@@ -42,7 +42,8 @@ export function meshesApi(baseUrl: string, credentials: MachineCredentials): Mes
   if (!organizationIdPattern.test(credentials.organizationId)) {
     throw new MeshesClientRefusal(`Missing or invalid account organization ID: ${credentials.organizationId}`);
   }
-  if (!accessKeyPattern.test(credentials.accessKey)) throw new MeshesClientRefusal(`Missing or invalid access key: ${credentials.accessKey}`);
+  if (!accessKeyPattern.test(credentials.accessKey))
+    throw new MeshesClientRefusal(`Missing or invalid access key: ${credentials.accessKey}`);
   if (!secretKeyPattern.test(credentials.secretKey)) throw new MeshesClientRefusal("Missing or invalid secret key");
   const trimmed = baseUrl.replace(/\/+$/, "");
   const apiBase = /\/api\/v\d+$/i.test(trimmed) ? trimmed : `${trimmed}/api/v1`;

@@ -57,14 +57,15 @@ export function nullable(shape: Shape): Shape {
 export function either(...shapes: Shape[]): Shape {
   return (value, at, problems) => {
     const each = shapes.map((shape) => shapeProblems(shape, value));
-    if (each.every((found) => found.length > 0)) problems.push(`${at}: fits none of its alternatives (${each.map((p) => p[0]).join("; ")})`);
+    if (each.every((found) => found.length > 0))
+      problems.push(`${at}: fits none of its alternatives (${each.map((p) => p[0]).join("; ")})`);
   };
 }
 
 export function arrayOf(shape: Shape): Shape {
   return (value, at, problems) => {
     if (!Array.isArray(value)) return void problems.push(`${at}: expected an array, got ${describe(value)}`);
-    value.forEach((item, i) => shape(item, `${at}[${i}]`, problems));
+    for (const [i, item] of value.entries()) shape(item, `${at}[${i}]`, problems);
   };
 }
 
@@ -147,7 +148,12 @@ export const connection = object(
   {
     action_data: anyObject,
     active: boolean,
-    inactive_reason: oneOf("authentication_invalid", "oauth_authorization_revoked", "oauth_reauthorization_required", "manually_inactivated"),
+    inactive_reason: oneOf(
+      "authentication_invalid",
+      "oauth_authorization_revoked",
+      "oauth_reauthorization_required",
+      "manually_inactivated",
+    ),
     hidden: boolean,
   },
 );
@@ -391,5 +397,6 @@ export const errorEnvelope = object({
 /** Fails the test with every place the answer departs from the shape. */
 export function expectShape(value: unknown, shape: Shape): void {
   const problems = shapeProblems(shape, value);
-  if (problems.length > 0) throw new Error(`the answer does not fit Meshes' shape:\n  ${problems.join("\n  ")}\n${JSON.stringify(value, null, 2)}`);
+  if (problems.length > 0)
+    throw new Error(`the answer does not fit Meshes' shape:\n  ${problems.join("\n  ")}\n${JSON.stringify(value, null, 2)}`);
 }

@@ -262,7 +262,8 @@ export const createRule = <ThrowOnError extends boolean = false>(options: Option
  * Delete a rule
  *
  * Switchyard decision: the rule stops matching new events at once; deliveries it already created keep
- * going (cancel them with the event endpoints). Its history stays readable.
+ * going (cancel them with the event endpoints). Its history stays readable. Answered, as Meshes does, with
+ * what was deleted.
  *
  */
 export const deleteRule = <ThrowOnError extends boolean = false>(options: Options<DeleteRuleData, ThrowOnError>): RequestResult<DeleteRuleResponses, DeleteRuleErrors, ThrowOnError> => (options.client ?? client).delete<DeleteRuleResponses, DeleteRuleErrors, ThrowOnError>({

@@ -81,24 +81,58 @@ export type SigningSecretRotated = {
     previous_expires_at: string;
 };
 
+/**
+ * `action` and, as Meshes allows, more string values the action reads (`id`, `value`, `subject`, `template`…):
+ * stored and answered as given.
+ *
+ */
 export type RuleMetadata = {
     /**
-     * One of the connection's integration's actions, e.g. `send` for a webhook.
+     * One of the connection's integration's actions (`GET /integrations`), e.g. `send_webhook` for a webhook.
+     * Deprecated: `send`, the webhook action's earlier name, is still accepted for one minor version and
+     * stored as `send_webhook`.
+     *
      */
     action: string;
+    [key: string]: string | string;
 };
 
+/**
+ * A rule in Meshes' shape: `type` is its connection's integration type. `resource` and `resource_id` are
+ * present only when the rule filters on them.
+ *
+ */
 export type Rule = {
     id: string;
-    type: 'rule';
+    type: IntegrationType;
     workspace: string;
     connection: string;
     event: string;
-    resource: string | null;
-    resource_id: string | null;
+    resource?: string;
+    resource_id?: string;
     metadata: RuleMetadata;
     active: boolean;
+    /**
+     * Hidden from dashboards (Meshes' flag); the API lists hidden rules like any other.
+     */
+    hidden: boolean;
+    /**
+     * Who created it; the access key of a machine token, `cli` for the command-line tool, `system` for rules older than the field.
+     */
+    created_by: string;
     created_at: string;
+    updated_at: string;
+};
+
+export type RuleCreated = {
+    rule: Rule;
+};
+
+export type RuleDeleted = {
+    id: string;
+    connection: string;
+    type: IntegrationType;
+    event: string;
 };
 
 export type RuleInput = {
@@ -112,6 +146,7 @@ export type RuleInput = {
     resource_id?: string;
     metadata: RuleMetadata;
     active?: boolean;
+    hidden?: boolean;
 };
 
 export type RuleList = {
@@ -152,29 +187,69 @@ export type IntegrationList = {
 export type OutcomeCode = 'delivered' | 'rejected_client_error' | 'rejected_server_error' | 'rate_limited' | 'auth_failed' | 'timeout' | 'network_error' | 'mapping_error' | 'internal_error';
 
 /**
- * One delivery of an event, through one rule to its connection.
+ * One delivery of an event, through one rule to its connection, in Meshes' shape. Fields Meshes declares
+ * optional (`resource`, `resource_id`, `started_at`, `completed_at`, `last_error`) and our `next_attempt_at`
+ * are present only when they have a value.
+ *
  */
 export type RuleEvent = {
     id: string;
-    type: 'rule_event';
+    type: 'rule';
+    workspace: string;
+    /**
+     * The event's name.
+     */
+    event: string;
     event_id: string;
+    resource?: string;
+    resource_id?: string;
     rule: string;
     connection: string;
     integration_type: IntegrationType;
     status: EventStatus;
+    status_detail: EventStatusDetail;
     attempt_count: number;
-    next_attempt_at: string | null;
-    started_at: string | null;
-    completed_at: string | null;
-    last_error: string | null;
+    /**
+     * When the next attempt is due, while one is scheduled.
+     */
+    next_attempt_at?: string;
+    started_at?: string;
+    completed_at?: string;
+    last_error?: string;
+    /**
+     * Who emitted the event (as on the event).
+     */
+    created_by: string;
+    created_at: string;
 };
 
-export type EventSummary = Event & {
+/**
+ * An event as the read API shows it, in Meshes' shape, with its delivery counters. Fields Meshes declares
+ * optional (`resource_id`, `started_at`, `completed_at`) are present only when they have a value.
+ *
+ */
+export type EventSummary = {
+    id: string;
+    type: 'event';
+    workspace: string;
+    event: string;
+    /**
+     * `global` for an event sent without one.
+     */
+    resource: string;
+    resource_id?: string;
+    status: EventStatus;
+    status_detail: EventStatusDetail;
     total_rules: number;
     completed_count: number;
     failed_count: number;
-    started_at: string | null;
-    completed_at: string | null;
+    started_at?: string;
+    completed_at?: string;
+    /**
+     * The credential that created the event (the publishable key's public part or the access key).
+     */
+    created_by: string;
+    created_at: string;
 };
 
 export type EventDetail = EventSummary & {
@@ -191,9 +266,10 @@ export type EventList = {
     records: Array<EventSummary>;
 };
 
-export type EventPayload = {
-    id: string;
-    type: 'event';
+/**
+ * The event, as `GET /events/{id}` shows it without its deliveries, and its payload as stored (Meshes' shape).
+ */
+export type EventPayload = EventSummary & {
     payload: {
         [key: string]: unknown;
     };
@@ -295,7 +371,20 @@ export type EventInput = {
     idempotency_key?: string;
 };
 
-export type EventStatus = 'pending' | 'processing' | 'retrying' | 'completed' | 'failed' | 'canceled';
+/**
+ * Where an event or a delivery stands, in Meshes' four words. Switchyard tells two more states apart, given
+ * in `status_detail`: `retrying` (an attempt failed and another is scheduled) answers as `processing`, and
+ * `canceled` (stopped by a caller before it was delivered) as `failed`.
+ *
+ */
+export type EventStatus = 'pending' | 'processing' | 'completed' | 'failed';
+
+/**
+ * Switchyard's own status: Meshes' four and `retrying` (shown as `processing` in `status`) and `canceled`
+ * (shown as `failed`).
+ *
+ */
+export type EventStatusDetail = 'pending' | 'processing' | 'retrying' | 'completed' | 'failed' | 'canceled';
 
 export type Event = {
     id: string;
@@ -459,7 +548,12 @@ export type ResourceFilter = string;
 
 export type ResourceIdFilter = string;
 
-export type StatusFilter = EventStatus;
+/**
+ * Only events whose `status` is this (Meshes' four: `processing` takes in `retrying`, `failed` takes in
+ * `canceled`), or, for `retrying` and `canceled`, whose `status_detail` is.
+ *
+ */
+export type StatusFilter = EventStatusDetail;
 
 /**
  * The same as the body's `idempotency_key` (either may be used; if both are given they must be equal).
@@ -510,7 +604,12 @@ export type ListEventsData = {
          * Only this event name.
          */
         event?: string;
-        status?: EventStatus;
+        /**
+         * Only events whose `status` is this (Meshes' four: `processing` takes in `retrying`, `failed` takes in
+         * `canceled`), or, for `retrying` and `canceled`, whose `status_detail` is.
+         *
+         */
+        status?: EventStatusDetail;
         resource?: string;
         resource_id?: string;
     };
@@ -1055,7 +1154,12 @@ export type ListWorkspaceEventsData = {
          * Only this event name.
          */
         event?: string;
-        status?: EventStatus;
+        /**
+         * Only events whose `status` is this (Meshes' four: `processing` takes in `retrying`, `failed` takes in
+         * `canceled`), or, for `retrying` and `canceled`, whose `status_detail` is.
+         *
+         */
+        status?: EventStatusDetail;
         resource?: string;
         resource_id?: string;
     };
@@ -1515,9 +1619,9 @@ export type CreateRuleError = CreateRuleErrors[keyof CreateRuleErrors];
 
 export type CreateRuleResponses = {
     /**
-     * Created.
+     * Created; the rule under `rule`, as Meshes answers.
      */
-    201: Rule;
+    201: RuleCreated;
 };
 
 export type CreateRuleResponse = CreateRuleResponses[keyof CreateRuleResponses];
@@ -1565,7 +1669,7 @@ export type DeleteRuleResponses = {
     /**
      * Deleted.
      */
-    204: void;
+    200: RuleDeleted;
 };
 
 export type DeleteRuleResponse = DeleteRuleResponses[keyof DeleteRuleResponses];
