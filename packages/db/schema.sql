@@ -50,6 +50,46 @@ create table delivery_attempts (
 );
 CREATE INDEX delivery_attempts_rule_event_idx ON public.delivery_attempts USING btree (rule_event_id, attempt);
 
+create table embed_session_tokens (
+  token_hash bytea not null,
+  session_id uuid not null,
+  expires_at timestamp with time zone not null,
+  constraint embed_session_tokens_pkey PRIMARY KEY (token_hash),
+  constraint embed_session_tokens_session_id_fkey FOREIGN KEY (session_id) REFERENCES embed_sessions(id)
+);
+CREATE INDEX embed_session_tokens_session_idx ON public.embed_session_tokens USING btree (session_id);
+
+create table embed_sessions (
+  id uuid not null,
+  workspace_id uuid not null,
+  role text not null,
+  session_type text not null,
+  external_user_id text,
+  resource text,
+  resource_id text,
+  allowed_origins text[] not null default '{}'::text[],
+  scopes text[] not null default '{}'::text[],
+  launch_page text not null,
+  ttl_seconds integer not null,
+  created_by text not null,
+  created_at timestamp with time zone not null default now(),
+  expires_at timestamp with time zone not null,
+  revoked_at timestamp with time zone,
+  launch_token_hash bytea not null,
+  launch_expires_at timestamp with time zone not null,
+  launch_used_at timestamp with time zone,
+  constraint embed_sessions_check CHECK (((session_type = 'resource'::text) = ((resource IS NOT NULL) AND (resource_id IS NOT NULL)))),
+  constraint embed_sessions_check1 CHECK (((resource IS NOT NULL) OR (resource_id IS NULL))),
+  constraint embed_sessions_launch_page_check CHECK ((launch_page = ANY (ARRAY['dashboard'::text, 'connections'::text, 'rules'::text, 'events'::text]))),
+  constraint embed_sessions_launch_token_hash_key UNIQUE (launch_token_hash),
+  constraint embed_sessions_pkey PRIMARY KEY (id),
+  constraint embed_sessions_role_check CHECK ((role = ANY (ARRAY['owner'::text, 'admin'::text, 'member'::text]))),
+  constraint embed_sessions_session_type_check CHECK ((session_type = ANY (ARRAY['workspace'::text, 'resource'::text, 'dashboard'::text]))),
+  constraint embed_sessions_ttl_seconds_check CHECK (((ttl_seconds >= 300) AND (ttl_seconds <= 3600))),
+  constraint embed_sessions_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id)
+);
+CREATE INDEX embed_sessions_workspace_idx ON public.embed_sessions USING btree (workspace_id, id);
+
 create table events (
   id uuid not null,
   workspace_id uuid not null,

@@ -27,6 +27,7 @@ import { docsRouter } from "./operations/docs.routes.js";
 import { createMetrics, type Metrics } from "./operations/metrics.js";
 import { operationsRouter } from "./operations/operations.routes.js";
 import { rulesRouter } from "./rules/rules.routes.js";
+import { sessionsRouter } from "./sessions/sessions.routes.js";
 import { workspacesRouter } from "./workspaces/workspaces.routes.js";
 
 export interface AppDeps {
@@ -52,6 +53,7 @@ export interface AppDeps {
     | "trustProxy"
     | "destinationAllowList"
     | "signingSecretGraceMs"
+    | "configuredPublicUrl"
   >;
   readonly log: Logger;
   /** Where requests and ingested events are counted (`createMetrics`), served at `/metrics`. Default: a registry of its own. */
@@ -71,7 +73,7 @@ export interface AppDeps {
  * operations endpoints outside /api (`operations/`); API admission (`http/cors`, `http/loadShedding`,
  * `http/deadline`, `auth/authenticate`, the body parser, the spec's validator); then its router: ingestion
  * (`ingest/`), the management resources (`workspaces/`, `connections/`, `rules/`), the operator's reads
- * (`history/`) and commands (`commands/`). Whatever it throws is answered by `http/errorHandler`.
+ * (`history/`) and commands (`commands/`), and embed sessions (`sessions/`). Whatever it throws is answered by `http/errorHandler`.
  */
 export function createApp(deps: AppDeps): Express {
   const app = express();
@@ -147,7 +149,15 @@ function useApiAdmission(app: Express, { deps, metrics, writer }: AppParts): voi
   // the database (after authentication it would allow the timeout twice over: once for the key, once for the work).
   app.use(deadline(config.dbTimeoutMs));
   // From the headers alone, before any body byte is read or any slot is held (docs/security.md).
-  app.use(authenticate({ pool: deps.pool, spec, secretBox: deps.secretBox, jwtClockSkewSeconds: config.jwtClockSkewSeconds }));
+  app.use(
+    authenticate({
+      pool: deps.pool,
+      spec,
+      secretBox: deps.secretBox,
+      jwtClockSkewSeconds: config.jwtClockSkewSeconds,
+      publicUrl: config.configuredPublicUrl,
+    }),
+  );
   // A known caller, before the body is read: admitted into a slot, or shed if the server filled meanwhile.
   app.post(ingestionPaths, shedder.admit);
   app.use(express.json({ limit: config.maxBodyBytes }));
@@ -183,6 +193,7 @@ function useApiRouters(app: Express, { deps, metrics, writer }: AppParts): void 
   app.use(integrationsRouter());
   app.use(historyRouter({ db }));
   app.use(commandsRouter({ db }));
+  app.use(sessionsRouter({ db, publicUrl: config.configuredPublicUrl }));
 }
 
 /** Last: paths no router answered, and the one place that turns errors into responses. */

@@ -11,6 +11,12 @@ export interface Config {
   readonly port: number;
   /** Origin printed in the first-run curl. `SWITCHYARD_PUBLIC_URL`, default http://localhost:<port>. */
   readonly publicUrl: string;
+  /**
+   * `SWITCHYARD_PUBLIC_URL` as set, or undefined when unset: where browsers reach the embedded dashboard. Session
+   * launch URLs start with it and sessions may always be used from its origin; when unset, the origin each
+   * request was sent to stands in.
+   */
+  readonly configuredPublicUrl: string | undefined;
   /** `DATABASE_URL`; when unset, an embedded PostgreSQL is started with its data under `dataDir`. */
   readonly databaseUrl: string | undefined;
   /** `SWITCHYARD_DATA_DIR`, default `.switchyard` under the directory the command was run from. */
@@ -137,6 +143,7 @@ export function parseConfig(env: Env = process.env): Config {
     host: optional(env, "HOST") ?? "127.0.0.1",
     port,
     publicUrl: (optional(env, "SWITCHYARD_PUBLIC_URL") ?? `http://localhost:${port}`).replace(/\/+$/, ""),
+    configuredPublicUrl: optional(env, "SWITCHYARD_PUBLIC_URL")?.replace(/\/+$/, ""),
     databaseUrl,
     dataDir: resolve(env.INIT_CWD ?? process.cwd(), optional(env, "SWITCHYARD_DATA_DIR") ?? ".switchyard"),
     embeddedPgPort: integer(env, "SWITCHYARD_EMBEDDED_PG_PORT", 54329, 1, 65535),

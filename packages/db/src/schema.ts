@@ -19,6 +19,8 @@ export interface Database {
   rule_events: DeliveriesTable;
   delivery_attempts: DeliveryAttemptsTable;
   rate_limits: RateLimitsTable;
+  embed_sessions: EmbedSessionsTable;
+  embed_session_tokens: EmbedSessionTokensTable;
   "graphile_worker.jobs": GraphileWorkerJobsView;
 }
 
@@ -193,6 +195,42 @@ export interface RateLimitsTable {
   expire: string | null;
 }
 
+/** A session's role in its workspace: member reads, admin also retries and cancels deliveries, owner as admin. */
+export type SessionRole = "owner" | "admin" | "member";
+/** What a session sees: its whole workspace, one resource's events, or the workspace read-only (`dashboard`). */
+export type SessionType = "workspace" | "resource" | "dashboard";
+
+/** An embed session (docs/sessions.md): minted by a machine token for one workspace; only token hashes are kept. */
+export interface EmbedSessionsTable {
+  id: string;
+  workspace_id: string;
+  role: SessionRole;
+  session_type: SessionType;
+  external_user_id: string | null;
+  resource: string | null;
+  resource_id: string | null;
+  /** Normalised exact origins; empty = any. */
+  allowed_origins: string[];
+  scopes: string[];
+  launch_page: string;
+  ttl_seconds: number;
+  created_by: string;
+  created_at: CreatedAt;
+  expires_at: Date;
+  revoked_at: ColumnType<Date | null, never, Date>;
+  /** SHA-256 of the launch token, which is shown once. */
+  launch_token_hash: Buffer;
+  launch_expires_at: Date;
+  launch_used_at: ColumnType<Date | null, never, Date>;
+}
+
+/** The access tokens of a session, as SHA-256 hashes: the first, one per launch exchange, one per refresh. */
+export interface EmbedSessionTokensTable {
+  token_hash: Buffer;
+  session_id: string;
+  expires_at: Date;
+}
+
 /** graphile-worker's public view of its jobs (its schema is its own: read, never written, by our code). */
 export interface GraphileWorkerJobsView {
   id: ColumnType<string, never, never>;
@@ -218,3 +256,4 @@ export type NewRule = Insertable<RulesTable>;
 export type RuleUpdate = Updateable<RulesTable>;
 export type DeliveryRow = Selectable<DeliveriesTable>;
 export type DeliveryAttemptRow = Selectable<DeliveryAttemptsTable>;
+export type EmbedSessionRow = Selectable<EmbedSessionsTable>;

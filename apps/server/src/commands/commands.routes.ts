@@ -1,7 +1,7 @@
 import type { ReplayInput } from "@switchyard/client";
 import type { Db } from "@switchyard/db";
 import { Router } from "express";
-import { machineHandler } from "../http/machineHandler.js";
+import { callerHandler, machineHandler } from "../http/machineHandler.js";
 import { cancelDelivery, cancelEvent, replayFailedDeliveries, retryDelivery } from "./commands.service.js";
 
 /** The operator's commands: retry and cancel a delivery, cancel an event, replay failed deliveries (machine JWT only). */
@@ -15,11 +15,11 @@ export function commandsRouter(deps: { readonly db: Db }): Router {
   );
   router.post(
     "/api/v1/events/:id/rules/:ruleId/retry",
-    machineHandler<"id" | "ruleId">((organizationId, req) => retryDelivery(db, organizationId, req.params.id, req.params.ruleId)),
+    callerHandler<"id" | "ruleId">((organizationId, req) => retryDelivery(db, organizationId, req.params.id, req.params.ruleId)),
   );
   router.post(
     "/api/v1/events/:id/rules/:ruleId/cancel",
-    machineHandler<"id" | "ruleId">((organizationId, req) => cancelDelivery(db, organizationId, req.params.id, req.params.ruleId)),
+    callerHandler<"id" | "ruleId">((organizationId, req) => cancelDelivery(db, organizationId, req.params.id, req.params.ruleId)),
   );
   router.post(
     "/api/v1/replays",

@@ -1,7 +1,7 @@
 import type { IntegrationList } from "@switchyard/client";
 import { destinations } from "@switchyard/destinations";
 import { Router } from "express";
-import { machinePrincipalOf } from "../auth/authenticate.js";
+import { callerOrganizationOf } from "../auth/authenticate.js";
 
 /** `GET /integrations`: what each destination plugin says about itself. */
 export function integrationsRouter(): Router {
@@ -15,7 +15,7 @@ export function integrationsRouter(): Router {
     secrets_schema: { ...description.secrets_schema },
   }));
   router.get("/api/v1/integrations", (_req, res) => {
-    machinePrincipalOf(res);
+    callerOrganizationOf(res);
     res.json({ count: records.length, records } satisfies IntegrationList);
   });
   return router;

@@ -1,7 +1,7 @@
 import type { ListEventsData } from "@switchyard/client";
 import type { Db } from "@switchyard/db";
 import { Router } from "express";
-import { machineHandler } from "../http/machineHandler.js";
+import { callerHandler } from "../http/machineHandler.js";
 import { routeWorkspaceScopedList } from "../http/workspaceScopedList.js";
 import type { EventFilter } from "./eventSummaries.repository.js";
 import { getEventDetail, getEventPayload, listAttempts, listEventPage } from "./history.service.js";
@@ -18,15 +18,15 @@ export function historyRouter(deps: { readonly db: Db }): Router {
   );
   router.get(
     "/api/v1/events/:id",
-    machineHandler<"id">((organizationId, req) => getEventDetail(db, organizationId, req.params.id)),
+    callerHandler<"id">((organizationId, req) => getEventDetail(db, organizationId, req.params.id)),
   );
   router.get(
     "/api/v1/events/:id/payload",
-    machineHandler<"id">((organizationId, req) => getEventPayload(db, organizationId, req.params.id)),
+    callerHandler<"id">((organizationId, req) => getEventPayload(db, organizationId, req.params.id)),
   );
   router.get(
     "/api/v1/events/:id/rules/:ruleId/attempts",
-    machineHandler<"id" | "ruleId">((organizationId, req) => listAttempts(db, organizationId, req.params.id, req.params.ruleId)),
+    callerHandler<"id" | "ruleId">((organizationId, req) => listAttempts(db, organizationId, req.params.id, req.params.ruleId)),
   );
 
   return router;

@@ -125,9 +125,19 @@ export function isDateTime(value: string): boolean {
   );
 }
 
+/** A documented route: its method, a matcher of its paths, the security schemes that may call it, and its operation. */
+export interface DocumentedRoute {
+  readonly method: string;
+  readonly pattern: RegExp;
+  readonly schemes: Set<string>;
+  readonly operationId: string | undefined;
+  /** The spec's path, `{param}`s and all. */
+  readonly path: string;
+}
+
 /** For each documented route, a matcher and the security schemes that may call it (from the spec). */
-export function securityByRoute(spec: OpenApiSpec): Array<{ method: string; pattern: RegExp; schemes: Set<string> }> {
-  const routes: Array<{ method: string; pattern: RegExp; schemes: Set<string> }> = [];
+export function securityByRoute(spec: OpenApiSpec): DocumentedRoute[] {
+  const routes: DocumentedRoute[] = [];
   for (const [path, item] of Object.entries(spec.paths)) {
     // Spec paths hold only letters, digits, "-", "/" and {params}: nothing else needs escaping.
     // Case-insensitive, as Express routes are: /API/V1/EVENTS reaches the same handler, so it must meet the same checks.
@@ -136,7 +146,8 @@ export function securityByRoute(spec: OpenApiSpec): Array<{ method: string; patt
       const operation = item[method];
       if (operation === undefined) continue;
       const security = operation.security ?? spec.security ?? [];
-      routes.push({ method: method.toUpperCase(), pattern, schemes: new Set(security.flatMap((s) => Object.keys(s))) });
+      const schemes = new Set(security.flatMap((s) => Object.keys(s)));
+      routes.push({ method: method.toUpperCase(), pattern, schemes, operationId: operation.operationId, path });
     }
   }
   return routes;

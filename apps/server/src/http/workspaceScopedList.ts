@@ -1,6 +1,6 @@
 import type { Router } from "express";
 import { pageParams } from "./cursorPage.js";
-import { machineHandler } from "./machineHandler.js";
+import { callerHandler, machineHandler } from "./machineHandler.js";
 
 /** The page a list request asks for, and the workspace that scopes it (none: the whole organization). */
 export interface ScopedPage {
@@ -29,7 +29,7 @@ export function routeWorkspaceScopedList<Query extends { readonly workspace?: st
   );
   router.get(
     `/api/v1/workspaces/:id/${resource}`,
-    machineHandler<"id">((organizationId, req) => {
+    callerHandler<"id">((organizationId, req) => {
       // The validator has checked the query against the spec.
       const query = req.query as unknown as Query;
       return list(organizationId, query, { ...pageParams(query), workspaceId: req.params.id });

@@ -2,7 +2,7 @@ import type { ListWorkspacesData, WorkspaceInput } from "@switchyard/client";
 import type { Db } from "@switchyard/db";
 import { Router } from "express";
 import { pageParams } from "../http/cursorPage.js";
-import { machineHandler } from "../http/machineHandler.js";
+import { callerHandler, machineHandler } from "../http/machineHandler.js";
 import { createWorkspace, getWorkspace, listWorkspacePage, rotatePublishableKey, updateWorkspace } from "./workspaces.service.js";
 
 export function workspacesRouter(deps: { readonly db: Db }): Router {
@@ -21,7 +21,7 @@ export function workspacesRouter(deps: { readonly db: Db }): Router {
   );
   router.get(
     "/api/v1/workspaces/:id",
-    machineHandler<"id">((organizationId, req) => getWorkspace(db, organizationId, req.params.id)),
+    callerHandler<"id">((organizationId, req) => getWorkspace(db, organizationId, req.params.id)),
   );
   router.put(
     "/api/v1/workspaces/:id",

@@ -53,6 +53,7 @@ export type TestServerConfig = Pick<
   | "trustProxy"
   | "destinationAllowList"
   | "signingSecretGraceMs"
+  | "configuredPublicUrl"
 > & {
   /** Where the app logs. Default: nowhere. */
   readonly log: Logger;
@@ -80,6 +81,7 @@ export const testConfig: TestServerConfig = {
   // Local receivers in tests listen on loopback, which the address policy refuses by default.
   destinationAllowList: "127.0.0.1/32,::1/128",
   signingSecretGraceMs: 24 * 3_600_000,
+  configuredPublicUrl: undefined,
   log: silentLogger,
 };
 

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client/index.js';
-import type { CancelDeliveryData, CancelDeliveryErrors, CancelDeliveryResponses, CancelEventData, CancelEventErrors, CancelEventResponses, CreateConnectionData, CreateConnectionErrors, CreateConnectionResponses, CreateEventData, CreateEventErrors, CreateEventResponses, CreateEventsBulkData, CreateEventsBulkErrors, CreateEventsBulkResponses, CreateRuleData, CreateRuleErrors, CreateRuleResponses, CreateWorkspaceData, CreateWorkspaceErrors, CreateWorkspaceResponses, DeleteConnectionData, DeleteConnectionErrors, DeleteConnectionResponses, DeleteRuleData, DeleteRuleErrors, DeleteRuleResponses, GetConnectionData, GetConnectionErrors, GetConnectionResponses, GetEventData, GetEventErrors, GetEventPayloadData, GetEventPayloadErrors, GetEventPayloadResponses, GetEventResponses, GetRuleData, GetRuleErrors, GetRuleResponses, GetWorkspaceData, GetWorkspaceErrors, GetWorkspaceResponses, ListConnectionsData, ListConnectionsErrors, ListConnectionsResponses, ListDeliveryAttemptsData, ListDeliveryAttemptsErrors, ListDeliveryAttemptsResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListIntegrationsData, ListIntegrationsErrors, ListIntegrationsResponses, ListRulesData, ListRulesErrors, ListRulesResponses, ListWorkspaceConnectionsData, ListWorkspaceConnectionsErrors, ListWorkspaceConnectionsResponses, ListWorkspaceEventsData, ListWorkspaceEventsErrors, ListWorkspaceEventsResponses, ListWorkspaceRulesData, ListWorkspaceRulesErrors, ListWorkspaceRulesResponses, ListWorkspacesData, ListWorkspacesErrors, ListWorkspacesResponses, ReplayFailedDeliveriesData, ReplayFailedDeliveriesErrors, ReplayFailedDeliveriesResponses, RetryDeliveryData, RetryDeliveryErrors, RetryDeliveryResponses, RotatePublishableKeyData, RotatePublishableKeyErrors, RotatePublishableKeyResponses, RotateSigningSecretData, RotateSigningSecretErrors, RotateSigningSecretResponses, UpdateConnectionData, UpdateConnectionErrors, UpdateConnectionResponses, UpdateWorkspaceData, UpdateWorkspaceErrors, UpdateWorkspaceResponses } from './types.gen.js';
+import type { CancelDeliveryData, CancelDeliveryErrors, CancelDeliveryResponses, CancelEventData, CancelEventErrors, CancelEventResponses, CreateConnectionData, CreateConnectionErrors, CreateConnectionResponses, CreateEventData, CreateEventErrors, CreateEventResponses, CreateEventsBulkData, CreateEventsBulkErrors, CreateEventsBulkResponses, CreateRuleData, CreateRuleErrors, CreateRuleResponses, CreateSessionData, CreateSessionErrors, CreateSessionResponses, CreateWorkspaceData, CreateWorkspaceErrors, CreateWorkspaceResponses, DeleteConnectionData, DeleteConnectionErrors, DeleteConnectionResponses, DeleteRuleData, DeleteRuleErrors, DeleteRuleResponses, GetConnectionData, GetConnectionErrors, GetConnectionResponses, GetEventData, GetEventErrors, GetEventPayloadData, GetEventPayloadErrors, GetEventPayloadResponses, GetEventResponses, GetRuleData, GetRuleErrors, GetRuleResponses, GetWorkspaceData, GetWorkspaceErrors, GetWorkspaceResponses, LaunchSessionData, LaunchSessionErrors, LaunchSessionResponses, ListConnectionsData, ListConnectionsErrors, ListConnectionsResponses, ListDeliveryAttemptsData, ListDeliveryAttemptsErrors, ListDeliveryAttemptsResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListIntegrationsData, ListIntegrationsErrors, ListIntegrationsResponses, ListRulesData, ListRulesErrors, ListRulesResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListWorkspaceConnectionsData, ListWorkspaceConnectionsErrors, ListWorkspaceConnectionsResponses, ListWorkspaceEventsData, ListWorkspaceEventsErrors, ListWorkspaceEventsResponses, ListWorkspaceRulesData, ListWorkspaceRulesErrors, ListWorkspaceRulesResponses, ListWorkspacesData, ListWorkspacesErrors, ListWorkspacesResponses, RefreshSessionData, RefreshSessionErrors, RefreshSessionResponses, ReplayFailedDeliveriesData, ReplayFailedDeliveriesErrors, ReplayFailedDeliveriesResponses, RetryDeliveryData, RetryDeliveryErrors, RetryDeliveryResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, RotatePublishableKeyData, RotatePublishableKeyErrors, RotatePublishableKeyResponses, RotateSigningSecretData, RotateSigningSecretErrors, RotateSigningSecretResponses, UpdateConnectionData, UpdateConnectionErrors, UpdateConnectionResponses, UpdateWorkspaceData, UpdateWorkspaceErrors, UpdateWorkspaceResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -22,7 +22,11 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
  * List the organization's events, newest first
  */
 export const listEvents = <ThrowOnError extends boolean = false>(options?: Options<ListEventsData, ThrowOnError>): RequestResult<ListEventsResponses, ListEventsErrors, ThrowOnError> => (options?.client ?? client).get<ListEventsResponses, ListEventsErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/api/v1/events',
     ...options
 });
@@ -36,7 +40,11 @@ export const listEvents = <ThrowOnError extends boolean = false>(options?: Optio
  *
  */
 export const createEvent = <ThrowOnError extends boolean = false>(options: Options<CreateEventData, ThrowOnError>): RequestResult<CreateEventResponses, CreateEventErrors, ThrowOnError> => (options.client ?? client).post<CreateEventResponses, CreateEventErrors, ThrowOnError>({
-    security: [{ name: 'X-Meshes-Publishable-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    security: [{ name: 'X-Meshes-Publishable-Key', type: 'apiKey' }, {
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/api/v1/events',
     ...options,
     headers: {
@@ -59,7 +67,11 @@ export const createEvent = <ThrowOnError extends boolean = false>(options: Optio
  *
  */
 export const createEventsBulk = <ThrowOnError extends boolean = false>(options: Options<CreateEventsBulkData, ThrowOnError>): RequestResult<CreateEventsBulkResponses, CreateEventsBulkErrors, ThrowOnError> => (options.client ?? client).post<CreateEventsBulkResponses, CreateEventsBulkErrors, ThrowOnError>({
-    security: [{ name: 'X-Meshes-Publishable-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    security: [{ name: 'X-Meshes-Publishable-Key', type: 'apiKey' }, {
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/api/v1/events/bulk',
     ...options,
     headers: {
@@ -72,7 +84,11 @@ export const createEventsBulk = <ThrowOnError extends boolean = false>(options: 
  * List the organization's workspaces
  */
 export const listWorkspaces = <ThrowOnError extends boolean = false>(options?: Options<ListWorkspacesData, ThrowOnError>): RequestResult<ListWorkspacesResponses, ListWorkspacesErrors, ThrowOnError> => (options?.client ?? client).get<ListWorkspacesResponses, ListWorkspacesErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/api/v1/workspaces',
     ...options
 });
@@ -83,7 +99,11 @@ export const listWorkspaces = <ThrowOnError extends boolean = false>(options?: O
  * The publishable key is returned in full only in this response (and on rotation).
  */
 export const createWorkspace = <ThrowOnError extends boolean = false>(options: Options<CreateWorkspaceData, ThrowOnError>): RequestResult<CreateWorkspaceResponses, CreateWorkspaceErrors, ThrowOnError> => (options.client ?? client).post<CreateWorkspaceResponses, CreateWorkspaceErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/api/v1/workspaces',
     ...options,
     headers: {
@@ -96,7 +116,15 @@ export const createWorkspace = <ThrowOnError extends boolean = false>(options: O
  * Get a workspace with its publishable key's public part
  */
 export const getWorkspace = <ThrowOnError extends boolean = false>(options: Options<GetWorkspaceData, ThrowOnError>): RequestResult<GetWorkspaceResponses, GetWorkspaceErrors, ThrowOnError> => (options.client ?? client).get<GetWorkspaceResponses, GetWorkspaceErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }, {
+            key: 'sessionToken',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/api/v1/workspaces/{id}',
     ...options
 });
@@ -105,7 +133,11 @@ export const getWorkspace = <ThrowOnError extends boolean = false>(options: Opti
  * Rename a workspace
  */
 export const updateWorkspace = <ThrowOnError extends boolean = false>(options: Options<UpdateWorkspaceData, ThrowOnError>): RequestResult<UpdateWorkspaceResponses, UpdateWorkspaceErrors, ThrowOnError> => (options.client ?? client).put<UpdateWorkspaceResponses, UpdateWorkspaceErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/api/v1/workspaces/{id}',
     ...options,
     headers: {
@@ -123,7 +155,11 @@ export const updateWorkspace = <ThrowOnError extends boolean = false>(options: O
  *
  */
 export const rotatePublishableKey = <ThrowOnError extends boolean = false>(options: Options<RotatePublishableKeyData, ThrowOnError>): RequestResult<RotatePublishableKeyResponses, RotatePublishableKeyErrors, ThrowOnError> => (options.client ?? client).post<RotatePublishableKeyResponses, RotatePublishableKeyErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/api/v1/workspaces/{id}/publishable-key/rotate',
     ...options
 });
@@ -132,7 +168,15 @@ export const rotatePublishableKey = <ThrowOnError extends boolean = false>(optio
  * List a workspace's connections
  */
 export const listWorkspaceConnections = <ThrowOnError extends boolean = false>(options: Options<ListWorkspaceConnectionsData, ThrowOnError>): RequestResult<ListWorkspaceConnectionsResponses, ListWorkspaceConnectionsErrors, ThrowOnError> => (options.client ?? client).get<ListWorkspaceConnectionsResponses, ListWorkspaceConnectionsErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }, {
+            key: 'sessionToken',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/api/v1/workspaces/{id}/connections',
     ...options
 });
@@ -141,7 +185,15 @@ export const listWorkspaceConnections = <ThrowOnError extends boolean = false>(o
  * List a workspace's rules
  */
 export const listWorkspaceRules = <ThrowOnError extends boolean = false>(options: Options<ListWorkspaceRulesData, ThrowOnError>): RequestResult<ListWorkspaceRulesResponses, ListWorkspaceRulesErrors, ThrowOnError> => (options.client ?? client).get<ListWorkspaceRulesResponses, ListWorkspaceRulesErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }, {
+            key: 'sessionToken',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/api/v1/workspaces/{id}/rules',
     ...options
 });
@@ -150,7 +202,15 @@ export const listWorkspaceRules = <ThrowOnError extends boolean = false>(options
  * List a workspace's events, newest first
  */
 export const listWorkspaceEvents = <ThrowOnError extends boolean = false>(options: Options<ListWorkspaceEventsData, ThrowOnError>): RequestResult<ListWorkspaceEventsResponses, ListWorkspaceEventsErrors, ThrowOnError> => (options.client ?? client).get<ListWorkspaceEventsResponses, ListWorkspaceEventsErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }, {
+            key: 'sessionToken',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/api/v1/workspaces/{id}/events',
     ...options
 });
@@ -159,7 +219,11 @@ export const listWorkspaceEvents = <ThrowOnError extends boolean = false>(option
  * List the organization's connections
  */
 export const listConnections = <ThrowOnError extends boolean = false>(options?: Options<ListConnectionsData, ThrowOnError>): RequestResult<ListConnectionsResponses, ListConnectionsErrors, ThrowOnError> => (options?.client ?? client).get<ListConnectionsResponses, ListConnectionsErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/api/v1/connections',
     ...options
 });
@@ -172,7 +236,11 @@ export const listConnections = <ThrowOnError extends boolean = false>(options?: 
  *
  */
 export const createConnection = <ThrowOnError extends boolean = false>(options: Options<CreateConnectionData, ThrowOnError>): RequestResult<CreateConnectionResponses, CreateConnectionErrors, ThrowOnError> => (options.client ?? client).post<CreateConnectionResponses, CreateConnectionErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/api/v1/connections',
     ...options,
     headers: {
@@ -187,7 +255,11 @@ export const createConnection = <ThrowOnError extends boolean = false>(options: 
  * Refused with 409 while active rules use it; delete or deactivate those rules first.
  */
 export const deleteConnection = <ThrowOnError extends boolean = false>(options: Options<DeleteConnectionData, ThrowOnError>): RequestResult<DeleteConnectionResponses, DeleteConnectionErrors, ThrowOnError> => (options.client ?? client).delete<DeleteConnectionResponses, DeleteConnectionErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/api/v1/connections/{id}',
     ...options
 });
@@ -196,7 +268,11 @@ export const deleteConnection = <ThrowOnError extends boolean = false>(options: 
  * Get a connection (without its secrets)
  */
 export const getConnection = <ThrowOnError extends boolean = false>(options: Options<GetConnectionData, ThrowOnError>): RequestResult<GetConnectionResponses, GetConnectionErrors, ThrowOnError> => (options.client ?? client).get<GetConnectionResponses, GetConnectionErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/api/v1/connections/{id}',
     ...options
 });
@@ -210,7 +286,11 @@ export const getConnection = <ThrowOnError extends boolean = false>(options: Opt
  *
  */
 export const updateConnection = <ThrowOnError extends boolean = false>(options: Options<UpdateConnectionData, ThrowOnError>): RequestResult<UpdateConnectionResponses, UpdateConnectionErrors, ThrowOnError> => (options.client ?? client).put<UpdateConnectionResponses, UpdateConnectionErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/api/v1/connections/{id}',
     ...options,
     headers: {
@@ -227,7 +307,11 @@ export const updateConnection = <ThrowOnError extends boolean = false>(options: 
  *
  */
 export const rotateSigningSecret = <ThrowOnError extends boolean = false>(options: Options<RotateSigningSecretData, ThrowOnError>): RequestResult<RotateSigningSecretResponses, RotateSigningSecretErrors, ThrowOnError> => (options.client ?? client).post<RotateSigningSecretResponses, RotateSigningSecretErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/api/v1/connections/{id}/signing-secret/rotate',
     ...options
 });
@@ -236,7 +320,11 @@ export const rotateSigningSecret = <ThrowOnError extends boolean = false>(option
  * List the organization's rules
  */
 export const listRules = <ThrowOnError extends boolean = false>(options?: Options<ListRulesData, ThrowOnError>): RequestResult<ListRulesResponses, ListRulesErrors, ThrowOnError> => (options?.client ?? client).get<ListRulesResponses, ListRulesErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/api/v1/rules',
     ...options
 });
@@ -249,7 +337,11 @@ export const listRules = <ThrowOnError extends boolean = false>(options?: Option
  *
  */
 export const createRule = <ThrowOnError extends boolean = false>(options: Options<CreateRuleData, ThrowOnError>): RequestResult<CreateRuleResponses, CreateRuleErrors, ThrowOnError> => (options.client ?? client).post<CreateRuleResponses, CreateRuleErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/api/v1/rules',
     ...options,
     headers: {
@@ -267,7 +359,11 @@ export const createRule = <ThrowOnError extends boolean = false>(options: Option
  *
  */
 export const deleteRule = <ThrowOnError extends boolean = false>(options: Options<DeleteRuleData, ThrowOnError>): RequestResult<DeleteRuleResponses, DeleteRuleErrors, ThrowOnError> => (options.client ?? client).delete<DeleteRuleResponses, DeleteRuleErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/api/v1/rules/{id}',
     ...options
 });
@@ -276,7 +372,11 @@ export const deleteRule = <ThrowOnError extends boolean = false>(options: Option
  * Get a rule
  */
 export const getRule = <ThrowOnError extends boolean = false>(options: Options<GetRuleData, ThrowOnError>): RequestResult<GetRuleResponses, GetRuleErrors, ThrowOnError> => (options.client ?? client).get<GetRuleResponses, GetRuleErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/api/v1/rules/{id}',
     ...options
 });
@@ -285,7 +385,15 @@ export const getRule = <ThrowOnError extends boolean = false>(options: Options<G
  * The connection types this Switchyard supports, self-described
  */
 export const listIntegrations = <ThrowOnError extends boolean = false>(options?: Options<ListIntegrationsData, ThrowOnError>): RequestResult<ListIntegrationsResponses, ListIntegrationsErrors, ThrowOnError> => (options?.client ?? client).get<ListIntegrationsResponses, ListIntegrationsErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }, {
+            key: 'sessionToken',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/api/v1/integrations',
     ...options
 });
@@ -294,7 +402,15 @@ export const listIntegrations = <ThrowOnError extends boolean = false>(options?:
  * Get an event with its deliveries (rule events)
  */
 export const getEvent = <ThrowOnError extends boolean = false>(options: Options<GetEventData, ThrowOnError>): RequestResult<GetEventResponses, GetEventErrors, ThrowOnError> => (options.client ?? client).get<GetEventResponses, GetEventErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }, {
+            key: 'sessionToken',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/api/v1/events/{id}',
     ...options
 });
@@ -303,7 +419,15 @@ export const getEvent = <ThrowOnError extends boolean = false>(options: Options<
  * Get an event's payload
  */
 export const getEventPayload = <ThrowOnError extends boolean = false>(options: Options<GetEventPayloadData, ThrowOnError>): RequestResult<GetEventPayloadResponses, GetEventPayloadErrors, ThrowOnError> => (options.client ?? client).get<GetEventPayloadResponses, GetEventPayloadErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }, {
+            key: 'sessionToken',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/api/v1/events/{id}/payload',
     ...options
 });
@@ -312,7 +436,11 @@ export const getEventPayload = <ThrowOnError extends boolean = false>(options: O
  * Cancel every delivery of an event that has not finished
  */
 export const cancelEvent = <ThrowOnError extends boolean = false>(options: Options<CancelEventData, ThrowOnError>): RequestResult<CancelEventResponses, CancelEventErrors, ThrowOnError> => (options.client ?? client).post<CancelEventResponses, CancelEventErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/api/v1/events/{id}/cancel',
     ...options
 });
@@ -321,7 +449,15 @@ export const cancelEvent = <ThrowOnError extends boolean = false>(options: Optio
  * Every attempt of one delivery, oldest first
  */
 export const listDeliveryAttempts = <ThrowOnError extends boolean = false>(options: Options<ListDeliveryAttemptsData, ThrowOnError>): RequestResult<ListDeliveryAttemptsResponses, ListDeliveryAttemptsErrors, ThrowOnError> => (options.client ?? client).get<ListDeliveryAttemptsResponses, ListDeliveryAttemptsErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }, {
+            key: 'sessionToken',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/api/v1/events/{id}/rules/{ruleId}/attempts',
     ...options
 });
@@ -334,7 +470,15 @@ export const listDeliveryAttempts = <ThrowOnError extends boolean = false>(optio
  *
  */
 export const retryDelivery = <ThrowOnError extends boolean = false>(options: Options<RetryDeliveryData, ThrowOnError>): RequestResult<RetryDeliveryResponses, RetryDeliveryErrors, ThrowOnError> => (options.client ?? client).post<RetryDeliveryResponses, RetryDeliveryErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }, {
+            key: 'sessionToken',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/api/v1/events/{id}/rules/{ruleId}/retry',
     ...options
 });
@@ -345,7 +489,15 @@ export const retryDelivery = <ThrowOnError extends boolean = false>(options: Opt
  * Answered 409 when the delivery already ended (`completed`, `failed` or `canceled`).
  */
 export const cancelDelivery = <ThrowOnError extends boolean = false>(options: Options<CancelDeliveryData, ThrowOnError>): RequestResult<CancelDeliveryResponses, CancelDeliveryErrors, ThrowOnError> => (options.client ?? client).post<CancelDeliveryResponses, CancelDeliveryErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }, {
+            key: 'sessionToken',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/api/v1/events/{id}/rules/{ruleId}/cancel',
     ...options
 });
@@ -358,11 +510,117 @@ export const cancelDelivery = <ThrowOnError extends boolean = false>(options: Op
  *
  */
 export const replayFailedDeliveries = <ThrowOnError extends boolean = false>(options: Options<ReplayFailedDeliveriesData, ThrowOnError>): RequestResult<ReplayFailedDeliveriesResponses, ReplayFailedDeliveriesErrors, ThrowOnError> => (options.client ?? client).post<ReplayFailedDeliveriesResponses, ReplayFailedDeliveriesErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/api/v1/replays',
     ...options,
     headers: {
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * List a workspace's embed sessions, newest first
+ *
+ * Expired sessions are listed too (`is_expired: true`, `status` stays `active` until revoked);
+ * Switchyard keeps them and purges none yet.
+ *
+ */
+export const listSessions = <ThrowOnError extends boolean = false>(options: Options<ListSessionsData, ThrowOnError>): RequestResult<ListSessionsResponses, ListSessionsErrors, ThrowOnError> => (options.client ?? client).get<ListSessionsResponses, ListSessionsErrors, ThrowOnError>({
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/sessions',
+    ...options
+});
+
+/**
+ * Mint an embed session for one workspace
+ *
+ * Mints a session (docs/sessions.md) for a workspace of the caller's organization (404 for any other):
+ * an access token (`sy_sess_…`, the `sessionToken` credential) valid for `ttl_seconds`, and a launch
+ * token (`sy_launch_…`) that `POST /api/v1/sessions/launch` exchanges once, within `launch_ttl_seconds`,
+ * for an access token of its own. Both are shown only in this answer; only their hashes are stored.
+ *
+ * Switchyard decisions: `resource` and `resource_id` are required together for a `resource` session and
+ * refused for the other kinds (400). `allowed_origins` are exact origins (`scheme://host[:port]`, http or
+ * https, no path, query, credentials or wildcard; 400 otherwise), stored normalised (lower-case host, no
+ * default port, no trailing slash) and without repeats. `launch_url` is
+ * `<SWITCHYARD_PUBLIC_URL, or the origin this request was sent to>/dashboard/launch#<launch_token>`.
+ *
+ */
+export const createSession = <ThrowOnError extends boolean = false>(options: Options<CreateSessionData, ThrowOnError>): RequestResult<CreateSessionResponses, CreateSessionErrors, ThrowOnError> => (options.client ?? client).post<CreateSessionResponses, CreateSessionErrors, ThrowOnError>({
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/sessions',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Exchange a launch token, once, for an access token
+ *
+ * Switchyard decision: the page at a session's `launch_url` reads the launch token from the URL's
+ * fragment (never sent to a server by browsers) and sends it here as `Authorization: Bearer sy_launch_…`.
+ * The first exchange before `launch_expires_at` answers a new access token of the session, valid until
+ * the session expires; a second use, an expired launch token, or one of a revoked or expired session is
+ * answered 401. No body.
+ *
+ */
+export const launchSession = <ThrowOnError extends boolean = false>(options?: Options<LaunchSessionData, ThrowOnError>): RequestResult<LaunchSessionResponses, LaunchSessionErrors, ThrowOnError> => (options?.client ?? client).post<LaunchSessionResponses, LaunchSessionErrors, ThrowOnError>({
+    security: [{
+            key: 'launchToken',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/sessions/launch',
+    ...options
+});
+
+/**
+ * Issue a new access token and extend the session
+ *
+ * Answers a new access token; the session now expires `ttl_seconds` (as minted) from now. Switchyard
+ * decisions: the session's earlier access tokens stay valid for 60 more seconds at most (so that a
+ * request in flight with the old token does not fail), then are refused. An expired session may be
+ * refreshed (the embed's `token-expired` flow); a revoked one may not (409). No body.
+ *
+ */
+export const refreshSession = <ThrowOnError extends boolean = false>(options: Options<RefreshSessionData, ThrowOnError>): RequestResult<RefreshSessionResponses, RefreshSessionErrors, ThrowOnError> => (options.client ?? client).post<RefreshSessionResponses, RefreshSessionErrors, ThrowOnError>({
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/sessions/{id}/refresh',
+    ...options
+});
+
+/**
+ * Revoke a session
+ *
+ * Every token of the session (access and launch) is refused from then on. Switchyard decision: idempotent,
+ * revoking an already revoked session answers 200 `{revoked: true}` again (and keeps the first revocation's time).
+ *
+ */
+export const revokeSession = <ThrowOnError extends boolean = false>(options: Options<RevokeSessionData, ThrowOnError>): RequestResult<RevokeSessionResponses, RevokeSessionErrors, ThrowOnError> => (options.client ?? client).delete<RevokeSessionResponses, RevokeSessionErrors, ThrowOnError>({
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/sessions/{id}',
+    ...options
 });

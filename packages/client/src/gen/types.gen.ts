@@ -525,6 +525,128 @@ export type WorkspaceList = {
 };
 
 /**
+ * Switchyard decision: `member` reads (the payload also needs the scope `events.payload:read`); `admin`
+ * also retries and cancels deliveries; `owner` may do what `admin` may (reserved for management the
+ * embedded dashboard may offer later).
+ *
+ */
+export type SessionRole = 'owner' | 'admin' | 'member';
+
+/**
+ * Switchyard decision: `workspace` sees its whole workspace; `resource` sees the events of one
+ * `resource`/`resource_id` (and the workspace's configuration); `dashboard` sees the whole workspace
+ * read-only (retry and cancel are refused whatever the role).
+ *
+ */
+export type SessionType = 'workspace' | 'resource' | 'dashboard';
+
+/**
+ * `events.payload:read` (Meshes' one scope) lets the session read event payloads. `dashboard`,
+ * `connections`, `rules` and `events` are accepted and stored for the pages of the embedded dashboard
+ * (which pages a session may open); they grant no API access of their own today.
+ *
+ */
+export type SessionScope = 'events.payload:read' | 'dashboard' | 'connections' | 'rules' | 'events';
+
+export type SessionLaunchPage = 'dashboard' | 'connections' | 'rules' | 'events';
+
+export type SessionStatus = 'active' | 'revoked';
+
+export type SessionInput = {
+    workspace_id: string;
+    role?: SessionRole;
+    session_type?: SessionType;
+    /**
+     * Your application's id for the user the session is for; stored and listed, not checked.
+     */
+    external_user_id?: string;
+    /**
+     * Lifetime of the access token, and what each refresh extends the session by.
+     */
+    ttl_seconds?: number;
+    launch_ttl_seconds?: number;
+    launch_page?: SessionLaunchPage;
+    /**
+     * Required, with `resource_id`, for a `resource` session; refused for the other types.
+     */
+    resource?: string;
+    resource_id?: string;
+    /**
+     * Exact origins (`https://app.example.com`, `http://localhost:5173`) the session may be used from:
+     * a request with another `Origin` is refused (403); the server's own origin is always allowed.
+     * Empty or absent: any origin.
+     *
+     */
+    allowed_origins?: Array<string>;
+    scopes?: Array<SessionScope>;
+};
+
+export type Session = {
+    session_id: string;
+    access_token: string;
+    /**
+     * Seconds until `expires_at`.
+     */
+    expires_in: number;
+    expires_at: string;
+    workspace_id: string;
+    role: SessionRole;
+    session_type: SessionType;
+    resource?: string;
+    resource_id?: string;
+};
+
+export type CreatedSession = Session & {
+    launch_token: string;
+    launch_expires_at: string;
+    /**
+     * `<public URL>/dashboard/launch#<launch_token>`: open it in the iframe.
+     */
+    launch_url: string;
+    launch_page: SessionLaunchPage;
+    scopes: Array<SessionScope>;
+    allowed_origins: Array<string>;
+    external_user_id?: string;
+};
+
+export type LaunchedSession = Session & {
+    launch_page: SessionLaunchPage;
+};
+
+export type SessionRecord = {
+    session_id: string;
+    workspace_id: string;
+    role: SessionRole;
+    external_user_id?: string;
+    status: SessionStatus;
+    created_at: string;
+    expires_at: string;
+    is_expired: boolean;
+    session_type: SessionType;
+    resource?: string;
+    resource_id?: string;
+    launch_page: SessionLaunchPage;
+    scopes: Array<SessionScope>;
+    allowed_origins: Array<string>;
+    /**
+     * The access key (`mk_…`) that minted the session.
+     */
+    created_by: string;
+    revoked_at?: string;
+};
+
+export type SessionList = {
+    count: number;
+    limit: number;
+    next_cursor: string | null;
+    records: Array<SessionRecord>;
+};
+
+export type SessionRevoked = {
+    revoked: true;
+};
+
+/**
  * The resource's id.
  */
 export type ResourceIdPath = string;
@@ -583,6 +705,13 @@ export type Limit = number;
  * The `next_cursor` of the previous page.
  */
 export type Cursor = string;
+
+/**
+ * The session's id (`session_id`). Switchyard's are UUIDs; any other non-empty string is answered 404, as
+ * an unknown id is.
+ *
+ */
+export type SessionIdPath = string;
 
 export type ListEventsData = {
     body?: never;
@@ -891,6 +1020,10 @@ export type GetWorkspaceErrors = {
      */
     401: Error;
     /**
+     * The credential is valid but may not act on the named workspace.
+     */
+    403: Error;
+    /**
      * No such resource in the caller's organization.
      */
     404: Error;
@@ -1044,6 +1177,10 @@ export type ListWorkspaceConnectionsErrors = {
      */
     401: Error;
     /**
+     * The credential is valid but may not act on the named workspace.
+     */
+    403: Error;
+    /**
      * No such resource in the caller's organization.
      */
     404: Error;
@@ -1106,6 +1243,10 @@ export type ListWorkspaceRulesErrors = {
      * The credential is missing, malformed, unknown, revoked or expired.
      */
     401: Error;
+    /**
+     * The credential is valid but may not act on the named workspace.
+     */
+    403: Error;
     /**
      * No such resource in the caller's organization.
      */
@@ -1175,6 +1316,10 @@ export type ListWorkspaceEventsErrors = {
      * The credential is missing, malformed, unknown, revoked or expired.
      */
     401: Error;
+    /**
+     * The credential is valid but may not act on the named workspace.
+     */
+    403: Error;
     /**
      * No such resource in the caller's organization.
      */
@@ -1735,6 +1880,10 @@ export type ListIntegrationsErrors = {
      */
     401: Error;
     /**
+     * The credential is valid but may not act on the named workspace.
+     */
+    403: Error;
+    /**
      * An unexpected failure; nothing was acknowledged.
      */
     500: Error;
@@ -1772,6 +1921,10 @@ export type GetEventErrors = {
      * The credential is missing, malformed, unknown, revoked or expired.
      */
     401: Error;
+    /**
+     * The credential is valid but may not act on the named workspace.
+     */
+    403: Error;
     /**
      * No such resource in the caller's organization.
      */
@@ -1820,6 +1973,10 @@ export type GetEventPayloadErrors = {
      * The credential is missing, malformed, unknown, revoked or expired.
      */
     401: Error;
+    /**
+     * The credential is valid but may not act on the named workspace.
+     */
+    403: Error;
     /**
      * No such resource in the caller's organization.
      */
@@ -1921,6 +2078,10 @@ export type ListDeliveryAttemptsErrors = {
      */
     401: Error;
     /**
+     * The credential is valid but may not act on the named workspace.
+     */
+    403: Error;
+    /**
      * No such resource in the caller's organization.
      */
     404: Error;
@@ -1972,6 +2133,10 @@ export type RetryDeliveryErrors = {
      * The credential is missing, malformed, unknown, revoked or expired.
      */
     401: Error;
+    /**
+     * The credential is valid but may not act on the named workspace.
+     */
+    403: Error;
     /**
      * No such resource in the caller's organization.
      */
@@ -2028,6 +2193,10 @@ export type CancelDeliveryErrors = {
      * The credential is missing, malformed, unknown, revoked or expired.
      */
     401: Error;
+    /**
+     * The credential is valid but may not act on the named workspace.
+     */
+    403: Error;
     /**
      * No such resource in the caller's organization.
      */
@@ -2101,3 +2270,259 @@ export type ReplayFailedDeliveriesResponses = {
 };
 
 export type ReplayFailedDeliveriesResponse = ReplayFailedDeliveriesResponses[keyof ReplayFailedDeliveriesResponses];
+
+export type ListSessionsData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * The workspace whose sessions to list (404 when it is not the caller's organization's).
+         */
+        workspace_id: string;
+        /**
+         * Page size.
+         */
+        limit?: number;
+        /**
+         * The `next_cursor` of the previous page.
+         */
+        cursor?: string;
+        /**
+         * Only active (not revoked; possibly expired) or only revoked sessions.
+         */
+        status?: SessionStatus;
+        resource?: string;
+        resource_id?: string;
+    };
+    url: '/api/v1/sessions';
+};
+
+export type ListSessionsErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * The credential is valid but may not act on the named workspace.
+     */
+    403: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type ListSessionsError = ListSessionsErrors[keyof ListSessionsErrors];
+
+export type ListSessionsResponses = {
+    /**
+     * One page of sessions, newest first; the cursor is stable while sessions are minted.
+     */
+    200: SessionList;
+};
+
+export type ListSessionsResponse = ListSessionsResponses[keyof ListSessionsResponses];
+
+export type CreateSessionData = {
+    body: SessionInput;
+    path?: never;
+    query?: never;
+    url: '/api/v1/sessions';
+};
+
+export type CreateSessionErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * The credential is valid but may not act on the named workspace.
+     */
+    403: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * The request body is over the size limit (1 MiB by default).
+     */
+    413: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type CreateSessionError = CreateSessionErrors[keyof CreateSessionErrors];
+
+export type CreateSessionResponses = {
+    /**
+     * The session, with its access and launch tokens (shown only here).
+     */
+    201: CreatedSession;
+};
+
+export type CreateSessionResponse = CreateSessionResponses[keyof CreateSessionResponses];
+
+export type LaunchSessionData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/sessions/launch';
+};
+
+export type LaunchSessionErrors = {
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type LaunchSessionError = LaunchSessionErrors[keyof LaunchSessionErrors];
+
+export type LaunchSessionResponses = {
+    /**
+     * A new access token of the session, and the page the session opens on.
+     */
+    200: LaunchedSession;
+};
+
+export type LaunchSessionResponse = LaunchSessionResponses[keyof LaunchSessionResponses];
+
+export type RefreshSessionData = {
+    body?: never;
+    path: {
+        /**
+         * The session's id (`session_id`). Switchyard's are UUIDs; any other non-empty string is answered 404, as
+         * an unknown id is.
+         *
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/sessions/{id}/refresh';
+};
+
+export type RefreshSessionErrors = {
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * The credential is valid but may not act on the named workspace.
+     */
+    403: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * The request conflicts with the current state (e.g. deleting a connection that active rules use).
+     */
+    409: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type RefreshSessionError = RefreshSessionErrors[keyof RefreshSessionErrors];
+
+export type RefreshSessionResponses = {
+    /**
+     * The session with its new access token.
+     */
+    200: Session;
+};
+
+export type RefreshSessionResponse = RefreshSessionResponses[keyof RefreshSessionResponses];
+
+export type RevokeSessionData = {
+    body?: never;
+    path: {
+        /**
+         * The session's id (`session_id`). Switchyard's are UUIDs; any other non-empty string is answered 404, as
+         * an unknown id is.
+         *
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/sessions/{id}';
+};
+
+export type RevokeSessionErrors = {
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * The credential is valid but may not act on the named workspace.
+     */
+    403: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type RevokeSessionError = RevokeSessionErrors[keyof RevokeSessionErrors];
+
+export type RevokeSessionResponses = {
+    /**
+     * The session is revoked.
+     */
+    200: SessionRevoked;
+};
+
+export type RevokeSessionResponse = RevokeSessionResponses[keyof RevokeSessionResponses];
