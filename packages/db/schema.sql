@@ -13,6 +13,40 @@ create table access_keys (
 );
 CREATE INDEX access_keys_organization_idx ON public.access_keys USING btree (organization_id);
 
+create table connection_default_mappings (
+  connection_id uuid not null,
+  id uuid not null,
+  mapping_id uuid not null,
+  version integer not null,
+  status text not null,
+  name text not null,
+  schema jsonb not null,
+  catalog_version text,
+  created_by text not null,
+  created_at timestamp with time zone not null default now(),
+  updated_at timestamp with time zone not null default now(),
+  constraint connection_default_mappings_connection_id_fkey FOREIGN KEY (connection_id) REFERENCES connections(id),
+  constraint connection_default_mappings_id_key UNIQUE (id),
+  constraint connection_default_mappings_mapping_id_key UNIQUE (mapping_id),
+  constraint connection_default_mappings_pkey PRIMARY KEY (connection_id),
+  constraint connection_default_mappings_status_check CHECK ((status = ANY (ARRAY['generated'::text, 'stored'::text]))),
+  constraint connection_default_mappings_version_check CHECK ((version >= 1))
+);
+
+create table connection_field_catalogs (
+  id uuid not null,
+  connection_id uuid not null,
+  catalog_version text not null,
+  fields jsonb not null,
+  refreshed_at timestamp with time zone not null,
+  created_by text not null,
+  created_at timestamp with time zone not null default now(),
+  updated_at timestamp with time zone not null default now(),
+  constraint connection_field_catalogs_connection_id_fkey FOREIGN KEY (connection_id) REFERENCES connections(id),
+  constraint connection_field_catalogs_connection_id_key UNIQUE (connection_id),
+  constraint connection_field_catalogs_pkey PRIMARY KEY (id)
+);
+
 create table connections (
   id uuid not null,
   workspace_id uuid not null,
@@ -26,6 +60,10 @@ create table connections (
   created_at timestamp with time zone not null default now(),
   updated_at timestamp with time zone not null default now(),
   deleted_at timestamp with time zone,
+  hidden boolean not null default false,
+  created_by text not null,
+  inactive_reason_code text,
+  constraint connections_inactive_reason_code_check CHECK ((inactive_reason_code = ANY (ARRAY['authentication_invalid'::text, 'oauth_authorization_revoked'::text, 'oauth_reauthorization_required'::text, 'manually_inactivated'::text]))),
   constraint connections_pkey PRIMARY KEY (id),
   constraint connections_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id)
 );

@@ -28,7 +28,7 @@ for the command). Secrets are printed once; they cannot be read back later.
   publishable-key rotate --org <id> --workspace <id>  replace a workspace's publishable key
   connection create --org <id> --workspace <id> --url <url> [--name <name>]
                                                       create a webhook connection (prints its signing secret once)
-  rule create --org <id> --connection <id> --event <name> [--action send]
+  rule create --org <id> --connection <id> --event <name> [--action send_webhook]
                                                       send events of that name to the connection
   event show --org <id> --event-id <id>               an event with its deliveries and every attempt
   token --org <id> --access-key <key> --secret <secret>
@@ -57,16 +57,17 @@ const commands: Record<string, Command> = {
       required(v, "org"),
       {
         workspace: required(v, "workspace"),
-        integration_type: "webhook",
+        type: "webhook",
         name: v.name ?? required(v, "url"),
         metadata: { url: required(v, "url") },
       },
+      "cli",
     ),
   "rule create": async ({ db }, v) =>
     createRule(
       db,
       required(v, "org"),
-      { connection: required(v, "connection"), event: required(v, "event"), metadata: { action: v.action ?? "send" } },
+      { connection: required(v, "connection"), event: required(v, "event"), metadata: { action: v.action ?? "send_webhook" } },
       "cli",
     ),
   "event show": async ({ db }, v) => {

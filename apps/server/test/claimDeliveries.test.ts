@@ -92,7 +92,7 @@ describe("claiming deliveries", () => {
     expect(delivery).toMatchObject({
       attempt_count: 1,
       retry_base: 0,
-      action: "send",
+      action: "send_webhook",
       connection_id: connectionId,
       integration_type: "webhook",
       connection_active: true,

@@ -40,7 +40,7 @@ const auth = () => bearer(tenant.machine);
 const hookUrl = "https://hooks.example.com/switchyard";
 
 function webhookInput(overrides: Partial<ConnectionInput> = {}, owner: Tenant = tenant): ConnectionInput {
-  return { workspace: owner.workspaceId, integration_type: "webhook", name: "CRM sync", metadata: { url: hookUrl }, ...overrides };
+  return { workspace: owner.workspaceId, type: "webhook", name: "CRM sync", metadata: { url: hookUrl }, ...overrides };
 }
 
 async function newConnection(input: ConnectionInput = webhookInput(), owner: Tenant = tenant) {
@@ -72,12 +72,13 @@ describe("connections API", () => {
   it("when a webhook connection is created, then it answers the normalized config and a generated signing secret once", async () => {
     const created = await newConnection(webhookInput({ metadata: { url: hookUrl, payload_mode: "raw" } }));
     expect(created.connection).toMatchObject({
-      type: "connection",
+      type: "webhook",
       workspace: tenant.workspaceId,
       integration_type: "webhook",
       name: "CRM sync",
       active: true,
-      inactive_reason: null,
+      hidden: false,
+      created_by: tenant.machine.accessKey,
       metadata: {
         url: hookUrl,
         http_method: "POST",
@@ -87,6 +88,8 @@ describe("connections API", () => {
         signature_header: "X-Meshes-Signature",
       },
     });
+    expect(created.connection).not.toHaveProperty("inactive_reason");
+    expect(created.connection).not.toHaveProperty("inactive_detail");
     expect(Object.keys(created.secrets)).toEqual(["signing_secret"]);
     expect(created.secrets.signing_secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
 
@@ -157,9 +160,17 @@ describe("connections API", () => {
     });
 
     const paused = await updateConnection({ client: server.client, headers, path: { id }, body: { active: false } });
-    expect(paused.data).toMatchObject({ active: false, inactive_reason: "deactivated through the API" });
+    expect(paused.data).toMatchObject({
+      active: false,
+      inactive_reason: "manually_inactivated",
+      inactive_detail: "deactivated through the API",
+    });
+    const hidden = await updateConnection({ client: server.client, headers, path: { id }, body: { hidden: true } });
+    expect(hidden.data).toMatchObject({ hidden: true, active: false, inactive_reason: "manually_inactivated" });
     const resumed = await updateConnection({ client: server.client, headers, path: { id }, body: { active: true } });
-    expect(resumed.data).toMatchObject({ active: true, inactive_reason: null });
+    expect(resumed.data).toMatchObject({ active: true, hidden: true });
+    expect(resumed.data).not.toHaveProperty("inactive_reason");
+    expect(resumed.data).not.toHaveProperty("inactive_detail");
 
     const fetched = await getConnection({ client: server.client, headers, path: { id } });
     expect(fetched.data).toEqual(resumed.data);
@@ -210,7 +221,8 @@ describe("connections API", () => {
 
   describe("refusals, which change nothing", () => {
     it.each([
-      ["an integration type outside the enum", { integration_type: "carrier_pigeon" }, "integration_type"],
+      ["an integration type outside the enum", { type: "carrier_pigeon" }, "type"],
+      ["a deprecated integration type outside the enum", { type: undefined, integration_type: "carrier_pigeon" }, "integration_type"],
       ["an unknown top-level field", { colour: "blue" }, "colour"],
       ["no name", { name: undefined }, "name"],
     ])("when the body has %s, then it answers 400", async (_what, change, param) => {
@@ -224,7 +236,7 @@ describe("connections API", () => {
     });
 
     it.each([
-      ["a known but unsupported integration type", { integration_type: "slack" as const }, "integration_type"],
+      ["a known but unsupported integration type", { type: "slack" as const }, "type"],
       ["a URL that is not one", { metadata: { url: "not a url" } }, "metadata.url"],
       ["a URL with another scheme", { metadata: { url: "ftp://files.example.com/drop" } }, "metadata.url"],
       ["an unknown metadata field", { metadata: { url: hookUrl, colour: "blue" } }, "metadata.colour"],
@@ -298,13 +310,202 @@ describe("connections API", () => {
   });
 });
 
+describe("Meshes' connection input", () => {
+  /** The stored row's config, with its secrets opened as the worker opens them. */
+  async function storedConfig(id: string) {
+    const row = await server.db
+      .selectFrom("connections")
+      .select(["metadata", "secrets_ciphertext", "hidden", "created_by"])
+      .where("id", "=", id)
+      .executeTakeFirstOrThrow();
+    const secrets = JSON.parse(server.secretBox.open(row.secrets_ciphertext, secretContext.connection(id))) as Record<string, unknown>;
+    return { ...row, secrets };
+  }
+
+  it.each([
+    ["type alone", { type: "webhook" as const }],
+    ["integration_type alone (deprecated)", { type: undefined, integration_type: "webhook" as const }],
+    ["both, equal", { type: "webhook" as const, integration_type: "webhook" as const }],
+  ])("when the body names the integration by %s, then it is created as a webhook", async (_what, naming) => {
+    const created = await newConnection({ ...webhookInput(), ...naming });
+    expect(created.connection).toMatchObject({ type: "webhook", integration_type: "webhook" });
+  });
+
+  it.each([
+    ["both, different", { type: "webhook" as const, integration_type: "slack" as const }, "integration_type"],
+    ["neither", { type: undefined }, "type"],
+  ])("when the body names the integration by %s, then it answers 400 and stores nothing", async (_what, naming, param) => {
+    const before = await listedConnectionIds();
+    const { error, response } = await createConnection({
+      client: server.client,
+      headers: await auth(),
+      body: { ...webhookInput(), ...naming },
+    });
+    expect(response?.status).toBe(400);
+    expect(error?.error).toMatchObject({ name: "BadRequest", data: [{ param }] });
+    expect(await listedConnectionIds()).toEqual(before);
+  });
+
+  it("when credentials come inside metadata, then they are sealed with the secrets, stored as ciphertext only and never answered", async () => {
+    const token = "tok_sent-inside-metadata-0123456789";
+    const signingSecret = `whsec_${randomBytes(32).toString("base64")}`;
+    const created = await newConnection(
+      webhookInput({ metadata: { url: hookUrl, auth_scheme: "bearer", token, signing_secret: signingSecret }, hidden: true }),
+    );
+    const id = created.connection.id;
+    // Nothing was generated (the client sent its signing secret), so nothing is shown.
+    expect(created.secrets).toEqual({});
+    expect(created.connection).toMatchObject({ hidden: true, metadata: { url: hookUrl, auth_scheme: "bearer" } });
+
+    const stored = await storedConfig(id);
+    expect(stored.metadata).not.toHaveProperty("token");
+    expect(stored.metadata).not.toHaveProperty("signing_secret");
+    expect(stored.secrets_ciphertext).not.toContain(token);
+    expect(stored.secrets).toMatchObject({ token, signing_secret: signingSecret });
+    expect(stored).toMatchObject({ hidden: true, created_by: tenant.machine.accessKey });
+
+    const headers = await auth();
+    const read = await getConnection({ client: server.client, headers, path: { id } });
+    const listed = await listConnections({ client: server.client, headers, query: { limit: 200 } });
+    for (const answer of [created, read.data, listed.data]) {
+      expect(JSON.stringify(answer)).not.toContain(token);
+      expect(JSON.stringify(answer)).not.toContain(signingSecret);
+    }
+  });
+
+  it("when an update sends back the metadata it read, with or without a new credential inside, then the credentials are kept or replaced", async () => {
+    const created = await newConnection(webhookInput({ metadata: { url: hookUrl, auth_scheme: "bearer", token: "tok_first-one-0123" } }));
+    const id = created.connection.id;
+    const headers = await auth();
+    // What Meshes' client sends: the name and the whole metadata, which never holds a credential when read.
+    const renamed = await updateConnection({
+      client: server.client,
+      headers,
+      path: { id },
+      body: { name: "Renamed", metadata: created.connection.metadata },
+    });
+    expect(renamed.response?.status).toBe(200);
+    expect((await storedConfig(id)).secrets).toMatchObject({ token: "tok_first-one-0123" });
+
+    const replaced = await updateConnection({
+      client: server.client,
+      headers,
+      path: { id },
+      body: { name: "Renamed", metadata: { ...created.connection.metadata, token: "tok_second-one-4567" }, hidden: true },
+    });
+    expect(replaced.data).toMatchObject({ name: "Renamed", hidden: true });
+    expect(JSON.stringify(replaced.data)).not.toContain("tok_second-one-4567");
+    const stored = await storedConfig(id);
+    expect(stored.secrets).toMatchObject({ token: "tok_second-one-4567" });
+    expect(stored.secrets.signing_secret).toBe(created.secrets.signing_secret);
+  });
+
+  it("when the same credential is sent in metadata and in secrets with different values, then it answers 400 and changes nothing", async () => {
+    const before = await listedConnectionIds();
+    const { error, response } = await createConnection({
+      client: server.client,
+      headers: await auth(),
+      body: webhookInput({ metadata: { url: hookUrl, auth_scheme: "bearer", token: "tok_a-0123" }, secrets: { token: "tok_b-0123" } }),
+    });
+    expect(response?.status).toBe(400);
+    expect(error?.error.data).toEqual([{ param: "metadata.token", msg: expect.stringMatching(/differs from secrets.token/) }]);
+    expect(await listedConnectionIds()).toEqual(before);
+  });
+
+  it("when a credential in metadata is not one the auth scheme uses, then it is refused like one sent in secrets", async () => {
+    const { error, response } = await createConnection({
+      client: server.client,
+      headers: await auth(),
+      body: webhookInput({ metadata: { url: hookUrl, password: "hunter2" } }),
+    });
+    expect(response?.status).toBe(422);
+    expect(error?.error.data?.map((d) => d.param)).toEqual(["secrets.password"]);
+    expect(JSON.stringify(error)).not.toContain("hunter2");
+  });
+});
+
+describe("deleting a connection", () => {
+  /** DELETE as a raw request, to control its body and Content-Type exactly. */
+  async function rawDelete(id: string, options: { body?: string; query?: string; json?: boolean } = {}) {
+    const response = await fetch(`${server.baseUrl}/api/v1/connections/${id}${options.query ?? ""}`, {
+      method: "DELETE",
+      headers: { ...(await auth()), ...(options.json === false ? {} : { "Content-Type": "application/json" }) },
+      body: options.body ?? null,
+    });
+    return { status: response.status, body: (await response.json()) as unknown };
+  }
+
+  async function connectionWithRule() {
+    const connection = await newConnection();
+    const rule = await newRule({ connection: connection.connection.id, event: "order.placed", metadata: { action: "send_webhook" } });
+    return { id: connection.connection.id, ruleId: rule.id };
+  }
+
+  it.each([
+    ["a JSON body", { body: JSON.stringify({ force_delete: true }) }],
+    ["the query", { query: "?force_delete=true" }],
+  ])("when force_delete comes in %s, then the connection is deleted and its active rules are deactivated", async (_where, how) => {
+    const { id, ruleId } = await connectionWithRule();
+    const deleted = await rawDelete(id, how);
+    expect(deleted).toEqual({ status: 200, body: { id, type: "webhook" } });
+    const headers = await auth();
+    expect((await getConnection({ client: server.client, headers, path: { id } })).response?.status).toBe(404);
+    expect((await getRule({ client: server.client, headers, path: { id: ruleId } })).data).toMatchObject({ id: ruleId, active: false });
+  });
+
+  it.each([
+    ["no body, with Content-Type: application/json", {}],
+    ["no body and no Content-Type", { json: false }],
+    ["an empty JSON object", { body: "{}" }],
+    ["force_delete: false", { body: JSON.stringify({ force_delete: false }) }],
+  ])("when a DELETE of a connection that active rules use has %s, then it answers 409 and changes nothing", async (_what, how) => {
+    const { id, ruleId } = await connectionWithRule();
+    const refused = await rawDelete(id, how);
+    expect(refused).toMatchObject({ status: 409, body: { error: { name: "Conflict" } } });
+    const headers = await auth();
+    expect((await getConnection({ client: server.client, headers, path: { id } })).response?.status).toBe(200);
+    expect((await getRule({ client: server.client, headers, path: { id: ruleId } })).data?.active).toBe(true);
+  });
+
+  it("when a DELETE without a body names a connection no rule uses, then it is deleted", async () => {
+    const created = await newConnection();
+    expect(await rawDelete(created.connection.id)).toEqual({ status: 200, body: { id: created.connection.id, type: "webhook" } });
+  });
+
+  it.each([
+    ["force_delete that is not a boolean", { body: JSON.stringify({ force_delete: "yes" }) }, "force_delete"],
+    ["an unknown field", { body: JSON.stringify({ cascade: true }) }, "cascade"],
+    ["a body that is not JSON", { body: "force" }, undefined],
+  ])("when a DELETE has %s, then it answers 400 and deletes nothing", async (_what, how, param) => {
+    const { id } = await connectionWithRule();
+    const refused = await rawDelete(id, how);
+    expect(refused).toMatchObject({ status: 400, body: { error: { name: "BadRequest" } } });
+    if (param !== undefined) expect(JSON.stringify(refused.body)).toContain(param);
+    expect((await getConnection({ client: server.client, headers: await auth(), path: { id } })).response?.status).toBe(200);
+  });
+
+  it("when another organization force-deletes the connection, then it answers 404 and neither it nor its rule changes", async () => {
+    const { id, ruleId } = await connectionWithRule();
+    const { response } = await deleteConnection({
+      client: server.client,
+      headers: await bearer(stranger.machine),
+      path: { id },
+      body: { force_delete: true },
+    });
+    expect(response?.status).toBe(404);
+    const headers = await auth();
+    expect((await getConnection({ client: server.client, headers, path: { id } })).response?.status).toBe(200);
+    expect((await getRule({ client: server.client, headers, path: { id: ruleId } })).data?.active).toBe(true);
+  });
+});
+
 describe("rules API", () => {
   it("when a rule is created, then GET and every list answer it, and the filters select it", async () => {
     const org = await createTenant(server.db, server.secretBox, "Router");
     const headers = await bearer(org.machine);
     const connection = await newConnection(webhookInput({}, org), org);
     const rule = await newRule(
-      { connection: connection.connection.id, event: "invoice.paid", resource: "invoice", metadata: { action: "send" } },
+      { connection: connection.connection.id, event: "invoice.paid", resource: "invoice", metadata: { action: "send_webhook" } },
       org,
     );
     expect(rule).toMatchObject({
@@ -313,7 +514,7 @@ describe("rules API", () => {
       connection: connection.connection.id,
       event: "invoice.paid",
       resource: "invoice",
-      metadata: { action: "send" },
+      metadata: { action: "send_webhook" },
       active: true,
       hidden: false,
       created_by: org.machine.accessKey,
@@ -321,7 +522,10 @@ describe("rules API", () => {
     // Meshes leaves out the filters a rule does not have, rather than answering null.
     expect(rule).not.toHaveProperty("resource_id");
     expect(rule.updated_at).toBe(rule.created_at);
-    const other = await newRule({ connection: connection.connection.id, event: "contact.created", metadata: { action: "send" } }, org);
+    const other = await newRule(
+      { connection: connection.connection.id, event: "contact.created", metadata: { action: "send_webhook" } },
+      org,
+    );
 
     expect((await getRule({ client: server.client, headers, path: { id: rule.id } })).data).toEqual(rule);
     expect((await listRules({ client: server.client, headers })).data?.records).toEqual([rule, other]);
@@ -333,6 +537,14 @@ describe("rules API", () => {
     ).toEqual([other]);
   });
 
+  it("when a rule names the webhook's former action send, then it is accepted and stored as send_webhook", async () => {
+    const connection = await newConnection();
+    const rule = await newRule({ connection: connection.connection.id, event: "legacy.action", metadata: { action: "send" } });
+    expect(rule.metadata).toEqual({ action: "send_webhook" });
+    const row = await server.db.selectFrom("rules").select("metadata").where("id", "=", rule.id).executeTakeFirstOrThrow();
+    expect(row.metadata).toEqual({ action: "send_webhook" });
+  });
+
   it("when the action is not one the integration offers, then it answers 422 and stores nothing", async () => {
     const connection = await newConnection();
     const before = await listedRuleIds();
@@ -342,7 +554,10 @@ describe("rules API", () => {
       body: { connection: connection.connection.id, event: "a", metadata: { action: "teleport" } },
     });
     expect(response?.status).toBe(422);
-    expect(error?.error).toMatchObject({ name: "UnprocessableEntity", data: [{ param: "metadata.action", msg: "must be one of: send" }] });
+    expect(error?.error).toMatchObject({
+      name: "UnprocessableEntity",
+      data: [{ param: "metadata.action", msg: "must be one of: send_webhook" }],
+    });
     expect(await listedRuleIds()).toEqual(before);
   });
 
@@ -353,7 +568,7 @@ describe("rules API", () => {
     const { error, response } = await createRule({
       client: server.client,
       headers: await auth(),
-      body: { connection: connection.connection.id, workspace: second.workspace.id, event: "a", metadata: { action: "send" } },
+      body: { connection: connection.connection.id, workspace: second.workspace.id, event: "a", metadata: { action: "send_webhook" } },
     });
     expect(response?.status).toBe(422);
     expect(error?.error.data?.map((d) => d.param)).toEqual(["connection"]);
@@ -366,7 +581,7 @@ describe("rules API", () => {
     const { error, response } = await createRule({
       client: server.client,
       headers: await auth(),
-      body: { connection: foreign.connection.id, event: "a", metadata: { action: "send" } },
+      body: { connection: foreign.connection.id, event: "a", metadata: { action: "send_webhook" } },
     });
     expect(response?.status).toBe(404);
     expect(error?.error.name).toBe("NotFound");
@@ -378,7 +593,7 @@ describe("rules API", () => {
     const { response } = await createRule({
       client: server.client,
       headers: await auth(),
-      body: { connection: connection.connection.id, event: "a", metadata: { action: "send" }, priority: 1 } as RuleInput,
+      body: { connection: connection.connection.id, event: "a", metadata: { action: "send_webhook" }, priority: 1 } as RuleInput,
     });
     expect(response?.status).toBe(400);
   });
@@ -386,7 +601,7 @@ describe("rules API", () => {
   it("when an active rule uses a connection, then deleting the connection answers 409 until the rule is deleted", async () => {
     const connection = await newConnection();
     const id = connection.connection.id;
-    const rule = await newRule({ connection: id, event: "order.placed", metadata: { action: "send" } });
+    const rule = await newRule({ connection: id, event: "order.placed", metadata: { action: "send_webhook" } });
     const headers = await auth();
 
     const refused = await deleteConnection({ client: server.client, headers, path: { id } });
@@ -394,13 +609,15 @@ describe("rules API", () => {
     expect(refused.error).toMatchObject({ message: "Conflict", error: { name: "Conflict" } });
     expect((await getConnection({ client: server.client, headers, path: { id } })).response?.status).toBe(200);
 
-    const deleted = await deleteRule({ client: server.client, headers, path: { id: rule.id } });
-    expect(deleted.response?.status).toBe(200);
-    expect(deleted.data).toEqual({ id: rule.id, connection: rule.connection, type: "webhook", event: rule.event });
+    const ruleDeleted = await deleteRule({ client: server.client, headers, path: { id: rule.id } });
+    expect(ruleDeleted.response?.status).toBe(200);
+    expect(ruleDeleted.data).toEqual({ id: rule.id, connection: rule.connection, type: "webhook", event: rule.event });
     expect((await getRule({ client: server.client, headers, path: { id: rule.id } })).response?.status).toBe(404);
     expect(await listedRuleIds()).not.toContain(rule.id);
 
-    expect((await deleteConnection({ client: server.client, headers, path: { id } })).response?.status).toBe(204);
+    const deleted = await deleteConnection({ client: server.client, headers, path: { id } });
+    expect(deleted.response?.status).toBe(200);
+    expect(deleted.data).toEqual({ id, type: "webhook" });
     const gone = await getConnection({ client: server.client, headers, path: { id } });
     expect(gone.response?.status).toBe(404);
     expect(gone.error?.error.name).toBe("NotFound");
@@ -411,25 +628,51 @@ describe("rules API", () => {
   it("when a rule's connection was deleted, then a new rule cannot use it", async () => {
     const connection = await newConnection();
     const headers = await auth();
-    expect((await deleteConnection({ client: server.client, headers, path: { id: connection.connection.id } })).response?.status).toBe(204);
+    expect((await deleteConnection({ client: server.client, headers, path: { id: connection.connection.id } })).response?.status).toBe(200);
     const { response } = await createRule({
       client: server.client,
       headers,
-      body: { connection: connection.connection.id, event: "a", metadata: { action: "send" } },
+      body: { connection: connection.connection.id, event: "a", metadata: { action: "send_webhook" } },
     });
     expect(response?.status).toBe(404);
   });
 });
 
 describe("integrations API", () => {
-  it("when integrations are listed, then the webhook describes itself with its send action and its schemas", async () => {
+  it("when integrations are listed, then the webhook describes itself in Meshes' shape, with its send_webhook action and its schemas", async () => {
     const { data, response } = await listIntegrations({ client: server.client, headers: await auth() });
     expect(response?.status).toBe(200);
-    const webhook = data?.records.find((i) => i.id === "webhook");
-    expect(webhook).toMatchObject({ id: "webhook", name: "Webhook", actions: [{ id: "send", name: "Send" }] });
+    expect(data).toMatchObject({ count: 1, limit: 50, next_cursor: null });
+    const webhook = data?.records.find((i) => i.type === "webhook");
+    expect(webhook).toMatchObject({
+      id: "webhook",
+      type: "webhook",
+      name: "Webhook",
+      authentication: { type: "none" },
+      actions: { send_webhook: { key: "send_webhook", label: "Send webhook", noun: "Webhook" } },
+    });
+    expect(Object.keys(webhook?.actions ?? {})).toEqual(["send_webhook"]);
+    expect(webhook?.authentication.fields?.map((f) => f.key)).toEqual(
+      expect.arrayContaining(["url", "auth_scheme", "token", "signing_secret"]),
+    );
     expect(webhook?.metadata_schema).toMatchObject({ type: "object", required: ["url"] });
-    expect(data?.records.map((i) => i.id)).not.toContain("slack");
-    expect(data?.count).toBe(data?.records.length);
+    expect(webhook?.secrets_schema).toMatchObject({ type: "object" });
+    expect(data?.records.map((i) => i.type)).not.toContain("slack");
+  });
+
+  it("when integrations are paged, then the cursor of a full page leads past it and a foreign cursor is refused", async () => {
+    const headers = await auth();
+    const first = await listIntegrations({ client: server.client, headers, query: { limit: 1 } });
+    expect(first.data).toMatchObject({ count: 1, limit: 1, next_cursor: null });
+    const madeUp = await listIntegrations({ client: server.client, headers, query: { cursor: Buffer.from("../x").toString("base64url") } });
+    expect(madeUp.response?.status).toBe(400);
+    expect(madeUp.error?.error.data).toEqual([{ param: "cursor", msg: expect.any(String) }]);
+    const past = await listIntegrations({
+      client: server.client,
+      headers,
+      query: { cursor: Buffer.from("webhook").toString("base64url") },
+    });
+    expect(past.data).toMatchObject({ count: 0, next_cursor: null, records: [] });
   });
 
   it("when a publishable key asks, then it answers 401", async () => {
@@ -447,7 +690,7 @@ describe("isolation", () => {
     owner = await createTenant(server.db, server.secretBox, "Owner");
     const connection = await newConnection(webhookInput({}, owner), owner);
     connectionId = connection.connection.id;
-    ruleId = (await newRule({ connection: connectionId, event: "private", metadata: { action: "send" } }, owner)).id;
+    ruleId = (await newRule({ connection: connectionId, event: "private", metadata: { action: "send_webhook" } }, owner)).id;
   });
 
   it("when another organization names the owner's connection or rule, then every endpoint answers 404 and nothing changes", async () => {

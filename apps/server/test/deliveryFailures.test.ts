@@ -68,7 +68,9 @@ describe("answers and failures (delivery timeout 300 ms, retry schedule compress
 
     const headers = await bearer(s.tenant.machine);
     const connection = await getConnection({ client: s.server.client, headers, path: { id: connectionId } });
-    expect(connection.data).toMatchObject({ active: false, inactive_reason: "the destination answered 410 Gone" });
+    // Meshes has no inactive_reason for a destination that is gone: our own account says it.
+    expect(connection.data).toMatchObject({ active: false, inactive_detail: "the destination answered 410 Gone" });
+    expect(connection.data).not.toHaveProperty("inactive_reason");
 
     const later = await s.emit("gone");
     // Accepted as pending; routing then fails its delivery without an attempt.
@@ -84,7 +86,8 @@ describe("answers and failures (delivery timeout 300 ms, retry schedule compress
 
     // Reactivated, the connection delivers again.
     const reactivated = await updateConnection({ client: s.server.client, headers, path: { id: connectionId }, body: { active: true } });
-    expect(reactivated.data).toMatchObject({ active: true, inactive_reason: null });
+    expect(reactivated.data).toMatchObject({ active: true });
+    expect(reactivated.data).not.toHaveProperty("inactive_detail");
     const after = await s.emit("gone");
     expect((await s.settled(after.id)).status).toBe("completed");
     expect(receiver.requests).toHaveLength(2);
@@ -185,13 +188,33 @@ describe("a connection that keeps failing (deactivated after 200 ms of failures)
       path: { id: connectionId },
     });
     expect(connection.data?.active).toBe(false);
-    expect(connection.data?.inactive_reason).toMatch(/^every attempt failed since \d{4}-\d\d-\d\dT/);
+    expect(connection.data?.inactive_detail).toMatch(/^every attempt failed since \d{4}-\d\d-\d\dT/);
+    // Server errors are not a reason Meshes has a word for.
+    expect(connection.data).not.toHaveProperty("inactive_reason");
 
     const later = await s.emit("doomed");
     expect((await s.settled(later.id)).status).toBe("failed");
     expect((await deliveryOf(s.server, s.tenant, later.id, ruleId)).last_error).toBe(
-      `connection inactive: ${connection.data?.inactive_reason}`,
+      `connection inactive: ${connection.data?.inactive_detail}`,
     );
+  });
+
+  it("when the receiver keeps refusing the credentials (401) for longer than the period, then the connection is deactivated as authentication_invalid", async () => {
+    const { connectionId } = await s.route("refused", { script: [{ status: 401 }] });
+    const headers = await bearer(s.tenant.machine);
+    // Each 401 is final for its delivery; the streak runs across deliveries, so events keep coming until it ends.
+    const connection = await waitFor(
+      async () => {
+        await s.settled((await s.emit("refused")).id);
+        return getConnection({ client: s.server.client, headers, path: { id: connectionId } });
+      },
+      { what: "the connection to be deactivated", until: (answer) => answer.data?.active === false },
+    );
+    expect(connection.data).toMatchObject({
+      active: false,
+      inactive_reason: "authentication_invalid",
+      inactive_detail: expect.stringMatching(/^every attempt failed since /),
+    });
   });
 
   it("when attempts fail but a later one succeeds, then the streak ends and the connection stays active", async () => {
@@ -203,7 +226,8 @@ describe("a connection that keeps failing (deactivated after 200 ms of failures)
       headers: await bearer(s.tenant.machine),
       path: { id: connectionId },
     });
-    expect(connection.data).toMatchObject({ active: true, inactive_reason: null });
+    expect(connection.data).toMatchObject({ active: true });
+    expect(connection.data).not.toHaveProperty("inactive_reason");
   });
 });
 

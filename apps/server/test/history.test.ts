@@ -37,8 +37,8 @@ useTestServer({}, async (file) => {
 async function createConnection(workspaceId: string): Promise<string> {
   const id = uuidv7();
   await sql`
-    insert into connections (id, workspace_id, integration_type, name, metadata, secrets_ciphertext)
-    values (${id}, ${workspaceId}, 'webhook', 'hook', ${JSON.stringify({ url: "https://example.com/hook" })}::jsonb, 'sealed')`.execute(
+    insert into connections (id, workspace_id, integration_type, name, metadata, secrets_ciphertext, created_by)
+    values (${id}, ${workspaceId}, 'webhook', 'hook', ${JSON.stringify({ url: "https://example.com/hook" })}::jsonb, 'sealed', 'test')`.execute(
     server.db,
   );
   return id;
@@ -48,7 +48,7 @@ async function createRule(workspaceId: string, connectionId: string, event: stri
   const id = uuidv7();
   await sql`
     insert into rules (id, workspace_id, connection_id, event, metadata)
-    values (${id}, ${workspaceId}, ${connectionId}, ${event}, ${JSON.stringify({ action: "send" })}::jsonb)`.execute(server.db);
+    values (${id}, ${workspaceId}, ${connectionId}, ${event}, ${JSON.stringify({ action: "send_webhook" })}::jsonb)`.execute(server.db);
   return id;
 }
 

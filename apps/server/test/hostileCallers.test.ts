@@ -205,7 +205,7 @@ describe("Meshes' events client, as its users rely on it", () => {
     const rule = await createRule({
       client: server.client,
       headers,
-      body: { connection: connectionId, event: "global.check", resource: "global", metadata: { action: "send" } },
+      body: { connection: connectionId, event: "global.check", resource: "global", metadata: { action: "send_webhook" } },
     });
     expect(rule.response?.status).toBe(201);
     const emitted = await createEventsBulk({
@@ -281,8 +281,8 @@ describe("management input the database cannot store, or JavaScript cannot read"
           { workspace: tenant.workspaceId, integration_type: "webhook", name: text, metadata: { url: "https://hooks.example.com/x" } },
         ],
         ["PUT", `/api/v1/connections/${connectionId}`, { name: text }],
-        ["POST", "/api/v1/rules", { connection: connectionId, event: "e", resource: text, metadata: { action: "send" } }],
-        ["POST", "/api/v1/rules", { connection: connectionId, event: "e", resource_id: text, metadata: { action: "send" } }],
+        ["POST", "/api/v1/rules", { connection: connectionId, event: "e", resource: text, metadata: { action: "send_webhook" } }],
+        ["POST", "/api/v1/rules", { connection: connectionId, event: "e", resource_id: text, metadata: { action: "send_webhook" } }],
         ["POST", "/api/v1/workspaces", { name: text }],
       ];
       for (const [method, path, body] of attempts) {

@@ -63,7 +63,7 @@ describe("routing after acceptance", () => {
     const after = await createRule({
       client: server.client,
       headers: await bearer(tenant.machine),
-      body: { connection: before.connectionId, event: "invoice.paid", metadata: { action: "send" } },
+      body: { connection: before.connectionId, event: "invoice.paid", metadata: { action: "send_webhook" } },
     });
     expect(after.response?.status).toBe(201);
 

@@ -15,6 +15,8 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   connections: ConnectionsTable;
   rules: RulesTable;
+  connection_field_catalogs: ConnectionFieldCatalogsTable;
+  connection_default_mappings: ConnectionDefaultMappingsTable;
   route_outbox: RouteOutboxTable;
   rule_events: DeliveriesTable;
   delivery_attempts: DeliveryAttemptsTable;
@@ -108,7 +110,14 @@ export interface ConnectionsTable {
   /** The destination's secrets, sealed with the server's encryption key. */
   secrets_ciphertext: string;
   active: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Our own account of why the connection is inactive (shown as `inactive_detail`). */
   inactive_reason: string | null;
+  /** The same reason in Meshes' vocabulary (shown as `inactive_reason`); null when Meshes has no word for it. */
+  inactive_reason_code: ColumnType<InactiveReasonCode | null, InactiveReasonCode | null | undefined, InactiveReasonCode | null>;
+  /** Hidden from user interfaces; listed and routed to all the same. */
+  hidden: ColumnType<boolean, boolean | undefined, boolean>;
+  /** The caller that made it: an access key, `cli`, or `system` for connections older than the column. */
+  created_by: ColumnType<string, string, never>;
   /** When the connection's current run of failed attempts began; null after a success. */
   failing_since: ColumnType<Date | null, never, Date | null>;
   created_at: CreatedAt;
@@ -136,6 +145,46 @@ export interface RulesTable {
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | undefined, Date>;
   deleted_at: ColumnType<Date | null, never, Date>;
+}
+
+/** Meshes' reasons for an inactive connection. */
+export type InactiveReasonCode =
+  | "authentication_invalid"
+  | "oauth_authorization_revoked"
+  | "oauth_reauthorization_required"
+  | "manually_inactivated";
+
+/** A connection's destination field catalog: one row per connection, made on its first read, remade on refresh. */
+export interface ConnectionFieldCatalogsTable {
+  id: string;
+  connection_id: string;
+  /** A digest of `fields`: it changes exactly when they do. */
+  catalog_version: string;
+  /** JSON, written serialized: the field definitions. */
+  fields: ColumnType<unknown, string, string>;
+  refreshed_at: Date;
+  created_by: string;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+/** A connection's default field mapping: one row per connection, replaced by each stored version. */
+export interface ConnectionDefaultMappingsTable {
+  connection_id: string;
+  /** The current version's id: new with every version. */
+  id: string;
+  /** The mapping's id, the same across versions. */
+  mapping_id: string;
+  version: number;
+  /** `generated` until a mapping is stored. */
+  status: "generated" | "stored";
+  name: string;
+  /** JSON, written serialized: the mapping schema. */
+  schema: ColumnType<unknown, string, string>;
+  catalog_version: string | null;
+  created_by: string;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
 }
 
 /** One ingested batch's routing work: its events that match a rule, and the rules its snapshot saw. */

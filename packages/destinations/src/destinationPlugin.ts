@@ -1,6 +1,6 @@
 import type { AddressPolicy } from "./addressPolicy.js";
 import type { DeliveryContext } from "./deliveryContext.js";
-import type { IntegrationDescription } from "./integrationDescription.js";
+import type { ConnectionFieldDefinition, IntegrationDescription } from "./integrationDescription.js";
 
 /** The stored event one delivery carries. */
 export interface DeliveryEvent {
@@ -20,8 +20,7 @@ export interface DeliveryRequest {
   /** 1-based. */
   readonly attempt: number;
   readonly event: DeliveryEvent;
-  /** The connection's config exactly as `parseConfig` returned it (secrets decrypted). */
-  readonly connection: { readonly id: string; readonly metadata: unknown; readonly secrets: unknown };
+  readonly connection: ConnectionConfig;
   /** The rule's `metadata.action`, one of the plugin's `description.actions`. */
   readonly action: string;
   /** The whole attempt, from resolving the host to the last byte read. */
@@ -75,6 +74,22 @@ export type ParseConfigResult<M, S> =
   | { readonly ok: true; readonly metadata: M; readonly secrets: S }
   | { readonly ok: false; readonly errors: ConfigError[] };
 
+/** A stored connection as a plugin reads it: its config exactly as `parseConfig` returned it (secrets opened). */
+export interface ConnectionConfig {
+  readonly id: string;
+  readonly metadata: unknown;
+  readonly secrets: unknown;
+}
+
+/** One thing of the connected account an action can target (a list, a tag, a channel, a template). */
+export interface ActionItem {
+  /** What a rule stores in `metadata.id` to target it. */
+  readonly id: string;
+  readonly label: string;
+  /** For actions that take an item and a nested option (`metadata.value`). */
+  readonly options?: readonly { readonly label: string; readonly value: string }[];
+}
+
 /** A kind of destination ("integration type"): how its connections are configured and how one attempt is made. */
 export interface DestinationPlugin<M = unknown, S = unknown> {
   /** The integration type id, e.g. "webhook". */
@@ -85,4 +100,14 @@ export interface DestinationPlugin<M = unknown, S = unknown> {
   parseConfig(input: ParseConfigInput<M, S>, policy: AddressPolicy): ParseConfigResult<M, S>;
   /** Makes one attempt. Never rejects: every outcome, including a bug, is reported as facts. */
   deliver(request: DeliveryRequest, context: DeliveryContext): Promise<AttemptFacts>;
+  /**
+   * The connected account's items for each action, by action key (`GET /connections/{id}/actions`), asked of
+   * the provider on every call. Absent: the plugin has no live data, and its actions are answered with no items.
+   */
+  loadActionData?(connection: ConnectionConfig): Promise<Readonly<Record<string, readonly ActionItem[]>>>;
+  /**
+   * The connection's destination fields, asked of the provider when its catalog is made (first read, refresh).
+   * Absent: `description.fields`, the same for every connection of the type.
+   */
+  loadFields?(connection: ConnectionConfig): Promise<readonly ConnectionFieldDefinition[]>;
 }

@@ -7,9 +7,11 @@ export {
 } from "./addressPolicy.js";
 export { type DeliveryContext, type HostLookup, type ResolvedAddress, systemLookup } from "./deliveryContext.js";
 export type {
+  ActionItem,
   AttemptFacts,
   AttemptFailure,
   ConfigError,
+  ConnectionConfig,
   DeliveryEvent,
   DeliveryRequest,
   DestinationPlugin,
@@ -17,7 +19,14 @@ export type {
   ParseConfigResult,
 } from "./destinationPlugin.js";
 export { destinations } from "./destinations.js";
-export type { IntegrationAction, IntegrationDescription, JsonSchema } from "./integrationDescription.js";
+export type {
+  ConnectionFieldDefinition,
+  IntegrationAction,
+  IntegrationAuthentication,
+  IntegrationAuthenticationField,
+  IntegrationDescription,
+  JsonSchema,
+} from "./integrationDescription.js";
 export { createOwnEndpoints, databaseEndpoint, type OwnEndpoints, ownEndpointsWithDatabase } from "./ownEndpoints.js";
 export { parseRetryAfter } from "./parseRetryAfter.js";
 export { maxResponseBodyBytes } from "./sendHttpRequest.js";

@@ -46,7 +46,7 @@ export async function createWebhookRoute(
     headers: await bearer(tenant.machine),
     body: {
       workspace: tenant.workspaceId,
-      integration_type: "webhook",
+      type: "webhook",
       name: `hook for ${event}`,
       metadata: { url, ...options.metadata },
       ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
@@ -58,7 +58,7 @@ export async function createWebhookRoute(
   const rule = await createRule({
     client,
     headers: await bearer(tenant.machine),
-    body: { connection: connection.data.connection.id, event, ...options.filter, metadata: { action: "send" } },
+    body: { connection: connection.data.connection.id, event, ...options.filter, metadata: { action: "send_webhook" } },
   });
   if (rule.response?.status !== 201 || rule.data === undefined) {
     throw new Error(`rule for ${event}: ${rule.response?.status} ${JSON.stringify(rule.error)}`);

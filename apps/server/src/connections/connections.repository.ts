@@ -1,4 +1,4 @@
-import type { ConnectionsTable, Db } from "@switchyard/db";
+import type { ConnectionsTable, Db, InactiveReasonCode } from "@switchyard/db";
 import type { Insertable, Selectable } from "kysely";
 import { fetchPage, type PageWindow } from "../http/cursorPage.js";
 import { liveOfOrganization } from "../workspaces/workspaces.repository.js";
@@ -14,6 +14,9 @@ const columns = [
   "connections.secrets_ciphertext",
   "connections.active",
   "connections.inactive_reason",
+  "connections.inactive_reason_code",
+  "connections.hidden",
+  "connections.created_by",
   "connections.created_at",
   "connections.updated_at",
 ] as const;
@@ -66,6 +69,8 @@ export async function updateConnection(
     secrets_ciphertext: string;
     active: boolean;
     inactive_reason: string | null;
+    inactive_reason_code: InactiveReasonCode | null;
+    hidden: boolean;
     clearFailureStreak: boolean;
   },
 ): Promise<ConnectionRow> {
@@ -85,4 +90,18 @@ export async function updateConnectionSecrets(db: Db, id: string, secretsCiphert
 /** Hides the connection; its deliveries' history keeps referring to it. */
 export async function softDeleteConnection(db: Db, id: string): Promise<void> {
   await db.updateTable("connections").set({ deleted_at: new Date(), active: false, updated_at: new Date() }).where("id", "=", id).execute();
+}
+
+/**
+ * Deactivates the live rules that route to the connection (a forced delete): they stop matching new events
+ * and stay readable, inactive. Pass the transaction that deletes the connection.
+ */
+export async function deactivateRulesOfConnection(trx: Db, connectionId: string): Promise<void> {
+  await trx
+    .updateTable("rules")
+    .set({ active: false, updated_at: new Date() })
+    .where("connection_id", "=", connectionId)
+    .where("active", "=", true)
+    .where("deleted_at", "is", null)
+    .execute();
 }

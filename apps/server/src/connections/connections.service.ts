@@ -1,14 +1,17 @@
 import type {
   Connection,
   ConnectionCreated,
+  ConnectionDeleted,
   ConnectionInput,
   ConnectionList,
   ConnectionUpdate,
+  IntegrationType,
   SigningSecretRotated,
 } from "@switchyard/client";
 import { type Db, inTransaction } from "@switchyard/db";
 import {
   type AddressPolicy,
+  type ConnectionConfig,
   type DestinationPlugin,
   destinations,
   rotateSigningSecret,
@@ -20,8 +23,10 @@ import { ConflictError, NotFoundError, UnprocessableEntityError } from "../http/
 import { uuidv7 } from "../ids.js";
 import { connectionHasActiveRules } from "../rules/rules.repository.js";
 import { mustFindWorkspace } from "../workspaces/workspaces.service.js";
+import { integrationTypeOf, moveSecretsOutOfMetadata } from "./connectionInput.js";
 import {
   type ConnectionRow,
+  deactivateRulesOfConnection,
   findConnection,
   insertConnection,
   listConnections,
@@ -29,6 +34,8 @@ import {
   updateConnection,
   updateConnectionSecrets,
 } from "./connections.repository.js";
+import { insertGeneratedMapping } from "./defaultMappings.repository.js";
+import { generatedMapping } from "./generatedMapping.js";
 
 export interface ConnectionDeps {
   readonly db: Db;
@@ -40,28 +47,49 @@ export interface ConnectionDeps {
 }
 
 /**
- * Creates a connection. Its configuration is validated by its integration's plugin; the secrets are sealed
- * and only the ones Switchyard generated (a webhook's signing secret) are shown, this once.
+ * Creates a connection, and its default mapping (`generated`) in the same transaction. Its configuration is
+ * validated by its integration's plugin, credentials sent inside `metadata` included; the secrets are sealed
+ * and only the ones Switchyard generated (a webhook's signing secret) are shown, this once. `createdBy` is
+ * the caller (an access key, or `cli`).
  */
-export async function createConnection(deps: ConnectionDeps, organizationId: string, input: ConnectionInput): Promise<ConnectionCreated> {
+export async function createConnection(
+  deps: ConnectionDeps,
+  organizationId: string,
+  input: ConnectionInput,
+  createdBy: string,
+): Promise<ConnectionCreated> {
+  const type = integrationTypeOf(input);
   await mustFindWorkspace(deps.db, organizationId, input.workspace);
-  const plugin = pluginFor(input.integration_type);
-  const parsed = plugin.parseConfig({ metadata: input.metadata, secrets: input.secrets }, deps.addressPolicy);
+  const plugin = pluginFor(type);
+  const sent = moveSecretsOutOfMetadata(plugin, input.metadata, input.secrets);
+  const parsed = plugin.parseConfig(sent, deps.addressPolicy);
   if (!parsed.ok) throw new UnprocessableEntityError("The connection's configuration is invalid.", parsed.errors);
   const id = uuidv7();
-  const row = await insertConnection(deps.db, {
-    id,
-    workspace_id: input.workspace,
-    integration_type: input.integration_type,
-    name: input.name,
-    metadata: parsed.metadata,
-    secrets_ciphertext: sealSecrets(deps.secretBox, id, parsed.secrets),
+  const row = await inTransaction(deps.db, async (trx) => {
+    const inserted = await insertConnection(trx, {
+      id,
+      workspace_id: input.workspace,
+      integration_type: type,
+      name: input.name,
+      metadata: parsed.metadata,
+      secrets_ciphertext: sealSecrets(deps.secretBox, id, parsed.secrets),
+      hidden: input.hidden ?? false,
+      created_by: createdBy,
+    });
+    await insertGeneratedMapping(trx, {
+      connection_id: id,
+      id: uuidv7(),
+      mapping_id: uuidv7(),
+      ...generatedMapping(),
+      created_by: createdBy,
+    });
+    return inserted;
   });
-  return { connection: toConnection(row), secrets: generatedSecrets(parsed.secrets, input.secrets) };
+  return { connection: toConnection(row), secrets: generatedSecrets(parsed.secrets, sent.secrets) };
 }
 
 export async function getConnection(db: Db, organizationId: string, id: string): Promise<Connection> {
-  return toConnection(await mustFind(db, organizationId, id));
+  return toConnection(await mustFindConnection(db, organizationId, id));
 }
 
 export async function listConnectionPage(
@@ -76,7 +104,8 @@ export async function listConnectionPage(
 
 /**
  * Updates what is given. New metadata or secrets go through the plugin again (secrets not sent keep their
- * values); `active: true` reactivates a deactivated connection and ends its failure streak.
+ * values); `active: false` deactivates the connection as `manually_inactivated` (a connection already
+ * inactive keeps its reason); `active: true` reactivates it and ends its failure streak.
  */
 export async function updateConnectionConfig(
   deps: ConnectionDeps,
@@ -87,29 +116,35 @@ export async function updateConnectionConfig(
   return changeLocked(deps.db, organizationId, id, async (trx, row) => {
     const config = input.metadata !== undefined || input.secrets !== undefined ? reparseConfig(deps, row, input) : row;
     const active = input.active ?? row.active;
-    const reactivated = active && !row.active;
-    const inactiveReason = active ? null : row.active ? "deactivated through the API" : row.inactive_reason;
+    const deactivated = !active && row.active;
     const updated = await updateConnection(trx, row.id, {
       name: input.name ?? row.name,
       metadata: config.metadata,
       secrets_ciphertext: config.secrets_ciphertext,
       active,
-      inactive_reason: inactiveReason,
-      clearFailureStreak: reactivated,
+      inactive_reason: active ? null : deactivated ? "deactivated through the API" : row.inactive_reason,
+      inactive_reason_code: active ? null : deactivated ? "manually_inactivated" : row.inactive_reason_code,
+      hidden: input.hidden ?? row.hidden,
+      clearFailureStreak: active && !row.active,
     });
     return toConnection(updated);
   });
 }
 
-/** Refused while an active rule routes to it; otherwise hidden, its history kept. */
-export async function deleteConnection(db: Db, organizationId: string, id: string): Promise<void> {
-  await changeLocked(db, organizationId, id, async (trx, row) => {
-    if (await connectionHasActiveRules(trx, row.id)) {
-      throw new ConflictError("Active rules use this connection; delete or deactivate them first.", [
+/**
+ * Deletes (hides) a connection; its deliveries' history keeps it. Refused (409) while an active rule routes to
+ * it, unless `force`: then those rules are deactivated in the same transaction.
+ */
+export async function deleteConnection(db: Db, organizationId: string, id: string, force: boolean): Promise<ConnectionDeleted> {
+  return changeLocked(db, organizationId, id, async (trx, row) => {
+    if (force) await deactivateRulesOfConnection(trx, row.id);
+    else if (await connectionHasActiveRules(trx, row.id)) {
+      throw new ConflictError("Active rules use this connection; delete or deactivate them first, or send force_delete: true.", [
         { param: "id", msg: "is used by at least one active rule" },
       ]);
     }
     await softDeleteConnection(trx, row.id);
+    return { id: row.id, type: row.integration_type as IntegrationType };
   });
 }
 
@@ -141,11 +176,10 @@ function reparseConfig(
   row: ConnectionRow,
   input: ConnectionUpdate,
 ): Pick<ConnectionRow, "metadata" | "secrets_ciphertext"> {
+  const plugin = pluginFor(row.integration_type);
   const previous = { metadata: row.metadata, secrets: openSecrets(deps.secretBox, row.id, row.secrets_ciphertext) };
-  const parsed = pluginFor(row.integration_type).parseConfig(
-    { metadata: input.metadata ?? row.metadata, secrets: input.secrets, previous },
-    deps.addressPolicy,
-  );
+  const sent = moveSecretsOutOfMetadata(plugin, input.metadata ?? row.metadata, input.secrets);
+  const parsed = plugin.parseConfig({ ...sent, previous }, deps.addressPolicy);
   if (!parsed.ok) throw new UnprocessableEntityError("The connection's configuration is invalid.", parsed.errors);
   return { metadata: parsed.metadata, secrets_ciphertext: sealSecrets(deps.secretBox, row.id, parsed.secrets) };
 }
@@ -161,10 +195,11 @@ async function changeLocked<T>(
   id: string,
   change: (trx: Db, row: ConnectionRow) => Promise<T>,
 ): Promise<T> {
-  return inTransaction(db, async (trx) => change(trx, await mustFind(trx, organizationId, id, true)));
+  return inTransaction(db, async (trx) => change(trx, await mustFindConnection(trx, organizationId, id, true)));
 }
 
-async function mustFind(db: Db, organizationId: string, id: string, forUpdate = false): Promise<ConnectionRow> {
+/** The organization's live connection `id`; 404 when there is none (another organization's included). */
+export async function mustFindConnection(db: Db, organizationId: string, id: string, forUpdate = false): Promise<ConnectionRow> {
   const row = await findConnection(db, organizationId, id, { forUpdate });
   if (row === undefined) throw new NotFoundError("Connection not found.");
   return row;
@@ -179,11 +214,17 @@ function openSecrets(secretBox: SecretBox, id: string, sealed: string): unknown 
   return JSON.parse(secretBox.open(sealed, secretContext.connection(id))) as unknown;
 }
 
-function pluginFor(type: string): DestinationPlugin {
+/** The stored connection as its plugin reads it, secrets opened: only for a plugin that asks its provider. */
+export function openConnectionConfig(secretBox: SecretBox, row: ConnectionRow): ConnectionConfig {
+  return { id: row.id, metadata: row.metadata, secrets: openSecrets(secretBox, row.id, row.secrets_ciphertext) };
+}
+
+/** The plugin of an integration type; 422 for a type this server does not support. */
+export function pluginFor(type: string): DestinationPlugin {
   const plugin = destinations.get(type);
   if (plugin === undefined) {
     throw new UnprocessableEntityError(`Integration type ${type} is not available on this server.`, [
-      { param: "integration_type", msg: `must be one of: ${[...destinations.keys()].join(", ")}` },
+      { param: "type", msg: `must be one of: ${[...destinations.keys()].join(", ")}` },
     ]);
   }
   return plugin;
@@ -195,16 +236,23 @@ function generatedSecrets(stored: unknown, sent: unknown): Record<string, unknow
   return Object.fromEntries(Object.entries(stored as Record<string, unknown>).filter(([key]) => !sentKeys.has(key)));
 }
 
+/**
+ * A connection in Meshes' shape: `type` is the integration type (`integration_type` repeats it, deprecated);
+ * `inactive_reason` is Meshes' word for why it is inactive, when Meshes has one, and `inactive_detail` ours.
+ */
 function toConnection(row: ConnectionRow): Connection {
   return {
     id: row.id,
-    type: "connection",
+    type: row.integration_type as IntegrationType,
     workspace: row.workspace_id,
-    integration_type: row.integration_type as Connection["integration_type"],
+    integration_type: row.integration_type as IntegrationType,
     name: row.name,
     metadata: row.metadata as Record<string, unknown>,
     active: row.active,
-    inactive_reason: row.inactive_reason,
+    ...(row.active || row.inactive_reason_code === null ? {} : { inactive_reason: row.inactive_reason_code }),
+    ...(row.active || row.inactive_reason === null ? {} : { inactive_detail: row.inactive_reason }),
+    hidden: row.hidden,
+    created_by: row.created_by,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };

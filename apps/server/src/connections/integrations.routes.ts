@@ -1,22 +1,70 @@
-import type { IntegrationList } from "@switchyard/client";
-import { destinations } from "@switchyard/destinations";
+import type { Integration, IntegrationList, IntegrationType, ListIntegrationsData } from "@switchyard/client";
+import { destinations, type IntegrationDescription } from "@switchyard/destinations";
 import { Router } from "express";
-import { callerOrganizationOf } from "../auth/authenticate.js";
+import { pageParams } from "../http/cursorPage.js";
+import { BadRequestError } from "../http/errors.js";
+import { callerHandler } from "../http/machineHandler.js";
 
-/** `GET /integrations`: what each destination plugin says about itself. */
+/** `GET /integrations`: what each destination plugin says about itself, in Meshes' shape, paged like every list. */
 export function integrationsRouter(): Router {
   const router = Router();
-  const records = [...destinations.values()].map(({ description }) => ({
-    id: description.type as IntegrationList["records"][number]["id"],
-    name: description.name,
-    description: description.description,
-    actions: description.actions.map((a) => ({ id: a.action, name: a.name, description: a.description })),
-    metadata_schema: { ...description.metadata_schema },
-    secrets_schema: { ...description.secrets_schema },
-  }));
-  router.get("/api/v1/integrations", (_req, res) => {
-    callerOrganizationOf(res);
-    res.json({ count: records.length, records } satisfies IntegrationList);
-  });
+  const records = [...destinations.values()].map(({ description }) => toIntegration(description)).sort((a, b) => compare(a.type, b.type));
+  router.get(
+    "/api/v1/integrations",
+    callerHandler(async (_organizationId, req) => {
+      // The validator has checked the query against the spec.
+      const { limit, cursor } = pageParams(req.query as NonNullable<ListIntegrationsData["query"]>);
+      return integrationPage(records, limit, cursor);
+    }),
+  );
   return router;
+}
+
+/**
+ * One page of integrations in `type` order, past the one a cursor names. Integrations are few and fixed while
+ * the server runs, so the cursor is simply the last type shown (base64url, as every cursor of this API).
+ */
+function integrationPage(records: readonly Integration[], limit: number, cursor: string | undefined): IntegrationList {
+  const after = cursor === undefined ? undefined : decodeTypeCursor(cursor);
+  const rest = after === undefined ? records : records.filter((record) => compare(record.type, after) > 0);
+  const page = rest.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    count: page.length,
+    limit,
+    next_cursor: rest.length > limit && last !== undefined ? Buffer.from(last.type, "utf8").toString("base64url") : null,
+    records: page,
+  };
+}
+
+function decodeTypeCursor(cursor: string): string {
+  const type = Buffer.from(cursor, "base64url").toString("utf8");
+  if (!/^[a-z_]{1,64}$/.test(type)) {
+    throw new BadRequestError("The cursor is invalid.", [{ param: "cursor", msg: "is not a cursor this API returned" }]);
+  }
+  return type;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Meshes' `Integration` (`type`, `authentication`, `actions` by key), with our description and config schemas kept. */
+function toIntegration(description: IntegrationDescription): Integration {
+  const type = description.type as IntegrationType;
+  return structuredClone({
+    id: type,
+    name: description.name,
+    type,
+    description: description.description,
+    authentication: description.authentication as Integration["authentication"],
+    actions: Object.fromEntries(
+      description.actions.map(({ key, label, noun, description: text }) => [
+        key,
+        { key, label, noun, display: { label, description: text } },
+      ]),
+    ),
+    metadata_schema: description.metadata_schema,
+    secrets_schema: description.secrets_schema,
+  });
 }

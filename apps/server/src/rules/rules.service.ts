@@ -20,8 +20,9 @@ export async function createRule(db: Db, organizationId: string, input: RuleInpu
       { param: "connection", msg: "is not a connection of the workspace the rule names" },
     ]);
   }
-  const actions = destinations.get(connection.integration_type)?.description.actions.map((a) => a.action) ?? [];
-  if (!actions.includes(input.metadata.action)) {
+  const action = currentActionName(connection.integration_type, input.metadata.action);
+  const actions = destinations.get(connection.integration_type)?.description.actions.map((a) => a.key) ?? [];
+  if (!actions.includes(action)) {
     throw new UnprocessableEntityError(`The ${connection.integration_type} integration has no action "${input.metadata.action}".`, [
       { param: "metadata.action", msg: `must be one of: ${actions.join(", ")}` },
     ]);
@@ -35,7 +36,7 @@ export async function createRule(db: Db, organizationId: string, input: RuleInpu
       event: input.event,
       resource: input.resource ?? null,
       resource_id: input.resource_id ?? null,
-      metadata: input.metadata,
+      metadata: { ...input.metadata, action },
       active: input.active ?? true,
       hidden: input.hidden ?? false,
       created_by: createdBy,
@@ -43,6 +44,14 @@ export async function createRule(db: Db, organizationId: string, input: RuleInpu
     connection.integration_type,
   );
   return { rule: toRule(row) };
+}
+
+/**
+ * `send`, the webhook action's name before it took Meshes' `send_webhook`, is still accepted (deprecated, for one
+ * minor version) and stored under the new name; migration 0013 renamed the stored ones.
+ */
+function currentActionName(integrationType: string, action: string): string {
+  return integrationType === "webhook" && action === "send" ? "send_webhook" : action;
 }
 
 export async function getRule(db: Db, organizationId: string, id: string): Promise<Rule> {

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client/index.js';
-import type { CancelDeliveryData, CancelDeliveryErrors, CancelDeliveryResponses, CancelEventData, CancelEventErrors, CancelEventResponses, CreateConnectionData, CreateConnectionErrors, CreateConnectionResponses, CreateEventData, CreateEventErrors, CreateEventResponses, CreateEventsBulkData, CreateEventsBulkErrors, CreateEventsBulkResponses, CreateRuleData, CreateRuleErrors, CreateRuleResponses, CreateSessionData, CreateSessionErrors, CreateSessionResponses, CreateWorkspaceData, CreateWorkspaceErrors, CreateWorkspaceResponses, DeleteConnectionData, DeleteConnectionErrors, DeleteConnectionResponses, DeleteRuleData, DeleteRuleErrors, DeleteRuleResponses, GetConnectionData, GetConnectionErrors, GetConnectionResponses, GetEventData, GetEventErrors, GetEventPayloadData, GetEventPayloadErrors, GetEventPayloadResponses, GetEventResponses, GetRuleData, GetRuleErrors, GetRuleResponses, GetWorkspaceData, GetWorkspaceErrors, GetWorkspaceResponses, LaunchSessionData, LaunchSessionErrors, LaunchSessionResponses, ListConnectionsData, ListConnectionsErrors, ListConnectionsResponses, ListDeliveryAttemptsData, ListDeliveryAttemptsErrors, ListDeliveryAttemptsResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListIntegrationsData, ListIntegrationsErrors, ListIntegrationsResponses, ListRulesData, ListRulesErrors, ListRulesResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListWorkspaceConnectionsData, ListWorkspaceConnectionsErrors, ListWorkspaceConnectionsResponses, ListWorkspaceEventsData, ListWorkspaceEventsErrors, ListWorkspaceEventsResponses, ListWorkspaceRulesData, ListWorkspaceRulesErrors, ListWorkspaceRulesResponses, ListWorkspacesData, ListWorkspacesErrors, ListWorkspacesResponses, RefreshSessionData, RefreshSessionErrors, RefreshSessionResponses, ReplayFailedDeliveriesData, ReplayFailedDeliveriesErrors, ReplayFailedDeliveriesResponses, RetryDeliveryData, RetryDeliveryErrors, RetryDeliveryResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, RotatePublishableKeyData, RotatePublishableKeyErrors, RotatePublishableKeyResponses, RotateSigningSecretData, RotateSigningSecretErrors, RotateSigningSecretResponses, UpdateConnectionData, UpdateConnectionErrors, UpdateConnectionResponses, UpdateWorkspaceData, UpdateWorkspaceErrors, UpdateWorkspaceResponses } from './types.gen.js';
+import type { CancelDeliveryData, CancelDeliveryErrors, CancelDeliveryResponses, CancelEventData, CancelEventErrors, CancelEventResponses, CreateConnectionData, CreateConnectionErrors, CreateConnectionResponses, CreateEventData, CreateEventErrors, CreateEventResponses, CreateEventsBulkData, CreateEventsBulkErrors, CreateEventsBulkResponses, CreateRuleData, CreateRuleErrors, CreateRuleResponses, CreateSessionData, CreateSessionErrors, CreateSessionResponses, CreateWorkspaceData, CreateWorkspaceErrors, CreateWorkspaceResponses, DeleteConnectionData, DeleteConnectionErrors, DeleteConnectionResponses, DeleteRuleData, DeleteRuleErrors, DeleteRuleResponses, GetConnectionActionsData, GetConnectionActionsErrors, GetConnectionActionsResponses, GetConnectionData, GetConnectionDefaultMappingData, GetConnectionDefaultMappingErrors, GetConnectionDefaultMappingResponses, GetConnectionErrors, GetConnectionFieldsData, GetConnectionFieldsErrors, GetConnectionFieldsResponses, GetConnectionResponses, GetEventData, GetEventErrors, GetEventPayloadData, GetEventPayloadErrors, GetEventPayloadResponses, GetEventResponses, GetRuleData, GetRuleErrors, GetRuleResponses, GetWorkspaceData, GetWorkspaceErrors, GetWorkspaceResponses, LaunchSessionData, LaunchSessionErrors, LaunchSessionResponses, ListConnectionsData, ListConnectionsErrors, ListConnectionsResponses, ListDeliveryAttemptsData, ListDeliveryAttemptsErrors, ListDeliveryAttemptsResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListIntegrationsData, ListIntegrationsErrors, ListIntegrationsResponses, ListRulesData, ListRulesErrors, ListRulesResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListWorkspaceConnectionsData, ListWorkspaceConnectionsErrors, ListWorkspaceConnectionsResponses, ListWorkspaceEventsData, ListWorkspaceEventsErrors, ListWorkspaceEventsResponses, ListWorkspaceRulesData, ListWorkspaceRulesErrors, ListWorkspaceRulesResponses, ListWorkspacesData, ListWorkspacesErrors, ListWorkspacesResponses, RefreshSessionData, RefreshSessionErrors, RefreshSessionResponses, ReplayFailedDeliveriesData, ReplayFailedDeliveriesErrors, ReplayFailedDeliveriesResponses, RetryDeliveryData, RetryDeliveryErrors, RetryDeliveryResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, RotatePublishableKeyData, RotatePublishableKeyErrors, RotatePublishableKeyResponses, RotateSigningSecretData, RotateSigningSecretErrors, RotateSigningSecretResponses, UpdateConnectionData, UpdateConnectionDefaultMappingData, UpdateConnectionDefaultMappingErrors, UpdateConnectionDefaultMappingResponses, UpdateConnectionErrors, UpdateConnectionResponses, UpdateWorkspaceData, UpdateWorkspaceErrors, UpdateWorkspaceResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -231,8 +231,10 @@ export const listConnections = <ThrowOnError extends boolean = false>(options?: 
 /**
  * Create a connection (a configured destination)
  *
- * The secrets (credentials, and the signing secret Switchyard generates for webhooks) are returned in
- * this response only; they are stored encrypted and never returned again.
+ * The secrets (credentials, and the signing secret Switchyard generates for webhooks) are stored
+ * encrypted and never returned; only the ones Switchyard generated are shown, in this response only.
+ * Credentials may be sent in `secrets` or, as Meshes' clients send them, inside `metadata`
+ * (see `ConnectionMetadataInput`). The connection starts with a `generated` default mapping.
  *
  */
 export const createConnection = <ThrowOnError extends boolean = false>(options: Options<CreateConnectionData, ThrowOnError>): RequestResult<CreateConnectionResponses, CreateConnectionErrors, ThrowOnError> => (options.client ?? client).post<CreateConnectionResponses, CreateConnectionErrors, ThrowOnError>({
@@ -252,7 +254,11 @@ export const createConnection = <ThrowOnError extends boolean = false>(options: 
 /**
  * Delete a connection
  *
- * Refused with 409 while active rules use it; delete or deactivate those rules first.
+ * Refused with 409 while active rules use it, unless `force_delete` is true: then those rules are
+ * deactivated in the same transaction (they stay readable, inactive) and the connection is deleted.
+ * `force_delete` may be sent as a JSON body (as Meshes' client sends it) or as a query parameter.
+ * Deliveries already waiting for the connection fail with "connection inactive". Its history stays readable.
+ *
  */
 export const deleteConnection = <ThrowOnError extends boolean = false>(options: Options<DeleteConnectionData, ThrowOnError>): RequestResult<DeleteConnectionResponses, DeleteConnectionErrors, ThrowOnError> => (options.client ?? client).delete<DeleteConnectionResponses, DeleteConnectionErrors, ThrowOnError>({
     security: [{
@@ -261,7 +267,11 @@ export const deleteConnection = <ThrowOnError extends boolean = false>(options: 
             type: 'http'
         }],
     url: '/api/v1/connections/{id}',
-    ...options
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**
@@ -278,11 +288,14 @@ export const getConnection = <ThrowOnError extends boolean = false>(options: Opt
 });
 
 /**
- * Update a connection's name, configuration, credentials or active state
+ * Update a connection's name, configuration, credentials, visibility or active state
  *
- * Fields left out keep their values. `secrets`, when given, replace the credentials (the signing secret
- * is kept; rotate it with its own endpoint). Setting `active: true` reactivates a deactivated connection
- * and clears `inactive_reason`.
+ * Fields left out keep their values (Meshes' clients send `name` and `metadata`, and `hidden` when they
+ * have it). `metadata`, when given, replaces the configuration (fields it leaves out take their defaults);
+ * credentials, sent in `secrets` or inside `metadata`, replace the ones named, and the others keep their
+ * values, so a client can send back the `metadata` it read. The signing secret is kept unless one is sent
+ * (rotate it with its own endpoint). `active: false` deactivates the connection
+ * (`inactive_reason: manually_inactivated`); `active: true` reactivates it and clears the reason.
  *
  */
 export const updateConnection = <ThrowOnError extends boolean = false>(options: Options<UpdateConnectionData, ThrowOnError>): RequestResult<UpdateConnectionResponses, UpdateConnectionErrors, ThrowOnError> => (options.client ?? client).put<UpdateConnectionResponses, UpdateConnectionErrors, ThrowOnError>({
@@ -292,6 +305,84 @@ export const updateConnection = <ThrowOnError extends boolean = false>(options: 
             type: 'http'
         }],
     url: '/api/v1/connections/{id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * The connection's actions with the live data of its connected account
+ *
+ * What a rule of this connection can do, and the items of the connected account each action can target
+ * (lists, tags, channels, templates), loaded from the provider on every call. The webhook has no
+ * connected account: its `send_webhook` action has no items.
+ *
+ */
+export const getConnectionActions = <ThrowOnError extends boolean = false>(options: Options<GetConnectionActionsData, ThrowOnError>): RequestResult<GetConnectionActionsResponses, GetConnectionActionsErrors, ThrowOnError> => (options.client ?? client).get<GetConnectionActionsResponses, GetConnectionActionsErrors, ThrowOnError>({
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/connections/{id}/actions',
+    ...options
+});
+
+/**
+ * The connection's destination field catalog
+ *
+ * The stored catalog (made on the first read). With `refresh=true` it is made again now: `refreshed_at`
+ * moves, and `catalog_version` changes if the fields did.
+ *
+ */
+export const getConnectionFields = <ThrowOnError extends boolean = false>(options: Options<GetConnectionFieldsData, ThrowOnError>): RequestResult<GetConnectionFieldsResponses, GetConnectionFieldsErrors, ThrowOnError> => (options.client ?? client).get<GetConnectionFieldsResponses, GetConnectionFieldsErrors, ThrowOnError>({
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/connections/{id}/fields',
+    ...options
+});
+
+/**
+ * The connection's default field mapping
+ *
+ * Every connection has one, `generated` when it is made (for the webhook, an empty mapping: the payload
+ * is sent as it came) and `stored` once a `PUT` has stored one.
+ * Switchyard decision: the mapping is stored and versioned now; applying it during delivery comes with
+ * the mapping engine of a later version. Until then the webhook sends the event's payload as it came,
+ * whatever the mapping says.
+ *
+ */
+export const getConnectionDefaultMapping = <ThrowOnError extends boolean = false>(options: Options<GetConnectionDefaultMappingData, ThrowOnError>): RequestResult<GetConnectionDefaultMappingResponses, GetConnectionDefaultMappingErrors, ThrowOnError> => (options.client ?? client).get<GetConnectionDefaultMappingResponses, GetConnectionDefaultMappingErrors, ThrowOnError>({
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/connections/{id}/mappings/default',
+    ...options
+});
+
+/**
+ * Store a new version of the connection's default field mapping
+ *
+ * Stores `schema` as the next version (`version` + 1, a new `id`; `mapping_id` stays) with status
+ * `stored`. `expected_version`, `workspace_id` and `mapping_id`, when given, must match the current
+ * mapping, else 409 and nothing changes. Besides what the schema says, every `dest` must be unique
+ * within the mapping (else 422, "invalid mapping"). Not yet applied during delivery (see the GET).
+ *
+ */
+export const updateConnectionDefaultMapping = <ThrowOnError extends boolean = false>(options: Options<UpdateConnectionDefaultMappingData, ThrowOnError>): RequestResult<UpdateConnectionDefaultMappingResponses, UpdateConnectionDefaultMappingErrors, ThrowOnError> => (options.client ?? client).put<UpdateConnectionDefaultMappingResponses, UpdateConnectionDefaultMappingErrors, ThrowOnError>({
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/connections/{id}/mappings/default',
     ...options,
     headers: {
         'Content-Type': 'application/json',
@@ -383,6 +474,10 @@ export const getRule = <ThrowOnError extends boolean = false>(options: Options<G
 
 /**
  * The connection types this Switchyard supports, self-described
+ *
+ * Each integration in Meshes' shape (`name`, `type`, `authentication`, `actions` by key), with Switchyard's
+ * `description` and the JSON Schemas of a connection's `metadata` and `secrets`. Ordered by `type`.
+ *
  */
 export const listIntegrations = <ThrowOnError extends boolean = false>(options?: Options<ListIntegrationsData, ThrowOnError>): RequestResult<ListIntegrationsResponses, ListIntegrationsErrors, ThrowOnError> => (options?.client ?? client).get<ListIntegrationsResponses, ListIntegrationsErrors, ThrowOnError>({
     security: [{

@@ -9,54 +9,107 @@ export type ClientOptions = {
  */
 export type IntegrationType = 'activecampaign' | 'aweber' | 'customer_io' | 'discord' | 'hubspot' | 'intercom' | 'mailchimp' | 'mailerlite' | 'pipedrive' | 'resend' | 'sendgrid' | 'salesforce' | 'slack' | 'webhook' | 'zoom';
 
+/**
+ * Why a connection is inactive, in Meshes' vocabulary. Switchyard sets `manually_inactivated` when
+ * `active: false` is sent by `PUT /connections/{id}`, and `authentication_invalid` when the worker
+ * deactivates a connection whose attempts kept failing and whose last failure was a 401 or 403. A
+ * deactivation Meshes has no word for (the destination answered 410 Gone; attempts failed for the
+ * configured period for another reason) has no `inactive_reason`; `inactive_detail` says what happened.
+ *
+ */
+export type InactiveReason = 'authentication_invalid' | 'oauth_authorization_revoked' | 'oauth_reauthorization_required' | 'manually_inactivated';
+
 export type Connection = {
     id: string;
-    type: 'connection';
+    type: IntegrationType;
     workspace: string;
+    /**
+     * The same as `type`; kept for one minor version.
+     *
+     * @deprecated
+     */
     integration_type: IntegrationType;
     name: string;
     /**
-     * The integration's configuration (never its secrets).
+     * The integration's configuration (never its secrets, even those sent inside `metadata`).
      */
     metadata: {
         [key: string]: unknown;
     };
     active: boolean;
+    inactive_reason?: InactiveReason;
     /**
-     * Why the connection was deactivated (e.g. the destination answered 410, or failed for 5 days).
+     * Switchyard's own account of a deactivation (e.g. "the destination answered 410 Gone", "every attempt
+     * failed since …", "deactivated through the API"); absent while the connection is active.
+     *
      */
-    inactive_reason: string | null;
+    inactive_detail?: string;
+    /**
+     * Hidden from user interfaces; the API still lists it and rules still route to it.
+     */
+    hidden: boolean;
+    /**
+     * Who created it; the access key of the machine token, `cli` for the CLI, `system` for connections made before this field existed.
+     */
+    created_by: string;
     created_at: string;
     updated_at: string;
 };
 
+/**
+ * Switchyard decision: 1 to 200 characters (Meshes documents 1 to 128; every name Meshes accepts is accepted).
+ *
+ */
+export type ConnectionName = string;
+
+/**
+ * The integration's configuration; see its `metadata_schema` in `GET /integrations`. As Meshes' clients
+ * do, credentials may be sent here too: a key of `metadata` that names one of the integration's secrets
+ * (for a webhook: `username`, `password`, `token`, `header_name`, `header_value`, `signing_secret`) is
+ * moved into `secrets` before anything is stored, sealed with the rest and never returned. Sending the
+ * same secret in both `metadata` and `secrets` with different values is refused (400).
+ *
+ */
+export type ConnectionMetadataInput = {
+    [key: string]: unknown;
+};
+
+/**
+ * `type` names the integration. `integration_type`, its former name, is still accepted (deprecated, for
+ * one minor version); one of the two is required, and sending both with different values is refused (400).
+ *
+ */
 export type ConnectionInput = {
     workspace: string;
-    integration_type: IntegrationType;
-    name: string;
+    type?: IntegrationType;
     /**
-     * The integration's configuration; see its `metadata_schema` in `GET /integrations`.
+     * Use `type`.
+     *
+     * @deprecated
      */
-    metadata: {
-        [key: string]: unknown;
-    };
+    integration_type?: IntegrationType;
+    name: ConnectionName;
+    metadata: ConnectionMetadataInput;
     /**
      * Credentials; see the integration's `secrets_schema`. Stored encrypted, never returned.
      */
     secrets?: {
         [key: string]: unknown;
     };
+    hidden?: boolean;
 };
 
 export type ConnectionUpdate = {
-    name?: string;
-    metadata?: {
-        [key: string]: unknown;
-    };
+    name?: ConnectionName;
+    metadata?: ConnectionMetadataInput;
     secrets?: {
         [key: string]: unknown;
     };
+    /**
+     * `false` deactivates the connection (`inactive_reason: manually_inactivated`); `true` reactivates it.
+     */
     active?: boolean;
+    hidden?: boolean;
 };
 
 export type ConnectionCreated = {
@@ -69,11 +122,201 @@ export type ConnectionCreated = {
     };
 };
 
+export type ConnectionDeleteInput = {
+    /**
+     * Delete even while active rules use the connection; those rules are deactivated in the same transaction.
+     */
+    force_delete?: boolean;
+};
+
+export type ConnectionDeleted = {
+    id: string;
+    type: IntegrationType;
+};
+
 export type ConnectionList = {
     count: number;
     limit: number;
     next_cursor: string | null;
     records: Array<Connection>;
+};
+
+/**
+ * One thing of the connected account an action can target (a list, a tag, a channel, a template).
+ */
+export type ActionItem = {
+    /**
+     * What a rule stores in `metadata.id` to target it.
+     */
+    id: string;
+    label: string;
+    /**
+     * For actions that take an item and a nested option (written to `metadata.value`).
+     */
+    options?: Array<IntegrationOption>;
+};
+
+export type ConnectionActionData = {
+    key: string;
+    label: string;
+    noun: string;
+    items: Array<ActionItem>;
+};
+
+/**
+ * Switchyard decision (Meshes does not document this answer's shape): each of the integration's actions
+ * (keyed as in `GET /integrations`) with the items of the connected account it can target, loaded live
+ * from the provider. Integrations without live data (the webhook) answer their actions with no items.
+ *
+ */
+export type ConnectionActions = {
+    connection_id: string;
+    workspace_id: string;
+    type: IntegrationType;
+    actions: {
+        [key: string]: ConnectionActionData;
+    };
+};
+
+export type ConnectionFieldDefinition = {
+    key: string;
+    label?: string;
+    type: 'string' | 'number' | 'boolean' | 'date' | 'datetime' | 'enum' | 'multi_enum' | 'json' | 'object' | 'array' | 'unknown';
+    description?: string;
+    constraints?: {
+        format?: 'email' | 'phone' | 'url' | 'uuid' | 'date' | 'datetime' | 'unknown';
+        required?: boolean;
+        read_only?: boolean;
+        max_length?: number;
+        min_length?: number;
+        pattern?: string;
+        min?: number;
+        max?: number;
+        allowed_values?: Array<string>;
+    };
+    provider_meta?: {
+        [key: string]: unknown;
+    };
+};
+
+/**
+ * The destination fields a mapping can write. Stored per connection: it is made on the first read and
+ * made again on `?refresh=true` (from the provider, for integrations that ask one). `refreshed_at` is when
+ * it was last made; `catalog_version` is a digest of its fields, so it changes exactly when they do.
+ * A webhook receiver takes any JSON: its catalog offers the payload fields Meshes recognises on events
+ * (`email`, `id`, `ip_address`, `name`, `first_name`, `last_name`, `phone`, `resource_url`).
+ *
+ */
+export type ConnectionFieldCatalog = {
+    id: string;
+    workspace_id: string;
+    connection_id: string;
+    integration_type: IntegrationType;
+    catalog_version: string;
+    refreshed_at: string;
+    created_by: string;
+    created_at: string;
+    updated_at: string;
+    fields: Array<ConnectionFieldDefinition>;
+};
+
+export type MappingScalar = string | number | boolean | null;
+
+export type MappingSource = {
+    type: 'literal';
+    value: MappingScalar;
+} | {
+    type: 'path';
+    /**
+     * A dot path into the event's payload, such as `email`, `user.email` or `items.0.sku`.
+     */
+    value: string;
+};
+
+export type MappingTransform = {
+    type: 'to_string' | 'to_number' | 'to_boolean' | 'trim' | 'lower' | 'upper';
+} | {
+    type: 'to_date' | 'to_datetime';
+    timezone?: string;
+} | {
+    type: 'default';
+    value: string | number | boolean | null;
+} | {
+    type: 'substring';
+    start: number;
+    length?: number;
+};
+
+export type MappingField = {
+    /**
+     * The destination field; unique within a mapping (a repeated `dest` is refused with 422).
+     */
+    dest: string;
+    source: MappingSource;
+    transforms?: Array<MappingTransform>;
+    on_error?: 'skip_field' | 'warn_action' | 'fail_action';
+    notes?: string;
+};
+
+export type MappingSchema = {
+    schema_version: 1;
+    fields: Array<MappingField>;
+    meta?: {
+        name?: string;
+        notes?: string;
+    };
+};
+
+export type ConnectionDefaultMapping = {
+    /**
+     * This version of the mapping (a new id with every stored version).
+     */
+    id: string;
+    /**
+     * The connection's default mapping, the same across its versions.
+     */
+    mapping_id: string;
+    version: number;
+    workspace_id: string;
+    connection_id: string;
+    integration_type: IntegrationType;
+    name: string;
+    schema: MappingSchema;
+    /**
+     * The field catalog version current when this version was stored (absent before the catalog was first read).
+     */
+    catalog_version?: string;
+    created_by?: string;
+    created_at: string;
+    updated_at: string;
+};
+
+export type ConnectionDefaultMappingResult = {
+    /**
+     * `generated` until the first `PUT` stores a mapping, `stored` after.
+     */
+    status: 'stored' | 'generated';
+    mapping: ConnectionDefaultMapping;
+};
+
+export type ConnectionDefaultMappingInput = {
+    /**
+     * When given, must be the connection's workspace (else 409).
+     */
+    workspace_id?: string;
+    /**
+     * When given, must be the connection's `mapping_id` (else 409).
+     */
+    mapping_id?: string;
+    /**
+     * When given, must be the current `version` (else 409); for optimistic concurrency.
+     */
+    expected_version?: number;
+    /**
+     * The mapping's name; kept when left out.
+     */
+    name?: string;
+    schema: MappingSchema;
 };
 
 export type SigningSecretRotated = {
@@ -156,15 +399,79 @@ export type RuleList = {
     records: Array<Rule>;
 };
 
+export type IntegrationOption = {
+    label: string;
+    value: string;
+};
+
+/**
+ * One field of a connection form; its `key` is a key of the connection's `metadata`.
+ */
+export type IntegrationAuthenticationField = {
+    label: string;
+    key: string;
+    type: 'text' | 'password' | 'select';
+    helpText?: string;
+    required?: boolean;
+    validate?: 'url';
+    defaultValue?: string;
+    options?: Array<IntegrationOption>;
+    dependsOn?: {
+        field: string;
+        value: string | Array<string>;
+    };
+};
+
+export type IntegrationAuthentication = {
+    type: 'api_key' | 'basic' | 'none' | 'oauth';
+    /**
+     * With `type` oauth.
+     */
+    oauth?: {
+        version: 1 | 2;
+    };
+    fields?: Array<IntegrationAuthenticationField>;
+};
+
+export type IntegrationAction = {
+    /**
+     * What a rule puts in `metadata.action`.
+     */
+    key: string;
+    label: string;
+    noun: string;
+    /**
+     * The inputs a rule of this action takes (absent for an action-only one, such as the webhook's).
+     */
+    data?: Array<{
+        key: string;
+        field: string;
+        kind: 'simple' | 'field' | 'advanced';
+    }>;
+    fields?: Array<string>;
+    display?: {
+        label: string;
+        description: string;
+    };
+};
+
 export type Integration = {
+    /**
+     * The same as `type`; kept for one minor version.
+     *
+     * @deprecated
+     */
     id: IntegrationType;
     name: string;
+    type: IntegrationType;
     description?: string;
-    actions: Array<{
-        id: string;
-        name: string;
-        description?: string;
-    }>;
+    authentication: IntegrationAuthentication;
+    /**
+     * The integration's actions by key.
+     */
+    actions: {
+        [key: string]: IntegrationAction;
+    };
     /**
      * JSON Schema of the connection's `metadata`.
      */
@@ -172,7 +479,7 @@ export type Integration = {
         [key: string]: unknown;
     };
     /**
-     * JSON Schema of the connection's `secrets`.
+     * JSON Schema of the connection's `secrets` (which may also be sent inside `metadata`).
      */
     secrets_schema: {
         [key: string]: unknown;
@@ -181,6 +488,8 @@ export type Integration = {
 
 export type IntegrationList = {
     count: number;
+    limit: number;
+    next_cursor: string | null;
     records: Array<Integration>;
 };
 
@@ -1447,7 +1756,7 @@ export type CreateConnectionError = CreateConnectionErrors[keyof CreateConnectio
 
 export type CreateConnectionResponses = {
     /**
-     * Created; `secrets` is shown once.
+     * Created; `secrets` shows the generated signing secret, once.
      */
     201: ConnectionCreated;
 };
@@ -1455,14 +1764,19 @@ export type CreateConnectionResponses = {
 export type CreateConnectionResponse = CreateConnectionResponses[keyof CreateConnectionResponses];
 
 export type DeleteConnectionData = {
-    body?: never;
+    body?: ConnectionDeleteInput;
     path: {
         /**
          * The resource's id.
          */
         id: string;
     };
-    query?: never;
+    query?: {
+        /**
+         * The same as the body's `force_delete`.
+         */
+        force_delete?: boolean;
+    };
     url: '/api/v1/connections/{id}';
 };
 
@@ -1501,7 +1815,7 @@ export type DeleteConnectionResponses = {
     /**
      * Deleted.
      */
-    204: void;
+    200: ConnectionDeleted;
 };
 
 export type DeleteConnectionResponse = DeleteConnectionResponses[keyof DeleteConnectionResponses];
@@ -1609,6 +1923,212 @@ export type UpdateConnectionResponses = {
 };
 
 export type UpdateConnectionResponse = UpdateConnectionResponses[keyof UpdateConnectionResponses];
+
+export type GetConnectionActionsData = {
+    body?: never;
+    path: {
+        /**
+         * The resource's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/connections/{id}/actions';
+};
+
+export type GetConnectionActionsErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type GetConnectionActionsError = GetConnectionActionsErrors[keyof GetConnectionActionsErrors];
+
+export type GetConnectionActionsResponses = {
+    /**
+     * The actions and their items.
+     */
+    200: ConnectionActions;
+};
+
+export type GetConnectionActionsResponse = GetConnectionActionsResponses[keyof GetConnectionActionsResponses];
+
+export type GetConnectionFieldsData = {
+    body?: never;
+    path: {
+        /**
+         * The resource's id.
+         */
+        id: string;
+    };
+    query?: {
+        refresh?: boolean;
+    };
+    url: '/api/v1/connections/{id}/fields';
+};
+
+export type GetConnectionFieldsErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type GetConnectionFieldsError = GetConnectionFieldsErrors[keyof GetConnectionFieldsErrors];
+
+export type GetConnectionFieldsResponses = {
+    /**
+     * The field catalog.
+     */
+    200: ConnectionFieldCatalog;
+};
+
+export type GetConnectionFieldsResponse = GetConnectionFieldsResponses[keyof GetConnectionFieldsResponses];
+
+export type GetConnectionDefaultMappingData = {
+    body?: never;
+    path: {
+        /**
+         * The resource's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/connections/{id}/mappings/default';
+};
+
+export type GetConnectionDefaultMappingErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type GetConnectionDefaultMappingError = GetConnectionDefaultMappingErrors[keyof GetConnectionDefaultMappingErrors];
+
+export type GetConnectionDefaultMappingResponses = {
+    /**
+     * The default mapping.
+     */
+    200: ConnectionDefaultMappingResult;
+};
+
+export type GetConnectionDefaultMappingResponse = GetConnectionDefaultMappingResponses[keyof GetConnectionDefaultMappingResponses];
+
+export type UpdateConnectionDefaultMappingData = {
+    body: ConnectionDefaultMappingInput;
+    path: {
+        /**
+         * The resource's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/connections/{id}/mappings/default';
+};
+
+export type UpdateConnectionDefaultMappingErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * The request conflicts with the current state (e.g. deleting a connection that active rules use).
+     */
+    409: Error;
+    /**
+     * The request body is over the size limit (1 MiB by default).
+     */
+    413: Error;
+    /**
+     * Well-formed but not acceptable (an unknown integration type or action, an invalid destination).
+     */
+    422: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type UpdateConnectionDefaultMappingError = UpdateConnectionDefaultMappingErrors[keyof UpdateConnectionDefaultMappingErrors];
+
+export type UpdateConnectionDefaultMappingResponses = {
+    /**
+     * The stored version.
+     */
+    200: ConnectionDefaultMappingResult;
+};
+
+export type UpdateConnectionDefaultMappingResponse = UpdateConnectionDefaultMappingResponses[keyof UpdateConnectionDefaultMappingResponses];
 
 export type RotateSigningSecretData = {
     body?: never;
@@ -1870,11 +2390,24 @@ export type GetRuleResponse = GetRuleResponses[keyof GetRuleResponses];
 export type ListIntegrationsData = {
     body?: never;
     path?: never;
-    query?: never;
+    query?: {
+        /**
+         * Page size.
+         */
+        limit?: number;
+        /**
+         * The `next_cursor` of the previous page.
+         */
+        cursor?: string;
+    };
     url: '/api/v1/integrations';
 };
 
 export type ListIntegrationsErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
     /**
      * The credential is missing, malformed, unknown, revoked or expired.
      */
@@ -1893,7 +2426,7 @@ export type ListIntegrationsError = ListIntegrationsErrors[keyof ListIntegration
 
 export type ListIntegrationsResponses = {
     /**
-     * Every supported integration type with its actions and configuration schema.
+     * One page of integrations.
      */
     200: IntegrationList;
 };

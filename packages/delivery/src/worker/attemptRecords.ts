@@ -1,4 +1,12 @@
-import { type CompletedAttemptRow, type Db, deliverTask, deliveryJobKey, storableJson, storableText } from "@switchyard/db";
+import {
+  type CompletedAttemptRow,
+  type Db,
+  deliverTask,
+  deliveryJobKey,
+  type InactiveReasonCode,
+  storableJson,
+  storableText,
+} from "@switchyard/db";
 import { sql } from "kysely";
 import type { OutcomeCode } from "../policy/decideAttempt.js";
 
@@ -71,14 +79,23 @@ export async function recordAttempt(
       (since !== undefined && record.completedAt.getTime() - since.getTime() >= connection.deactivateAfterMs
         ? `every attempt failed since ${since.toISOString()}`
         : undefined);
-    if (reason !== undefined) await deactivateConnection(trx, connection.id, reason);
+    if (reason !== undefined) await deactivateConnection(trx, connection.id, reason, inactiveReasonCode(record.outcome));
   });
 }
 
-/** Deactivates a connection and fails its waiting deliveries, saying why. */
-export async function deactivateConnection(db: Db, connectionId: string, reason: string): Promise<void> {
+/**
+ * The reason in Meshes' vocabulary for a deactivation whose last attempt ended with `outcome`: refused
+ * credentials (401/403) are `authentication_invalid`; Meshes has no word for the others (a 410 Gone, days
+ * of timeouts or 5xx), which keep only our own account (`inactive_reason`).
+ */
+function inactiveReasonCode(outcome: OutcomeCode): InactiveReasonCode | null {
+  return outcome === "auth_failed" ? "authentication_invalid" : null;
+}
+
+/** Deactivates a connection and fails its waiting deliveries, saying why (in our words, and in Meshes' when it has them). */
+export async function deactivateConnection(db: Db, connectionId: string, reason: string, code: InactiveReasonCode | null): Promise<void> {
   await sql`
-    update connections set active = false, inactive_reason = ${reason}, updated_at = now()
+    update connections set active = false, inactive_reason = ${reason}, inactive_reason_code = ${code}, updated_at = now()
     where id = ${connectionId} and active`.execute(db);
   await sql`
     update rule_events set status = 'failed', last_error = ${`connection deactivated: ${reason}`}, completed_at = now(), next_attempt_at = null

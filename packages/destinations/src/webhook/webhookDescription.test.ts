@@ -60,6 +60,23 @@ describe("webhookDescription", () => {
     expect(webhookDescription.secret_fields).toEqual(properties.map((name) => `secrets.${name}`));
   });
 
+  it("when a form field is described, then its key is a metadata or secret field the config takes", () => {
+    const metadataKeys = Object.keys(webhookDescription.metadata_schema.properties as object);
+    const secretKeys = Object.keys(webhookDescription.secrets_schema.properties as object);
+    const formKeys = webhookDescription.authentication.fields?.map((f) => f.key) ?? [];
+    expect(formKeys.length).toBeGreaterThan(0);
+    for (const key of formKeys) expect([...metadataKeys, ...secretKeys]).toContain(key);
+    for (const field of webhookDescription.authentication.fields ?? []) {
+      if (field.dependsOn !== undefined) expect(metadataKeys).toContain(field.dependsOn.field);
+    }
+  });
+
+  it("when the field catalog is described, then it offers the payload fields Meshes recognises, once each", () => {
+    const keys = webhookDescription.fields.map((f) => f.key);
+    expect(keys).toEqual(["email", "id", "ip_address", "name", "first_name", "last_name", "phone", "resource_url"]);
+    expect(webhookDescription.fields.find((f) => f.key === "email")?.constraints?.format).toBe("email");
+  });
+
   it("when the description is served, then it cannot be changed by a caller", () => {
     expect(Object.isFrozen(webhookDescription.metadata_schema.properties)).toBe(true);
     expect(JSON.parse(JSON.stringify(webhookDescription))).toEqual(webhookDescription);

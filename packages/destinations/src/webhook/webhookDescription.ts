@@ -1,4 +1,4 @@
-import type { IntegrationDescription } from "../integrationDescription.js";
+import type { ConnectionFieldDefinition, IntegrationAuthenticationField, IntegrationDescription } from "../integrationDescription.js";
 import { maxHeaderNameLength, maxHeaderValueLength } from "./headerRules.js";
 import {
   authSchemes,
@@ -26,7 +26,16 @@ export const webhookDescription: IntegrationDescription = deepFreeze({
   type: "webhook",
   name: "Webhook",
   description: "Sends each event as JSON to a URL (POST, PUT or PATCH), signed in X-Meshes-Signature and with Standard Webhooks headers.",
-  actions: [{ action: "send", name: "Send", description: "Send the event to the connection's URL." }],
+  authentication: { type: "none", fields: connectionForm() },
+  actions: [
+    {
+      key: "send_webhook",
+      label: "Send webhook",
+      noun: "Webhook",
+      description: "Send the event to the connection's URL (the payload as it came, wrapped or raw).",
+    },
+  ],
+  fields: eventPayloadFields(),
   metadata_schema: {
     $schema: "https://json-schema.org/draft/2020-12/schema",
     type: "object",
@@ -100,6 +109,56 @@ export const webhookDescription: IntegrationDescription = deepFreeze({
     "secrets.signing_secret",
   ],
 });
+
+/**
+ * The form of a webhook connection in Meshes' terms: every key is a key of `metadata` as a client sends it,
+ * credentials included (the API moves those into the sealed secrets).
+ */
+function connectionForm(): IntegrationAuthenticationField[] {
+  const when = (scheme: string) => ({ field: "auth_scheme", value: scheme });
+  const select = (values: readonly string[]) => values.map((value) => ({ label: value, value }));
+  return [
+    { label: "URL", key: "url", type: "text", required: true, validate: "url", helpText: "http or https." },
+    { label: "HTTP method", key: "http_method", type: "select", defaultValue: "POST", options: select(httpMethods) },
+    { label: "Payload mode", key: "payload_mode", type: "select", defaultValue: "wrapped", options: select(payloadModes) },
+    { label: "Authentication", key: "auth_scheme", type: "select", defaultValue: "none", options: select(authSchemes) },
+    { label: "User name", key: "username", type: "text", required: true, dependsOn: when("basic") },
+    { label: "Password", key: "password", type: "password", required: true, dependsOn: when("basic") },
+    { label: "Bearer token", key: "token", type: "password", required: true, dependsOn: when("bearer") },
+    { label: "Header name", key: "header_name", type: "text", required: true, dependsOn: when("custom_header") },
+    { label: "Header value", key: "header_value", type: "password", required: true, dependsOn: when("custom_header") },
+    {
+      label: "Signing secret",
+      key: "signing_secret",
+      type: "password",
+      helpText: "whsec_ and base64; generated and shown once when left empty.",
+    },
+  ];
+}
+
+/**
+ * A receiver takes any JSON, so a webhook has no destination fields of its own: its catalog offers the payload
+ * fields Meshes recognises on events, which a mapping is most likely to produce.
+ */
+function eventPayloadFields(): ConnectionFieldDefinition[] {
+  const text = (key: string, label: string, description: string, format?: "email" | "phone" | "url") => ({
+    key,
+    label,
+    type: "string" as const,
+    description,
+    ...(format === undefined ? {} : { constraints: { format } }),
+  });
+  return [
+    text("email", "Email", "The contact's email address; what CRM and email destinations match contacts on.", "email"),
+    text("id", "ID", "Your identifier of the contact or record."),
+    text("ip_address", "IP address", "The address the action came from."),
+    text("name", "Name", "The full name."),
+    text("first_name", "First name", "The given name."),
+    text("last_name", "Last name", "The family name."),
+    text("phone", "Phone", "A phone number.", "phone"),
+    text("resource_url", "Resource URL", "A link to the record in your app.", "url"),
+  ];
+}
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === "object" && value !== null) {

@@ -54,7 +54,7 @@ function deliveryRequest(
     attempt: 1,
     event,
     connection: { id: "conn_1", ...config },
-    action: "send",
+    action: "send_webhook",
     timeoutMs: 5_000,
     now: () => new Date(),
     ...overrides,

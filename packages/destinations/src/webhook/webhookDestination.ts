@@ -16,7 +16,7 @@ import {
 } from "./webhookConfig.js";
 import { webhookDescription } from "./webhookDescription.js";
 
-/** The webhook destination: one signed JSON request per attempt (wrapped or raw payload, HMAC-signed). Its only action is "send". */
+/** The webhook destination: one signed JSON request per attempt (wrapped or raw payload, HMAC-signed). Its only action is "send_webhook". */
 export const webhookDestination: DestinationPlugin<WebhookMetadata, WebhookSecrets> = {
   type: "webhook",
   description: webhookDescription,
@@ -38,7 +38,7 @@ export const webhookDestination: DestinationPlugin<WebhookMetadata, WebhookSecre
 };
 
 async function deliverWebhook(request: DeliveryRequest, context: DeliveryContext, elapsed: () => number): Promise<AttemptFacts> {
-  const actions = webhookDescription.actions.map((a) => a.action);
+  const actions = webhookDescription.actions.map((a) => a.key);
   if (!actions.includes(request.action)) {
     return {
       failure: "mapping",
