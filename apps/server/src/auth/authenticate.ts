@@ -59,6 +59,7 @@ export function authenticate(deps: AuthenticateDeps): RequestHandler {
       const principal = {
         kind: "publishableKey",
         workspaceId: row.workspace_id,
+        workspaceActive: row.workspace_active,
         publicKey: publicPartOf(row.workspace_id, parsed.keyId),
       } as const;
       return authenticated(res, next, principal);
