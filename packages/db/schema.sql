@@ -8,7 +8,7 @@ create table access_keys (
   secret_ciphertext text not null,
   created_at timestamp with time zone not null default now(),
   revoked_at timestamp with time zone,
-  constraint access_keys_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES organizations(id),
+  constraint access_keys_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES organizations(id) ON UPDATE CASCADE,
   constraint access_keys_pkey PRIMARY KEY (id)
 );
 CREATE INDEX access_keys_organization_idx ON public.access_keys USING btree (organization_id);
@@ -241,13 +241,28 @@ CREATE INDEX rules_connection_idx ON public.rules USING btree (connection_id);
 CREATE INDEX rules_routing_idx ON public.rules USING btree (workspace_id, event) WHERE active;
 CREATE INDEX rules_workspace_idx ON public.rules USING btree (workspace_id, id);
 
+create table workspace_catalog (
+  workspace_id uuid not null,
+  kind text not null,
+  key text not null,
+  shard integer not null,
+  event_count bigint not null,
+  first_seen_at timestamp with time zone not null,
+  last_seen_at timestamp with time zone not null,
+  constraint workspace_catalog_kind_check CHECK ((kind = ANY (ARRAY['event'::text, 'resource'::text]))),
+  constraint workspace_catalog_pkey PRIMARY KEY (workspace_id, kind, key, shard),
+  constraint workspace_catalog_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id)
+);
+
 create table workspaces (
   id uuid not null,
   organization_id uuid not null,
   name text not null,
   created_at timestamp with time zone not null default now(),
   updated_at timestamp with time zone not null default now(),
-  constraint workspaces_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES organizations(id),
+  description text,
+  active boolean not null default true,
+  constraint workspaces_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES organizations(id) ON UPDATE CASCADE,
   constraint workspaces_pkey PRIMARY KEY (id)
 );
 CREATE INDEX workspaces_organization_idx ON public.workspaces USING btree (organization_id, id);

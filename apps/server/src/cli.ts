@@ -8,7 +8,7 @@ import { getEventDetail, listAttempts } from "./history/history.service.js";
 import { silentLogger } from "./logger.js";
 import { revokeAccessKey } from "./organizations/accessKeys.repository.js";
 import { listOrganizations } from "./organizations/organizations.repository.js";
-import { createAccessKey, createOrganization } from "./organizations/organizations.service.js";
+import { createAccessKey, createOrganization, rekeyOrganization } from "./organizations/organizations.service.js";
 import { createRule } from "./rules/rules.service.js";
 import { openResources, type Resources } from "./runtime/openResources.js";
 import { createWorkspace, listWorkspacePage, rotatePublishableKey } from "./workspaces/workspaces.service.js";
@@ -21,9 +21,12 @@ for the command). Secrets are printed once; they cannot be read back later.
   migrate                                             apply pending migrations
   org create --name <name>                            create an organization
   org list                                            list organizations
+  org rekey --org <id>                                give an organization made before UUIDv4 ids a new UUIDv4 id
+                                                      (Meshes' clients refuse others); machine JWTs then need the new id
   access-key create --org <id> [--name <name>]        create an access key and its secret
   access-key revoke <access key>                      revoke an access key
-  workspace create --org <id> --name <name>           create a workspace and its publishable key
+  workspace create --org <id> --name <name> [--description <text>]
+                                                      create a workspace and its publishable key
   workspace list --org <id>                           list an organization's workspaces
   publishable-key rotate --org <id> --workspace <id>  replace a workspace's publishable key
   connection create --org <id> --workspace <id> --url <url> [--name <name>]
@@ -42,13 +45,14 @@ const commands: Record<string, Command> = {
   migrate: async () => ({ migrated: true }),
   "org create": async ({ db }, v) => createOrganization(db, required(v, "name")),
   "org list": async ({ db }) => listOrganizations(db),
+  "org rekey": async ({ db }, v) => rekeyOrganization(db, required(v, "org")),
   "access-key create": async ({ db, secretBox }, v) => createAccessKey(db, secretBox, required(v, "org"), v.name ?? "default"),
   "access-key revoke": async ({ db }, _v, rest) => {
     const key = rest[0];
     if (key === undefined) throw new UsageError("access-key revoke needs the access key");
     return { revoked: await revokeAccessKey(db, key) };
   },
-  "workspace create": async ({ db }, v) => createWorkspace(db, required(v, "org"), required(v, "name")),
+  "workspace create": async ({ db }, v) => createWorkspace(db, required(v, "org"), required(v, "name"), v.description ?? null),
   "workspace list": async ({ db }, v) => listWorkspacePage(db, required(v, "org"), { limit: 200 }),
   "publishable-key rotate": async ({ db }, v) => rotatePublishableKey(db, required(v, "org"), required(v, "workspace")),
   "connection create": async ({ db, secretBox }, v, _rest, config) =>
@@ -103,6 +107,7 @@ async function run(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       name: { type: "string" },
+      description: { type: "string" },
       org: { type: "string" },
       workspace: { type: "string" },
       url: { type: "string" },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { uuidv7 } from "./ids.js";
+import { uuidv5, uuidv7 } from "./ids.js";
 
 describe("uuidv7", () => {
   it("when made, then it is a version-7, variant-10 UUID carrying the millisecond timestamp", () => {
@@ -17,5 +17,16 @@ describe("uuidv7", () => {
     const later = uuidv7(0x0192f0c49000);
     const earlier = uuidv7(0x0192f0c48000);
     expect(earlier > later).toBe(true);
+  });
+});
+
+describe("uuidv5", () => {
+  it("when given RFC 9562's example (the DNS namespace, www.example.com), then it answers the RFC's UUID", () => {
+    expect(uuidv5("6ba7b810-9dad-11d1-80b4-00c04fd430c8", "www.example.com")).toBe("2ed6657d-e927-568b-95e1-2665a8aea6a2");
+  });
+
+  it("when the name differs, then so does the id", () => {
+    const ns = "0190d6a0-0000-7000-8000-000000000001";
+    expect(uuidv5(ns, "event:a")).not.toBe(uuidv5(ns, "resource:a"));
   });
 });

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 
 /** `hex3[n]`: n as 3 lower-case hex digits, for the 12-bit sequence. */
 const hex3 = Array.from({ length: 0x1000 }, (_, n) => n.toString(16).padStart(3, "0"));
@@ -32,4 +32,19 @@ export function uuidv7(now: number = Date.now()): string {
 function timePrefix(ms: number): string {
   const time = ms.toString(16).padStart(12, "0");
   return `${time.slice(0, 8)}-${time.slice(8, 12)}-7`;
+}
+
+/**
+ * A UUIDv5 (RFC 9562): the SHA-1 of `namespace` (a UUID) and `name`, so the same pair always gives the same id.
+ * For records that are derived rather than stored with an id of their own (a workspace's catalog entries).
+ */
+export function uuidv5(namespace: string, name: string): string {
+  const hash = createHash("sha1")
+    .update(Buffer.from(namespace.replaceAll("-", ""), "hex"))
+    .update(name, "utf8")
+    .digest();
+  hash[6] = ((hash[6] as number) & 0x0f) | 0x50;
+  hash[8] = ((hash[8] as number) & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

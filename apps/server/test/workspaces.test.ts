@@ -1,4 +1,12 @@
-import { createEvent, createWorkspace, getWorkspace, listWorkspaces, rotatePublishableKey, updateWorkspace } from "@switchyard/client";
+import {
+  createEvent,
+  createEventsBulk,
+  createWorkspace,
+  getWorkspace,
+  listWorkspaces,
+  rotatePublishableKey,
+  updateWorkspace,
+} from "@switchyard/client";
 import { describe, expect, it } from "vitest";
 import { bearer, createTenant, type Tenant } from "./support/fixtures.js";
 import type { TestServer } from "./support/testServer.js";
@@ -119,8 +127,122 @@ describe("workspaces API", () => {
     expect(data?.records.map((w) => w.organization)).toEqual([stranger.organizationId]);
   });
 
+  it("when a workspace is created with a description, then every answer carries it and active: true", async () => {
+    const body = { name: "Described", description: "The shop's live traffic." };
+    const { data, response } = await createWorkspace({ client: server.client, headers: await auth(), body });
+    expect(response?.status).toBe(201);
+    expect(data?.workspace).toMatchObject({ description: "The shop's live traffic.", active: true });
+    const id = data?.workspace.id ?? "";
+    const fetched = await getWorkspace({ client: server.client, headers: await auth(), path: { id } });
+    expect(fetched.data).toMatchObject({ name: "Described", description: "The shop's live traffic.", active: true });
+    const listed = await listWorkspaces({ client: server.client, headers: await auth(), query: { limit: 200 } });
+    expect(listed.data?.records.find((w) => w.id === id)).toMatchObject({ description: "The shop's live traffic.", active: true });
+  });
+
+  it("when a workspace is created without a description, then it reads description: null", async () => {
+    const { data } = await createWorkspace({ client: server.client, headers: await auth(), body: { name: "Plain" } });
+    expect(data?.workspace.description).toBeNull();
+  });
+
+  it("when an update leaves description out, then it is kept; when it sends null, then it is cleared; a string replaces it", async () => {
+    const { data: created } = await createWorkspace({
+      client: server.client,
+      headers: await auth(),
+      body: { name: "Kept", description: "first" },
+    });
+    const path = { id: created?.workspace.id ?? "" };
+    const update = async (body: { name: string; description?: string | null; active?: boolean }) =>
+      (await updateWorkspace({ client: server.client, headers: await auth(), path, body })).data;
+
+    expect(await update({ name: "Renamed" })).toMatchObject({ name: "Renamed", description: "first" });
+    expect(await update({ name: "Renamed", description: "second" })).toMatchObject({ description: "second" });
+    expect(await update({ name: "Renamed", description: null })).toMatchObject({ description: null });
+    expect((await getWorkspace({ client: server.client, headers: await auth(), path })).data?.description).toBeNull();
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ["a description over 1024 characters", { name: "x", description: "d".repeat(1025) }],
+    ["no name", { description: "only" }],
+    ["a non-boolean active", { name: "x", active: "no" }],
+    ["an unknown field", { name: "x", owner: "me" }],
+  ])("when an update sends %s, then it answers 400 and nothing changes", async (_case, body) => {
+    const path = { id: tenant.workspaceId };
+    const before = (await getWorkspace({ client: server.client, headers: await auth(), path })).data;
+    const { error, response } = await updateWorkspace({
+      client: server.client,
+      headers: await auth(),
+      path,
+      body: body as { name: string },
+    });
+    expect(response?.status).toBe(400);
+    expect(error?.error.name).toBe("BadRequest");
+    expect((await getWorkspace({ client: server.client, headers: await auth(), path })).data).toEqual(before);
+  });
+
+  it("when a workspace is deactivated, then it refuses new events 403 WorkspaceInactive with either credential, until reactivated", async () => {
+    const { data: created } = await createWorkspace({ client: server.client, headers: await auth(), body: { name: "Paused" } });
+    const id = created?.workspace.id ?? "";
+    const key = created?.publishable_key.key ?? "";
+    const off = await updateWorkspace({
+      client: server.client,
+      headers: await auth(),
+      path: { id },
+      body: { name: "Paused", active: false },
+    });
+    expect(off.data).toMatchObject({ active: false, description: null });
+
+    const single = await createEvent({
+      client: server.client,
+      headers: { "X-Meshes-Publishable-Key": key },
+      body: { event: "a", payload: {} },
+    });
+    expect(single.response?.status).toBe(403);
+    expect(single.error?.error).toMatchObject({ name: "WorkspaceInactive", data: [{ param: "workspace", msg: "is inactive" }] });
+    const bulk = await createEventsBulk({
+      client: server.client,
+      headers: await auth(),
+      body: [
+        { event: "a", payload: {}, workspace: id },
+        { event: "a", payload: {}, workspace: tenant.workspaceId },
+      ],
+    });
+    expect(bulk.response?.status).toBe(207);
+    expect(bulk.data?.records[0]).toMatchObject({ type: "error", error: { name: "WorkspaceInactive" } });
+    expect(bulk.data?.records[1]).toMatchObject({ type: "event", workspace: tenant.workspaceId });
+    const stored = await server.db.selectFrom("events").select("id").where("workspace_id", "=", id).execute();
+    expect(stored).toEqual([]);
+
+    await updateWorkspace({ client: server.client, headers: await auth(), path: { id }, body: { name: "Paused", active: true } });
+    const again = await createEvent({
+      client: server.client,
+      headers: { "X-Meshes-Publishable-Key": key },
+      body: { event: "a", payload: {} },
+    });
+    expect(again.response?.status).toBe(201);
+  });
+
+  it("when workspaces are listed with ?active=, then only those with that state come back", async () => {
+    const org = await createTenant(server.db, server.secretBox, "Filtered");
+    const headers = async () => bearer(org.machine);
+    const { data: off } = await createWorkspace({ client: server.client, headers: await headers(), body: { name: "Off" } });
+    await updateWorkspace({
+      client: server.client,
+      headers: await headers(),
+      path: { id: off?.workspace.id ?? "" },
+      body: { name: "Off", active: false },
+    });
+    const names = async (active?: boolean) =>
+      (await listWorkspaces({ client: server.client, headers: await headers(), query: { active } })).data?.records.map((w) => w.name);
+    expect(await names(true)).toEqual(["Filtered workspace"]);
+    expect(await names(false)).toEqual(["Off"]);
+    expect(await names()).toEqual(["Filtered workspace", "Off"]);
+    const raw = await fetch(`${server.baseUrl}/api/v1/workspaces?active=maybe`, { headers: await headers() });
+    expect(raw.status).toBe(400);
+  });
+
   it.each<[string, Record<string, unknown>]>([
     ["an empty name", { name: "" }],
+    ["a description over 1024 characters", { name: "x", description: "d".repeat(1025) }],
     ["no name", {}],
     ["an unknown field", { name: "x", owner: "me" }],
     ["a non-string name", { name: 7 }],

@@ -35,6 +35,8 @@ export interface InsertedEvents {
  *   statement stores the event; the others store nothing for that row, and the caller reads what the key
  *   names with a new statement (this one's snapshot cannot see a concurrent commit). Keys must be unique
  *   within one call.
+ * - The stored rows (only those) are counted into the workspace catalog (`workspace_catalog`): per workspace,
+ *   the events of each name and of each resource, with when they were first and last seen.
  * - The active rules of the batch's workspaces and event names are read in this statement's snapshot (a rule
  *   created after the event never applies to it). Each event gets `total_rules`, the number that match it.
  *   An event that matches none is `completed` at once; the others are `pending`, and one row of the routing
@@ -50,13 +52,34 @@ export async function insertEvents(
   idempotencyTtlSeconds: number,
 ): Promise<InsertedEvents> {
   const batch = `[${rows.map(serializeRow).join(",")}]`;
-  const [row] = await runStatement<{ created_at: Date; stored: Array<[string, EventStatus]> | null; routed: boolean }>(
-    runner,
-    insertEventsStatement,
-    [batch, idempotencyTtlSeconds],
-  );
-  if (row === undefined) throw new Error("insertEvents: the statement returned no row");
-  return { createdAt: row.created_at, stored: new Map(row.stored ?? []), routed: row.routed };
+  const lane = takeLane();
+  try {
+    const [row] = await runStatement<{ created_at: Date; stored: Array<[string, EventStatus]> | null; routed: boolean }>(
+      runner,
+      insertEventsStatement,
+      [batch, idempotencyTtlSeconds, lane],
+    );
+    if (row === undefined) throw new Error("insertEvents: the statement returned no row");
+    return { createdAt: row.created_at, stored: new Map(row.stored ?? []), routed: row.routed };
+  } finally {
+    lanesInUse[lane] = false;
+  }
+}
+
+/**
+ * The lanes of this process's ingest statements in flight: each runs in the lowest free one, which is the shard
+ * of the workspace catalog's counters it adds to. Statements in flight at once then never update one counter row,
+ * so none waits for another's commit (a row lock is held until then) however many batches of one event name
+ * arrive together; a key has at most as many rows as the most statements ever in flight. Several server
+ * processes on one database use the same lanes: still exact, they only wait for each other now and then.
+ */
+const lanesInUse: boolean[] = [];
+
+function takeLane(): number {
+  const free = lanesInUse.indexOf(false);
+  const lane = free === -1 ? lanesInUse.length : free;
+  lanesInUse[lane] = true;
+  return lane;
 }
 
 const insertEventsStatement = preparedStatement("insert_events");

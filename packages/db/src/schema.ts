@@ -11,6 +11,7 @@ export interface Database {
   access_keys: AccessKeysTable;
   workspaces: WorkspacesTable;
   publishable_keys: PublishableKeysTable;
+  workspace_catalog: WorkspaceCatalogTable;
   events: EventsTable;
   idempotency_keys: IdempotencyKeysTable;
   connections: ConnectionsTable;
@@ -54,8 +55,26 @@ export interface WorkspacesTable {
   id: string;
   organization_id: string;
   name: string;
+  description: ColumnType<string | null, string | null | undefined, string | null>;
+  /** An inactive workspace accepts no new events; everything else about it works as before. */
+  active: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, never, Date>;
+}
+
+/**
+ * The event names (`kind = 'event'`) and resources (`'resource'`) seen in a workspace. Only the ingest statement
+ * writes it (and migration 0012's backfill): a key's figures are spread over `shard` rows, summed on read.
+ */
+export interface WorkspaceCatalogTable {
+  workspace_id: ColumnType<string, never, never>;
+  kind: ColumnType<"event" | "resource", never, never>;
+  key: ColumnType<string, never, never>;
+  shard: ColumnType<number, never, never>;
+  /** bigint, which pg returns as a string. */
+  event_count: ColumnType<string, never, never>;
+  first_seen_at: ColumnType<Date, never, never>;
+  last_seen_at: ColumnType<Date, never, never>;
 }
 
 export interface PublishableKeysTable {

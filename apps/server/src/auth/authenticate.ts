@@ -90,7 +90,12 @@ async function publishableKeyOf(pool: StatementRunner, publishableKey: string): 
   if (row === undefined || row.workspace_id !== parsed.workspaceId || !publishableKeyMatches(publishableKey, row.key_hash)) {
     throw new UnauthorizedError("The publishable key is unknown or revoked.");
   }
-  return { kind: "publishableKey", workspaceId: row.workspace_id, publicKey: publicPartOf(row.workspace_id, parsed.keyId) };
+  return {
+    kind: "publishableKey",
+    workspaceId: row.workspace_id,
+    workspaceActive: row.workspace_active,
+    publicKey: publicPartOf(row.workspace_id, parsed.keyId),
+  };
 }
 
 /**

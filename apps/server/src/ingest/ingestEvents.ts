@@ -72,9 +72,13 @@ export async function ingestEvents(
   return { outcomes: assembleOutcomes(plan, written, remembered), rateLimit: admission.state };
 }
 
-/** With a machine token: which of the workspaces its valid items name are its organization's (one query at most). */
-async function organizationWorkspacesNamed(db: Db, principal: Principal, verdicts: readonly ItemVerdict[]): Promise<ReadonlySet<string>> {
-  if (principal.kind !== "machine") return new Set();
+/** With a machine token: which of the workspaces its valid items name are its organization's, and active (one query at most). */
+async function organizationWorkspacesNamed(
+  db: Db,
+  principal: Principal,
+  verdicts: readonly ItemVerdict[],
+): Promise<ReadonlyMap<string, boolean>> {
+  if (principal.kind !== "machine") return new Map();
   const named = [...new Set(verdicts.flatMap((v) => (v.ok && v.value.workspace !== undefined ? [v.value.workspace] : [])))];
   return filterOrganizationWorkspaces(db, principal.organizationId, named);
 }

@@ -6,7 +6,7 @@ import { assembleOutcomes, eventsByWorkspace, type PlanOptions, planIngest, reje
 
 const ws = "0190d6a0-0000-7000-8000-000000000001";
 const otherWs = "0190d6a0-0000-7000-8000-000000000002";
-const keyPrincipal: Principal = { kind: "publishableKey", workspaceId: ws, publicKey: `mesh_pub_${ws}_k1` };
+const keyPrincipal: Principal = { kind: "publishableKey", workspaceId: ws, workspaceActive: true, publicKey: `mesh_pub_${ws}_k1` };
 const machine: Principal = { kind: "machine", organizationId: "0190d6a0-0000-7000-8000-0000000000aa", accessKey: "mk_test" };
 const createdAt = new Date("2026-01-02T03:04:05.678Z");
 
@@ -15,10 +15,15 @@ function valid(input: Partial<ValidEventInput> = {}): ItemVerdict {
   return { ok: true, value: { event: "contact.created", payload, payloadJson: JSON.stringify(payload), ...input } };
 }
 
+/** Workspaces of the machine token's organization, all active. */
+function active(...ids: string[]): Map<string, boolean> {
+  return new Map(ids.map((id) => [id, true]));
+}
+
 /** Options with ids `e0`, `e1`, … in the order rows are made. */
 function options(overrides: Partial<PlanOptions> = {}): PlanOptions {
   let next = 0;
-  return { principal: keyPrincipal, organizationWorkspaces: new Set(), newId: () => `e${next++}`, ...overrides };
+  return { principal: keyPrincipal, organizationWorkspaces: new Map(), newId: () => `e${next++}`, ...overrides };
 }
 
 function remembered(overrides: Partial<RememberedEvent> = {}): RememberedEvent {
@@ -66,15 +71,22 @@ describe("planIngest", () => {
     ["a machine token names no workspace", machine, {}, 400, "ValidationError"],
     ["a machine token names a workspace outside its organization", machine, { workspace: otherWs }, 403, "Forbidden"],
     ["the item's key differs from the Idempotency-Key header", keyPrincipal, { idempotency_key: "a" }, 400, "ValidationError"],
+    ["a publishable key's workspace is inactive", { ...keyPrincipal, workspaceActive: false }, {}, 403, "WorkspaceInactive"],
   ] as const)("when %s, then the item is rejected and not stored", (_case, principal, input, status, name) => {
-    const plan = planIngest([valid(input)], options({ principal, organizationWorkspaces: new Set([ws]), headerKey: "b" }));
+    const plan = planIngest([valid(input)], options({ principal, organizationWorkspaces: active(ws), headerKey: "b" }));
     expect(plan.stages[0]).toMatchObject({ ok: false, error: { status, name } });
     expect(plan.toStore).toEqual([]);
     expect(rejectedOutcomes(plan)).toEqual(plan.stages);
   });
 
+  it("when a machine token names an inactive workspace of its organization, then the item is refused 403 WorkspaceInactive", () => {
+    const plan = planIngest([valid({ workspace: ws })], options({ principal: machine, organizationWorkspaces: new Map([[ws, false]]) }));
+    expect(plan.stages[0]).toMatchObject({ ok: false, error: { status: 403, name: "WorkspaceInactive" } });
+    expect(plan.toStore).toEqual([]);
+  });
+
   it("when a machine token names a workspace of its organization, then the row is stored there by its access key", () => {
-    const plan = planIngest([valid({ workspace: ws })], options({ principal: machine, organizationWorkspaces: new Set([ws]) }));
+    const plan = planIngest([valid({ workspace: ws })], options({ principal: machine, organizationWorkspaces: active(ws) }));
     expect(plan.toStore).toMatchObject([{ workspace_id: ws, created_by: "mk_test" }]);
   });
 
@@ -100,7 +112,7 @@ describe("planIngest", () => {
   it("when one key is used in two workspaces, then neither is a repeat of the other", () => {
     const plan = planIngest(
       [valid({ workspace: ws, idempotency_key: "k" }), valid({ workspace: otherWs, idempotency_key: "k" })],
-      options({ principal: machine, organizationWorkspaces: new Set([ws, otherWs]) }),
+      options({ principal: machine, organizationWorkspaces: active(ws, otherWs) }),
     );
     expect(plan.toStore.map((r) => r.workspace_id)).toEqual([ws, otherWs]);
   });
@@ -110,7 +122,7 @@ describe("eventsByWorkspace and takenKeys", () => {
   it("when rows of two workspaces are about to be stored, then each workspace counts its own", () => {
     const plan = planIngest(
       [valid({ workspace: ws }), valid({ workspace: otherWs }), valid({ workspace: ws })],
-      options({ principal: machine, organizationWorkspaces: new Set([ws, otherWs]) }),
+      options({ principal: machine, organizationWorkspaces: active(ws, otherWs) }),
     );
     expect(eventsByWorkspace(plan.toStore)).toEqual(
       new Map([

@@ -13,8 +13,11 @@ import { eventResourceOf, toEventResource } from "./toEventResource.js";
 
 export interface PlanOptions {
   readonly principal: Principal;
-  /** With a machine token, the workspaces the items name that are its organization's; unused with a publishable key. */
-  readonly organizationWorkspaces: ReadonlySet<string>;
+  /**
+   * With a machine token, the workspaces the items name that are its organization's, each with whether it is
+   * active (accepts events); unused with a publishable key.
+   */
+  readonly organizationWorkspaces: ReadonlyMap<string, boolean>;
   /** The `Idempotency-Key` header of a single-event request. */
   readonly headerKey?: string | undefined;
   /** The `Idempotency-Key` header of a bulk request: an item without its own key is keyed `<header>:<index>`. */
@@ -48,6 +51,13 @@ const foreignWorkspace: ItemError = {
   name: "Forbidden",
   message: "This credential cannot write to that workspace.",
   data: [{ param: "workspace", msg: "is not a workspace this credential may write to" }],
+};
+
+const inactiveWorkspace: ItemError = {
+  status: 403,
+  name: "WorkspaceInactive",
+  message: "The workspace is inactive: it accepts no new events.",
+  data: [{ param: "workspace", msg: "is inactive" }],
 };
 
 const missingWorkspace = validationError([{ param: "workspace", msg: "is required with a machine token" }]);
@@ -178,14 +188,17 @@ function answerRepeat(stages: readonly Stage[], repeat: Candidate, owners: Reado
 /** Decides each valid item's workspace, or why it may not have one. */
 function workspaceDecider(
   principal: Principal,
-  organizationWorkspaces: ReadonlySet<string>,
+  organizationWorkspaces: ReadonlyMap<string, boolean>,
 ): (item: ValidEventInput) => string | ItemError {
   if (principal.kind === "publishableKey") {
-    return (item) => (item.workspace === undefined || item.workspace === principal.workspaceId ? principal.workspaceId : foreignWorkspace);
+    const own = principal.workspaceActive ? principal.workspaceId : inactiveWorkspace;
+    return (item) => (item.workspace === undefined || item.workspace === principal.workspaceId ? own : foreignWorkspace);
   }
   return (item) => {
     if (item.workspace === undefined) return missingWorkspace;
-    return organizationWorkspaces.has(item.workspace) ? item.workspace : foreignWorkspace;
+    const active = organizationWorkspaces.get(item.workspace);
+    if (active === undefined) return foreignWorkspace;
+    return active ? item.workspace : inactiveWorkspace;
   };
 }
 

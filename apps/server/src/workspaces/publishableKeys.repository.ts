@@ -23,17 +23,20 @@ export async function revokeActivePublishableKey(trx: Db, workspaceId: string): 
 }
 
 /**
- * The active key with this id, with its hash for comparison; undefined when unknown or revoked. Every
- * request with a publishable key asks this, so it runs as a statement prepared by name on the pg pool
- * (planned once per pooled connection), not through Kysely.
+ * The active key with this id, with its hash for comparison and whether its workspace is active (accepts
+ * events); undefined when unknown or revoked. Every request with a publishable key asks this, so it runs as a
+ * statement prepared by name on the pg pool (planned once per pooled connection), not through Kysely; the
+ * workspace's flag comes with it (one more primary-key probe) rather than with a query of its own.
  */
 export async function findActivePublishableKey(
   pool: StatementRunner,
   id: string,
-): Promise<{ workspace_id: string; key_hash: Buffer } | undefined> {
-  const result = await pool.query<{ workspace_id: string; key_hash: Buffer }>({
-    name: "switchyard_find_publishable_key",
-    text: "select workspace_id, key_hash from publishable_keys where id = $1 and revoked_at is null",
+): Promise<{ workspace_id: string; key_hash: Buffer; workspace_active: boolean } | undefined> {
+  const result = await pool.query<{ workspace_id: string; key_hash: Buffer; workspace_active: boolean }>({
+    name: "switchyard_find_publishable_key_of_workspace",
+    text:
+      "select k.workspace_id, k.key_hash, w.active as workspace_active from publishable_keys k " +
+      "join workspaces w on w.id = k.workspace_id where k.id = $1 and k.revoked_at is null",
     values: [id],
   });
   return result.rows[0];

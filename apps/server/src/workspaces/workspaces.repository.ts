@@ -4,7 +4,7 @@ import { fetchPage, type PageWindow } from "../http/cursorPage.js";
 
 export type WorkspaceRow = Selectable<WorkspacesTable>;
 
-const columns = ["id", "organization_id", "name", "created_at", "updated_at"] as const;
+const columns = ["id", "organization_id", "name", "description", "active", "created_at", "updated_at"] as const;
 
 /**
  * The ids of the organization's workspaces, as a subquery: other tables' rows are scoped to the caller through
@@ -22,7 +22,10 @@ export function liveOfOrganization(db: Db, organizationId: string) {
   return sql<boolean>`workspace_id in (${organizationWorkspaceIds(db, organizationId)}) and deleted_at is null`;
 }
 
-export async function insertWorkspace(db: Db, row: { id: string; organization_id: string; name: string }): Promise<WorkspaceRow> {
+export async function insertWorkspace(
+  db: Db,
+  row: { id: string; organization_id: string; name: string; description: string | null },
+): Promise<WorkspaceRow> {
   return db.insertInto("workspaces").values(row).returning(columns).executeTakeFirstOrThrow();
 }
 
@@ -30,9 +33,10 @@ export async function findWorkspace(db: Db, organizationId: string, id: string):
   return db.selectFrom("workspaces").select(columns).where("organization_id", "=", organizationId).where("id", "=", id).executeTakeFirst();
 }
 
-/** One page of the organization's workspaces in id (creation) order (`fetchPage`). */
-export async function listWorkspaces(db: Db, organizationId: string, page: PageWindow): Promise<WorkspaceRow[]> {
-  return fetchPage(db.selectFrom("workspaces").select(columns).where("organization_id", "=", organizationId), "id", "asc", page);
+/** One page of the organization's workspaces in id (creation) order (`fetchPage`); only those with `active` when given. */
+export async function listWorkspaces(db: Db, organizationId: string, page: PageWindow, active?: boolean): Promise<WorkspaceRow[]> {
+  const ofOrganization = db.selectFrom("workspaces").select(columns).where("organization_id", "=", organizationId);
+  return fetchPage(active === undefined ? ofOrganization : ofOrganization.where("active", "=", active), "id", "asc", page);
 }
 
 /** Locks the organization's workspace `id` until the transaction ends; false when there is none. */
@@ -47,24 +51,41 @@ export async function lockWorkspace(trx: Db, organizationId: string, id: string)
   return row !== undefined;
 }
 
-export async function renameWorkspace(db: Db, organizationId: string, id: string, name: string): Promise<WorkspaceRow | undefined> {
+/** What an update sets: `name` always; `description` and `active` when not undefined (null clears the description). */
+export interface WorkspaceChange {
+  readonly name: string;
+  readonly description?: string | null | undefined;
+  readonly active?: boolean | undefined;
+}
+
+export async function updateWorkspaceRow(
+  db: Db,
+  organizationId: string,
+  id: string,
+  change: WorkspaceChange,
+): Promise<WorkspaceRow | undefined> {
   return db
     .updateTable("workspaces")
-    .set({ name, updated_at: new Date() })
+    .set({
+      name: change.name,
+      ...(change.description === undefined ? {} : { description: change.description }),
+      ...(change.active === undefined ? {} : { active: change.active }),
+      updated_at: new Date(),
+    })
     .where("organization_id", "=", organizationId)
     .where("id", "=", id)
     .returning(columns)
     .executeTakeFirst();
 }
 
-/** Those of `ids` that are workspaces of the organization. */
-export async function filterOrganizationWorkspaces(db: Db, organizationId: string, ids: readonly string[]): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
+/** Those of `ids` that are workspaces of the organization, each with whether it is active (accepts events). */
+export async function filterOrganizationWorkspaces(db: Db, organizationId: string, ids: readonly string[]): Promise<Map<string, boolean>> {
+  if (ids.length === 0) return new Map();
   const rows = await db
     .selectFrom("workspaces")
-    .select("id")
+    .select(["id", "active"])
     .where("organization_id", "=", organizationId)
     .where("id", "in", [...ids])
     .execute();
-  return new Set(rows.map((r) => r.id));
+  return new Map(rows.map((r) => [r.id, r.active]));
 }

@@ -15,16 +15,22 @@ import {
   insertWorkspace,
   listWorkspaces,
   lockWorkspace,
-  renameWorkspace,
+  updateWorkspaceRow,
+  type WorkspaceChange,
   type WorkspaceRow,
 } from "./workspaces.repository.js";
 
 const defaultKeyName = "default";
 
 /** Creates a workspace with its first publishable key, in one transaction; the full key is returned once. */
-export async function createWorkspace(db: Db, organizationId: string, name: string): Promise<WorkspaceCreated> {
+export async function createWorkspace(
+  db: Db,
+  organizationId: string,
+  name: string,
+  description: string | null = null,
+): Promise<WorkspaceCreated> {
   return inTransaction(db, async (trx) => {
-    const row = await insertWorkspace(trx, { id: uuidv7(), organization_id: organizationId, name });
+    const row = await insertWorkspace(trx, { id: uuidv7(), organization_id: organizationId, name, description });
     const key = await issuePublishableKey(trx, row.id, defaultKeyName);
     const { key: _fullKey, ...publicPart } = key;
     return { workspace: toWorkspace(row, publicPart), publishable_key: key };
@@ -52,8 +58,9 @@ export async function getWorkspace(db: Db, organizationId: string, id: string): 
   return withPublishableKey(db, await mustFindWorkspace(db, organizationId, id));
 }
 
-export async function updateWorkspace(db: Db, organizationId: string, id: string, name: string): Promise<Workspace> {
-  const row = await renameWorkspace(db, organizationId, id, name);
+/** Sets the name, and the description and `active` when given (`description: null` clears it). */
+export async function updateWorkspace(db: Db, organizationId: string, id: string, change: WorkspaceChange): Promise<Workspace> {
+  const row = await updateWorkspaceRow(db, organizationId, id, change);
   if (row === undefined) throw new NotFoundError("Workspace not found.");
   return withPublishableKey(db, row);
 }
@@ -62,8 +69,9 @@ export async function listWorkspacePage(
   db: Db,
   organizationId: string,
   page: { limit: number; cursor?: string | undefined },
+  active?: boolean,
 ): Promise<WorkspaceList> {
-  const rows = await listWorkspaces(db, organizationId, pageWindow(page));
+  const rows = await listWorkspaces(db, organizationId, pageWindow(page), active);
   return toPage(rows, page.limit, (row) => toWorkspace(row));
 }
 
@@ -73,22 +81,24 @@ async function issuePublishableKey(trx: Db, workspaceId: string, name: string): 
   return { ...toPublishableKey(row), key: key.key };
 }
 
-/** The workspace as the API shows it by id: with the public part of its active publishable key. */
+/** The workspace as the API shows it by id: with the public part of its active publishable key (it always has one). */
 async function withPublishableKey(db: Db, row: WorkspaceRow): Promise<Workspace> {
   const [key] = await findWorkspaceActivePublishableKeys(db, [row.id]);
-  return toWorkspace(row, key === undefined ? null : toPublishableKey(key));
+  return toWorkspace(row, key === undefined ? undefined : toPublishableKey(key));
 }
 
 function toPublishableKey(row: PublishableKeyRow): PublishableKey {
   return { public_key: publicPartOf(row.workspace_id, row.id), name: row.name, created_at: row.created_at.toISOString() };
 }
 
-function toWorkspace(row: WorkspaceRow, publishableKey?: PublishableKey | null): Workspace {
+function toWorkspace(row: WorkspaceRow, publishableKey?: PublishableKey): Workspace {
   return {
     id: row.id,
     type: "workspace",
     organization: row.organization_id,
     name: row.name,
+    description: row.description,
+    active: row.active,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
     ...(publishableKey === undefined ? {} : { publishable_key: publishableKey }),

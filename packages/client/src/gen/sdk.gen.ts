@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client/index.js';
-import type { CancelDeliveryData, CancelDeliveryErrors, CancelDeliveryResponses, CancelEventData, CancelEventErrors, CancelEventResponses, CreateConnectionData, CreateConnectionErrors, CreateConnectionResponses, CreateEventData, CreateEventErrors, CreateEventResponses, CreateEventsBulkData, CreateEventsBulkErrors, CreateEventsBulkResponses, CreateRuleData, CreateRuleErrors, CreateRuleResponses, CreateSessionData, CreateSessionErrors, CreateSessionResponses, CreateWorkspaceData, CreateWorkspaceErrors, CreateWorkspaceResponses, DeleteConnectionData, DeleteConnectionErrors, DeleteConnectionResponses, DeleteRuleData, DeleteRuleErrors, DeleteRuleResponses, GetConnectionActionsData, GetConnectionActionsErrors, GetConnectionActionsResponses, GetConnectionData, GetConnectionDefaultMappingData, GetConnectionDefaultMappingErrors, GetConnectionDefaultMappingResponses, GetConnectionErrors, GetConnectionFieldsData, GetConnectionFieldsErrors, GetConnectionFieldsResponses, GetConnectionResponses, GetEventData, GetEventErrors, GetEventPayloadData, GetEventPayloadErrors, GetEventPayloadResponses, GetEventResponses, GetRuleData, GetRuleErrors, GetRuleResponses, GetWorkspaceData, GetWorkspaceErrors, GetWorkspaceResponses, LaunchSessionData, LaunchSessionErrors, LaunchSessionResponses, ListConnectionsData, ListConnectionsErrors, ListConnectionsResponses, ListDeliveryAttemptsData, ListDeliveryAttemptsErrors, ListDeliveryAttemptsResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListIntegrationsData, ListIntegrationsErrors, ListIntegrationsResponses, ListRulesData, ListRulesErrors, ListRulesResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListWorkspaceConnectionsData, ListWorkspaceConnectionsErrors, ListWorkspaceConnectionsResponses, ListWorkspaceEventsData, ListWorkspaceEventsErrors, ListWorkspaceEventsResponses, ListWorkspaceRulesData, ListWorkspaceRulesErrors, ListWorkspaceRulesResponses, ListWorkspacesData, ListWorkspacesErrors, ListWorkspacesResponses, RefreshSessionData, RefreshSessionErrors, RefreshSessionResponses, ReplayFailedDeliveriesData, ReplayFailedDeliveriesErrors, ReplayFailedDeliveriesResponses, RetryDeliveryData, RetryDeliveryErrors, RetryDeliveryResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, RotatePublishableKeyData, RotatePublishableKeyErrors, RotatePublishableKeyResponses, RotateSigningSecretData, RotateSigningSecretErrors, RotateSigningSecretResponses, UpdateConnectionData, UpdateConnectionDefaultMappingData, UpdateConnectionDefaultMappingErrors, UpdateConnectionDefaultMappingResponses, UpdateConnectionErrors, UpdateConnectionResponses, UpdateWorkspaceData, UpdateWorkspaceErrors, UpdateWorkspaceResponses } from './types.gen.js';
+import type { CancelDeliveryData, CancelDeliveryErrors, CancelDeliveryResponses, CancelEventData, CancelEventErrors, CancelEventResponses, CreateConnectionData, CreateConnectionErrors, CreateConnectionResponses, CreateEventData, CreateEventErrors, CreateEventResponses, CreateEventsBulkData, CreateEventsBulkErrors, CreateEventsBulkResponses, CreateRuleData, CreateRuleErrors, CreateRuleResponses, CreateSessionData, CreateSessionErrors, CreateSessionResponses, CreateWorkspaceData, CreateWorkspaceErrors, CreateWorkspaceResponses, DeleteConnectionData, DeleteConnectionErrors, DeleteConnectionResponses, DeleteRuleData, DeleteRuleErrors, DeleteRuleResponses, GetConnectionActionsData, GetConnectionActionsErrors, GetConnectionActionsResponses, GetConnectionData, GetConnectionDefaultMappingData, GetConnectionDefaultMappingErrors, GetConnectionDefaultMappingResponses, GetConnectionErrors, GetConnectionFieldsData, GetConnectionFieldsErrors, GetConnectionFieldsResponses, GetConnectionResponses, GetEventData, GetEventErrors, GetEventPayloadData, GetEventPayloadErrors, GetEventPayloadResponses, GetEventResponses, GetRuleData, GetRuleErrors, GetRuleResponses, GetWorkspaceData, GetWorkspaceErrors, GetWorkspaceResponses, LaunchSessionData, LaunchSessionErrors, LaunchSessionResponses, ListConnectionsData, ListConnectionsErrors, ListConnectionsResponses, ListDeliveryAttemptsData, ListDeliveryAttemptsErrors, ListDeliveryAttemptsResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListIntegrationsData, ListIntegrationsErrors, ListIntegrationsResponses, ListRulesData, ListRulesErrors, ListRulesResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListWorkspaceConnectionsData, ListWorkspaceConnectionsErrors, ListWorkspaceConnectionsResponses, ListWorkspaceEventsData, ListWorkspaceEventsErrors, ListWorkspaceEventsResponses, ListWorkspaceEventTypesData, ListWorkspaceEventTypesErrors, ListWorkspaceEventTypesResponses, ListWorkspaceResourcesData, ListWorkspaceResourcesErrors, ListWorkspaceResourcesResponses, ListWorkspaceRulesData, ListWorkspaceRulesErrors, ListWorkspaceRulesResponses, ListWorkspacesData, ListWorkspacesErrors, ListWorkspacesResponses, RefreshSessionData, RefreshSessionErrors, RefreshSessionResponses, ReplayFailedDeliveriesData, ReplayFailedDeliveriesErrors, ReplayFailedDeliveriesResponses, RetryDeliveryData, RetryDeliveryErrors, RetryDeliveryResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, RotatePublishableKeyData, RotatePublishableKeyErrors, RotatePublishableKeyResponses, RotateSigningSecretData, RotateSigningSecretErrors, RotateSigningSecretResponses, UpdateConnectionData, UpdateConnectionDefaultMappingData, UpdateConnectionDefaultMappingErrors, UpdateConnectionDefaultMappingResponses, UpdateConnectionErrors, UpdateConnectionResponses, UpdateWorkspaceData, UpdateWorkspaceErrors, UpdateWorkspaceResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -38,6 +38,9 @@ export const listEvents = <ThrowOnError extends boolean = false>(options?: Optio
  * With a publishable key the event belongs to the key's workspace (`workspace`, if given, must name it);
  * with a machine JWT `workspace` is required and must belong to the token's organization.
  *
+ * Switchyard decision: an inactive workspace (`active: false`) accepts no new events: the item is answered
+ * 403 `WorkspaceInactive` and nothing is stored.
+ *
  */
 export const createEvent = <ThrowOnError extends boolean = false>(options: Options<CreateEventData, ThrowOnError>): RequestResult<CreateEventResponses, CreateEventErrors, ThrowOnError> => (options.client ?? client).post<CreateEventResponses, CreateEventErrors, ThrowOnError>({
     security: [{ name: 'X-Meshes-Publishable-Key', type: 'apiKey' }, {
@@ -63,7 +66,8 @@ export const createEvent = <ThrowOnError extends boolean = false>(options: Optio
  * Switchyard decision: `records[i]` answers input `i` and carries `index: i`. The answer is 201 when
  * every item was accepted and 207 when at least one was rejected, including when all were
  * (the request itself was well formed). 400 is kept for a malformed request: not JSON, not an
- * array, empty, or over 100 items. Processing and delivery order are not guaranteed.
+ * array, empty, or over 100 items. Processing and delivery order are not guaranteed. An item for an
+ * inactive workspace (`active: false`) is rejected with `WorkspaceInactive` (403) and not stored.
  *
  */
 export const createEventsBulk = <ThrowOnError extends boolean = false>(options: Options<CreateEventsBulkData, ThrowOnError>): RequestResult<CreateEventsBulkResponses, CreateEventsBulkErrors, ThrowOnError> => (options.client ?? client).post<CreateEventsBulkResponses, CreateEventsBulkErrors, ThrowOnError>({
@@ -130,7 +134,14 @@ export const getWorkspace = <ThrowOnError extends boolean = false>(options: Opti
 });
 
 /**
- * Rename a workspace
+ * Rename, describe, activate or deactivate a workspace
+ *
+ * `name` is required (Meshes' clients always send it). Switchyard decision: `description: null` clears the
+ * description and an absent `description` keeps it (Meshes' MCP tool leaves it out when only the name
+ * changes); an absent `active` keeps it. A workspace set `active: false` accepts no new events (they are
+ * refused 403 `WorkspaceInactive`); its events, connections and rules stay readable and changeable, and
+ * events accepted before are still delivered.
+ *
  */
 export const updateWorkspace = <ThrowOnError extends boolean = false>(options: Options<UpdateWorkspaceData, ThrowOnError>): RequestResult<UpdateWorkspaceResponses, UpdateWorkspaceErrors, ThrowOnError> => (options.client ?? client).put<UpdateWorkspaceResponses, UpdateWorkspaceErrors, ThrowOnError>({
     security: [{
@@ -212,6 +223,46 @@ export const listWorkspaceEvents = <ThrowOnError extends boolean = false>(option
             type: 'http'
         }],
     url: '/api/v1/workspaces/{id}/events',
+    ...options
+});
+
+/**
+ * List the event names seen in a workspace, with counts
+ *
+ * Every event name the workspace has stored an event of, with how many (`event_count`, committed events
+ * only: a rejected item or an idempotent repeat never counts) and when the first and the last arrived.
+ *
+ * Switchyard decision: Meshes' client declares a bare array here; Switchyard answers the list envelope, as
+ * every list (CONTRACT.md), in key order (stable under concurrent ingestion). `id` is derived from the
+ * workspace, the kind and the key (a UUID v5), so it is the same at every read; `label` is the key;
+ * `active` is always true; `created_at` is when the first such event was stored and `updated_at` when the
+ * last one was.
+ *
+ */
+export const listWorkspaceEventTypes = <ThrowOnError extends boolean = false>(options: Options<ListWorkspaceEventTypesData, ThrowOnError>): RequestResult<ListWorkspaceEventTypesResponses, ListWorkspaceEventTypesErrors, ThrowOnError> => (options.client ?? client).get<ListWorkspaceEventTypesResponses, ListWorkspaceEventTypesErrors, ThrowOnError>({
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/workspaces/{id}/event-types',
+    ...options
+});
+
+/**
+ * List the resources seen in a workspace, with counts
+ *
+ * Every `resource` the workspace has stored an event with (an event sent without one counts as `global`,
+ * Meshes' default), with counts and times as for `/event-types`, in the same envelope and key order.
+ *
+ */
+export const listWorkspaceResources = <ThrowOnError extends boolean = false>(options: Options<ListWorkspaceResourcesData, ThrowOnError>): RequestResult<ListWorkspaceResourcesResponses, ListWorkspaceResourcesErrors, ThrowOnError> => (options.client ?? client).get<ListWorkspaceResourcesResponses, ListWorkspaceResourcesErrors, ThrowOnError>({
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/workspaces/{id}/resources',
     ...options
 });
 

@@ -770,7 +770,8 @@ export type ErrorDetail = {
 export type ErrorBody = {
     /**
      * A stable error name: BadRequest, ValidationError, Unauthorized, Forbidden, NotFound, Conflict,
-     * UnprocessableEntity, TooEarly, IdempotencyConflict, PayloadTooLarge, TooManyRequests, ServiceUnavailable, InternalServerError.
+     * UnprocessableEntity, TooEarly, IdempotencyConflict, WorkspaceInactive, PayloadTooLarge, TooManyRequests,
+     * ServiceUnavailable, InternalServerError.
      *
      */
     name: string;
@@ -809,16 +810,46 @@ export type Workspace = {
     type: 'workspace';
     organization: string;
     name: string;
+    /**
+     * Free text; null when none.
+     */
+    description: string | null;
+    /**
+     * Switchyard decision. An inactive workspace accepts no new events (403 `WorkspaceInactive`).
+     */
+    active: boolean;
     created_at: string;
     updated_at: string;
     /**
      * The active publishable key (absent in lists).
      */
-    publishable_key?: PublishableKey | null;
+    publishable_key?: PublishableKey;
 };
 
+/**
+ * Switchyard decision: 1–200 printable characters. Meshes documents 3–50 letters, digits, spaces,
+ * `_` and `-`; every such name is accepted here too.
+ *
+ */
+export type WorkspaceName = string;
+
+export type WorkspaceDescription = string | null;
+
 export type WorkspaceInput = {
-    name: string;
+    name: WorkspaceName;
+    description?: WorkspaceDescription;
+};
+
+export type WorkspaceUpdate = {
+    name: WorkspaceName;
+    /**
+     * A string sets it, null clears it, absent keeps it.
+     */
+    description?: WorkspaceDescription;
+    /**
+     * Absent keeps it.
+     */
+    active?: boolean;
 };
 
 export type WorkspaceCreated = {
@@ -956,6 +987,50 @@ export type SessionRevoked = {
 };
 
 /**
+ * An event name or a resource seen in a workspace: Meshes' `WorkspaceCatalogEntry`, with Switchyard's counts.
+ *
+ */
+export type WorkspaceCatalogEntry = {
+    /**
+     * A UUID v5 of the workspace, the kind and the key; the same at every read.
+     */
+    id: string;
+    /**
+     * The event name, or the resource.
+     */
+    key: string;
+    /**
+     * The key (Switchyard has no separate labels).
+     */
+    label: string;
+    /**
+     * Always true.
+     */
+    active: boolean;
+    /**
+     * When the first event with this key was stored.
+     */
+    created_at: string;
+    /**
+     * When the last event with this key was stored (the entry's last change).
+     */
+    updated_at: string;
+    /**
+     * The committed events with this key; rejected items and idempotent repeats are not counted.
+     */
+    event_count: number;
+    first_seen_at: string;
+    last_seen_at: string;
+};
+
+export type WorkspaceCatalogList = {
+    count: number;
+    limit: number;
+    next_cursor: string | null;
+    records: Array<WorkspaceCatalogEntry>;
+};
+
+/**
  * The resource's id.
  */
 export type ResourceIdPath = string;
@@ -1021,6 +1096,11 @@ export type Cursor = string;
  *
  */
 export type SessionIdPath = string;
+
+/**
+ * The `next_cursor` of the previous page (it names a key, so it may be longer than other cursors).
+ */
+export type CatalogCursor = string;
 
 export type ListEventsData = {
     body?: never;
@@ -1228,6 +1308,10 @@ export type ListWorkspacesData = {
          * The `next_cursor` of the previous page.
          */
         cursor?: string;
+        /**
+         * Only the active (`true`) or the inactive (`false`) workspaces; both when absent.
+         */
+        active?: boolean;
     };
     url: '/api/v1/workspaces';
 };
@@ -1360,7 +1444,7 @@ export type GetWorkspaceResponses = {
 export type GetWorkspaceResponse = GetWorkspaceResponses[keyof GetWorkspaceResponses];
 
 export type UpdateWorkspaceData = {
-    body: WorkspaceInput;
+    body: WorkspaceUpdate;
     path: {
         /**
          * The workspace id.
@@ -1655,6 +1739,120 @@ export type ListWorkspaceEventsResponses = {
 };
 
 export type ListWorkspaceEventsResponse = ListWorkspaceEventsResponses[keyof ListWorkspaceEventsResponses];
+
+export type ListWorkspaceEventTypesData = {
+    body?: never;
+    path: {
+        /**
+         * The workspace id.
+         */
+        id: string;
+    };
+    query?: {
+        /**
+         * Page size.
+         */
+        limit?: number;
+        /**
+         * The `next_cursor` of the previous page (it names a key, so it may be longer than other cursors).
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/workspaces/{id}/event-types';
+};
+
+export type ListWorkspaceEventTypesErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type ListWorkspaceEventTypesError = ListWorkspaceEventTypesErrors[keyof ListWorkspaceEventTypesErrors];
+
+export type ListWorkspaceEventTypesResponses = {
+    /**
+     * One page of event names, in key order.
+     */
+    200: WorkspaceCatalogList;
+};
+
+export type ListWorkspaceEventTypesResponse = ListWorkspaceEventTypesResponses[keyof ListWorkspaceEventTypesResponses];
+
+export type ListWorkspaceResourcesData = {
+    body?: never;
+    path: {
+        /**
+         * The workspace id.
+         */
+        id: string;
+    };
+    query?: {
+        /**
+         * Page size.
+         */
+        limit?: number;
+        /**
+         * The `next_cursor` of the previous page (it names a key, so it may be longer than other cursors).
+         */
+        cursor?: string;
+    };
+    url: '/api/v1/workspaces/{id}/resources';
+};
+
+export type ListWorkspaceResourcesErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type ListWorkspaceResourcesError = ListWorkspaceResourcesErrors[keyof ListWorkspaceResourcesErrors];
+
+export type ListWorkspaceResourcesResponses = {
+    /**
+     * One page of resources, in key order.
+     */
+    200: WorkspaceCatalogList;
+};
+
+export type ListWorkspaceResourcesResponse = ListWorkspaceResourcesResponses[keyof ListWorkspaceResourcesResponses];
 
 export type ListConnectionsData = {
     body?: never;
