@@ -20,6 +20,7 @@ import {
 import { type SecretBox, secretContext } from "@switchyard/secret-box";
 import { pageWindow, toPage } from "../http/cursorPage.js";
 import { ConflictError, NotFoundError, UnprocessableEntityError } from "../http/errors.js";
+import { optionalField } from "../http/optionalField.js";
 import { uuidv7 } from "../ids.js";
 import { connectionHasActiveRules } from "../rules/rules.repository.js";
 import { mustFindWorkspace } from "../workspaces/workspaces.service.js";
@@ -249,8 +250,8 @@ function toConnection(row: ConnectionRow): Connection {
     name: row.name,
     metadata: row.metadata as Record<string, unknown>,
     active: row.active,
-    ...(row.active || row.inactive_reason_code === null ? {} : { inactive_reason: row.inactive_reason_code }),
-    ...(row.active || row.inactive_reason === null ? {} : { inactive_detail: row.inactive_reason }),
+    ...optionalField("inactive_reason", row.active ? null : row.inactive_reason_code),
+    ...optionalField("inactive_detail", row.active ? null : row.inactive_reason),
     hidden: row.hidden,
     created_by: row.created_by,
     created_at: row.created_at.toISOString(),

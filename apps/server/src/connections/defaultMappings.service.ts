@@ -2,6 +2,7 @@ import type { ConnectionDefaultMappingInput, ConnectionDefaultMappingResult, Int
 import { type Db, inTransaction } from "@switchyard/db";
 import type { ErrorDetail } from "@switchyard/event-intake";
 import { ConflictError, UnprocessableEntityError } from "../http/errors.js";
+import { optionalField } from "../http/optionalField.js";
 import { uuidv7 } from "../ids.js";
 import type { ConnectionRow } from "./connections.repository.js";
 import { mustFindConnection } from "./connections.service.js";
@@ -81,7 +82,7 @@ function toResult(row: DefaultMappingRow, connection: ConnectionRow): Connection
       integration_type: connection.integration_type as IntegrationType,
       name: row.name,
       schema: row.schema as MappingSchema,
-      ...(row.catalog_version === null ? {} : { catalog_version: row.catalog_version }),
+      ...optionalField("catalog_version", row.catalog_version),
       created_by: row.created_by,
       created_at: row.created_at.toISOString(),
       updated_at: row.updated_at.toISOString(),

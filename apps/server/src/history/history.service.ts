@@ -13,6 +13,7 @@ import type {
 import { type Db, inSnapshot } from "@switchyard/db";
 import { pageWindow, toPage } from "../http/cursorPage.js";
 import { NotFoundError } from "../http/errors.js";
+import { optionalField } from "../http/optionalField.js";
 import { mustFindWorkspace } from "../workspaces/workspaces.service.js";
 import { type DeliveryRow, findDelivery, findEventDeliveries } from "./deliveries.repository.js";
 import { type DeliveryAttemptRow, listDeliveryAttempts } from "./deliveryAttempts.repository.js";
@@ -79,14 +80,14 @@ function toEventSummary(row: EventSummaryRow): EventSummary {
     workspace: row.workspace_id,
     event: row.event,
     resource: row.resource ?? "global",
-    ...present("resource_id", row.resource_id),
+    ...optionalField("resource_id", row.resource_id),
     status: meshesStatus(status),
     status_detail: status,
     total_rules: row.total_rules,
     completed_count: row.completed_count,
     failed_count: row.failed_count,
-    ...present("started_at", row.started_at?.toISOString()),
-    ...present("completed_at", row.completed_at?.toISOString()),
+    ...optionalField("started_at", row.started_at?.toISOString()),
+    ...optionalField("completed_at", row.completed_at?.toISOString()),
     created_by: row.created_by,
     created_at: row.created_at.toISOString(),
   };
@@ -100,26 +101,21 @@ export function toDelivery(row: DeliveryRow, event: DeliveryEventRow): RuleEvent
     workspace: row.workspace_id,
     event: event.event,
     event_id: row.event_id,
-    ...present("resource", event.resource),
-    ...present("resource_id", event.resource_id),
+    ...optionalField("resource", event.resource),
+    ...optionalField("resource_id", event.resource_id),
     rule: row.rule_id,
     connection: row.connection_id,
     integration_type: row.integration_type as IntegrationType,
     status: meshesStatus(row.status),
     status_detail: row.status,
     attempt_count: row.attempt_count,
-    ...present("next_attempt_at", row.next_attempt_at?.toISOString()),
-    ...present("started_at", row.started_at?.toISOString()),
-    ...present("completed_at", row.completed_at?.toISOString()),
-    ...present("last_error", row.last_error),
+    ...optionalField("next_attempt_at", row.next_attempt_at?.toISOString()),
+    ...optionalField("started_at", row.started_at?.toISOString()),
+    ...optionalField("completed_at", row.completed_at?.toISOString()),
+    ...optionalField("last_error", row.last_error),
     created_by: event.created_by,
     created_at: row.created_at.toISOString(),
   };
-}
-
-/** `{[key]: value}`, or nothing when the value is unset: Meshes leaves optional fields out rather than null. */
-function present<K extends string, V>(key: K, value: V | null | undefined): { [P in K]?: V } {
-  return value === null || value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
 }
 
 function toAttempt(row: DeliveryAttemptRow): Attempt {

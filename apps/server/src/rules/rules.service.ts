@@ -4,6 +4,7 @@ import { destinations } from "@switchyard/destinations";
 import { findConnection } from "../connections/connections.repository.js";
 import { pageWindow, toPage } from "../http/cursorPage.js";
 import { NotFoundError, UnprocessableEntityError } from "../http/errors.js";
+import { optionalField } from "../http/optionalField.js";
 import { uuidv7 } from "../ids.js";
 import { mustFindWorkspace } from "../workspaces/workspaces.service.js";
 import { findRule, insertRule, listRules as listRuleRows, type RuleFilters, type RuleRow, softDeleteRule } from "./rules.repository.js";
@@ -87,8 +88,8 @@ function toRule(row: RuleRow): Rule {
     workspace: row.workspace_id,
     connection: row.connection_id,
     event: row.event,
-    ...(row.resource === null ? {} : { resource: row.resource }),
-    ...(row.resource_id === null ? {} : { resource_id: row.resource_id }),
+    ...optionalField("resource", row.resource),
+    ...optionalField("resource_id", row.resource_id),
     metadata: row.metadata as Rule["metadata"],
     active: row.active,
     hidden: row.hidden,

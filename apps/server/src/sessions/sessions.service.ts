@@ -16,6 +16,7 @@ import type { LaunchPrincipal, Principal } from "../auth/principal.js";
 import { generateAccessToken, generateLaunchToken } from "../auth/sessionTokens.js";
 import { pageParams, pageWindow, toPage } from "../http/cursorPage.js";
 import { BadRequestError, ConflictError, NotFoundError, UnauthorizedError } from "../http/errors.js";
+import { optionalField } from "../http/optionalField.js";
 import { uuidv7 } from "../ids.js";
 import { mustFindWorkspace } from "../workspaces/workspaces.service.js";
 import { normaliseAllowedOrigins } from "./allowedOrigins.js";
@@ -62,7 +63,7 @@ export async function createSession(db: Db, caller: MachineCaller, input: Sessio
       launch_page: row.launch_page as SessionLaunchPage,
       scopes: row.scopes as SessionScope[],
       allowed_origins: row.allowed_origins,
-      ...(row.external_user_id === null ? {} : { external_user_id: row.external_user_id }),
+      ...optionalField("external_user_id", row.external_user_id),
     };
   });
 }
@@ -169,7 +170,7 @@ function toSessionRecord(row: SessionRow): SessionRecord {
     session_id: row.id,
     workspace_id: row.workspace_id,
     role: row.role,
-    ...(row.external_user_id === null ? {} : { external_user_id: row.external_user_id }),
+    ...optionalField("external_user_id", row.external_user_id),
     status: row.revoked_at === null ? "active" : "revoked",
     created_at: row.created_at.toISOString(),
     expires_at: row.expires_at.toISOString(),
@@ -180,15 +181,15 @@ function toSessionRecord(row: SessionRow): SessionRecord {
     scopes: row.scopes as SessionScope[],
     allowed_origins: row.allowed_origins,
     created_by: row.created_by,
-    ...(row.revoked_at === null ? {} : { revoked_at: row.revoked_at.toISOString() }),
+    ...optionalField("revoked_at", row.revoked_at?.toISOString()),
   };
 }
 
 /** Meshes declares `resource?` and `resource_id?`: left out, never null, when the session has none. */
 function resourceOf(row: SessionRow): { resource?: string; resource_id?: string } {
   return {
-    ...(row.resource === null ? {} : { resource: row.resource }),
-    ...(row.resource_id === null ? {} : { resource_id: row.resource_id }),
+    ...optionalField("resource", row.resource),
+    ...optionalField("resource_id", row.resource_id),
   };
 }
 

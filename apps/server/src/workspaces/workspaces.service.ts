@@ -3,6 +3,7 @@ import { type Db, inTransaction } from "@switchyard/db";
 import { generatePublishableKey, publicPartOf } from "../auth/credentials.js";
 import { pageWindow, toPage } from "../http/cursorPage.js";
 import { NotFoundError } from "../http/errors.js";
+import { optionalField } from "../http/optionalField.js";
 import { uuidv7 } from "../ids.js";
 import {
   findWorkspaceActivePublishableKeys,
@@ -101,6 +102,6 @@ function toWorkspace(row: WorkspaceRow, publishableKey?: PublishableKey): Worksp
     active: row.active,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
-    ...(publishableKey === undefined ? {} : { publishable_key: publishableKey }),
+    ...optionalField("publishable_key", publishableKey),
   };
 }

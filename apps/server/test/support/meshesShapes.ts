@@ -322,7 +322,7 @@ const mappingSource = either(
   object({ type: oneOf("path"), value: string }),
 );
 
-export const mappingSchema = object(
+const mappingSchema = object(
   {
     schema_version: oneOf(1),
     fields: arrayOf(
