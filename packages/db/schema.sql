@@ -268,7 +268,7 @@ create table workspaces (
 CREATE INDEX workspaces_organization_idx ON public.workspaces USING btree (organization_id, id);
 
 CREATE OR REPLACE FUNCTION public.switchyard_claim_deliveries(ids uuid[], capacity integer, per_connection integer, lease_seconds double precision, lock_seed bigint)
- RETURNS TABLE(claimed boolean, id uuid, attempt_count integer, retry_base integer, action text, connection_id uuid, integration_type text, connection_metadata jsonb, secrets_ciphertext text, connection_active boolean, inactive_reason text, event_id uuid, workspace_id uuid, event text, resource text, resource_id text, payload jsonb, event_created_at timestamp with time zone)
+ RETURNS TABLE(claimed boolean, id uuid, attempt_count integer, retry_base integer, action text, rule_id uuid, rule_metadata jsonb, mapping_version integer, mapping_schema jsonb, connection_id uuid, integration_type text, connection_metadata jsonb, secrets_ciphertext text, connection_active boolean, inactive_reason text, event_id uuid, workspace_id uuid, event text, resource text, resource_id text, payload jsonb, event_created_at timestamp with time zone)
  LANGUAGE plpgsql
  SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
@@ -312,16 +312,18 @@ begin
       from chosen where re.id = chosen.id
       returning re.*
     )
-    select true, t.id, t.attempt_count, t.retry_base, r.metadata ->> 'action',
+    select true, t.id, t.attempt_count, t.retry_base, r.metadata ->> 'action', r.id, r.metadata,
+      m.version, case when jsonb_array_length(m.schema -> 'fields') > 0 then m.schema end,
       t.connection_id, cn.integration_type, cn.metadata, cn.secrets_ciphertext, cn.active, cn.inactive_reason,
       e.id, e.workspace_id, e.event, e.resource, e.resource_id, e.payload, e.created_at
     from taken t
     join rules r on r.id = t.rule_id
     join connections cn on cn.id = t.connection_id
+    left join connection_default_mappings m on m.connection_id = t.connection_id
     join events e on e.id = t.event_id;
   -- A new snapshot, in which the claimed rows already read 'processing': the due ones left are the caller's to defer.
   return query
-    select false, re.id, null::int, null::int, null::text, re.connection_id, null::text, null::jsonb, null::text,
+    select false, re.id, null::int, null::int, null::text, null::uuid, null::jsonb, null::int, null::jsonb, re.connection_id, null::text, null::jsonb, null::text,
       null::boolean, null::text, null::uuid, null::uuid, null::text, null::text, null::text, null::jsonb, null::timestamptz
     from rule_events re
     where re.id = any(ids) and re.status in ('pending', 'retrying')

@@ -52,6 +52,7 @@ export interface AppDeps {
     | "corsOrigins"
     | "trustProxy"
     | "destinationAllowList"
+    | "providers"
     | "signingSecretGraceMs"
     | "configuredPublicUrl"
   >;
@@ -187,6 +188,7 @@ function useApiRouters(app: Express, { deps, metrics, writer }: AppParts): void 
       secretBox: deps.secretBox,
       addressPolicy: parseAddressPolicy(config.destinationAllowList, deps.neverReachable),
       signingSecretGraceMs: config.signingSecretGraceMs,
+      providers: config.providers,
     }),
   );
   app.use(rulesRouter({ db }));

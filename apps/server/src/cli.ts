@@ -57,7 +57,13 @@ const commands: Record<string, Command> = {
   "publishable-key rotate": async ({ db }, v) => rotatePublishableKey(db, required(v, "org"), required(v, "workspace")),
   "connection create": async ({ db, secretBox }, v, _rest, config) =>
     createConnection(
-      { db, secretBox, addressPolicy: parseAddressPolicy(config.destinationAllowList), signingSecretGraceMs: config.signingSecretGraceMs },
+      {
+        db,
+        secretBox,
+        addressPolicy: parseAddressPolicy(config.destinationAllowList),
+        signingSecretGraceMs: config.signingSecretGraceMs,
+        providers: config.providers,
+      },
       required(v, "org"),
       {
         workspace: required(v, "workspace"),

@@ -1,6 +1,12 @@
 import { isIP, isIPv4 } from "node:net";
 import { resolve } from "node:path";
-import { parseAddressPolicy } from "@switchyard/destinations";
+import {
+  destinations,
+  type ProviderSettingsByType,
+  ProviderSettingsError,
+  parseAddressPolicy,
+  parseProviderSettings,
+} from "@switchyard/destinations";
 import { defaultIngestLimits, type IngestLimits } from "@switchyard/event-intake";
 
 /** The server's configuration, parsed once at start from the environment. */
@@ -88,6 +94,11 @@ export interface Config {
   readonly destinationAllowList: string;
   /** How long a rotated-out webhook signing secret keeps signing. `SWITCHYARD_SIGNING_SECRET_GRACE_HOURS`, default 24. */
   readonly signingSecretGraceMs: number;
+  /**
+   * Per provider: its API origin, OAuth app (client id and secret, authorize and token URLs) and bot token, from
+   * `SWITCHYARD_<TYPE>_API_URL`, `_CLIENT_ID`, `_CLIENT_SECRET`, `_AUTHORIZE_URL`, `_TOKEN_URL`, `_BOT_TOKEN`.
+   */
+  readonly providers: ProviderSettingsByType;
   /** Run the delivery worker inside this process (the single-machine default). `SWITCHYARD_RUN_WORKER`, default true. */
   readonly runWorker: boolean;
   /**
@@ -170,6 +181,7 @@ export function parseConfig(env: Env = process.env): Config {
     idempotencyTtlSeconds: integer(env, "SWITCHYARD_IDEMPOTENCY_TTL_HOURS", 24, 1, 24 * 365) * 3600,
     destinationAllowList: allowList(env),
     signingSecretGraceMs: integer(env, "SWITCHYARD_SIGNING_SECRET_GRACE_HOURS", 24, 0, 24 * 30) * 3_600_000,
+    providers: providers(env),
     runWorker: boolean(env, "SWITCHYARD_RUN_WORKER", true),
     corsOrigins: corsOrigins(env),
     rateLimit: rateLimit(env, maxBatchItems),
@@ -237,6 +249,18 @@ function rateLimit(env: Env, maxBatchItems: number): RateLimitConfig {
   }
   const store = oneOf(env, "SWITCHYARD_RATE_LIMIT_STORE", ["memory", "postgres"] as const, "memory");
   return Object.freeze({ eventsPerSecond, burst, store });
+}
+
+function providers(env: Env): ProviderSettingsByType {
+  try {
+    return parseProviderSettings(destinations.keys(), env);
+  } catch (error) {
+    if (error instanceof ProviderSettingsError) {
+      const [variable = "", ...reason] = error.message.split(": ");
+      throw new ConfigError(variable, reason.join(": "));
+    }
+    throw error;
+  }
 }
 
 function allowList(env: Env): string {

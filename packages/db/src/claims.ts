@@ -7,6 +7,13 @@ export interface ClaimedDelivery {
   readonly attempt_count: number;
   readonly retry_base: number;
   readonly action: string;
+  readonly rule_id: string;
+  /** The rule's whole metadata: `action` and the action's inputs (a channel, a template, a list...). */
+  readonly rule_metadata: Record<string, unknown>;
+  /** The connection's default mapping version (null only for a connection made before mappings existed, which migration 0013 filled). */
+  readonly mapping_version: number | null;
+  /** Its schema when it has fields; null when it has none (nothing to apply: the payload goes as it came). */
+  readonly mapping_schema: unknown;
   readonly connection_id: string;
   readonly integration_type: string;
   readonly connection_metadata: unknown;
@@ -52,7 +59,7 @@ const deferConnectionStatement = preparedStatement("defer_connection");
  * counts the attempt and sets a lease after which a lost attempt goes back to the queue. Deliveries that are
  * not due, already claimed, finished or canceled are skipped, so a job that runs twice delivers once.
  *
- * One round trip: `switchyard_claim_deliveries` (migration 0006), so the lock is held only while PostgreSQL
+ * One round trip: `switchyard_claim_deliveries` (migrations 0006, 0016), so the lock is held only while PostgreSQL
  * works. Its commit is asynchronous: a claim lost in a database crash leaves the delivery due again, to be
  * attempted again, which at-least-once delivery allows (the attempt keeps its `webhook-id`); and the attempt's
  * record, committed synchronously, flushes the claim before it, so no attempt is recorded against a claim that

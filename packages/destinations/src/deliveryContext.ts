@@ -1,5 +1,6 @@
 import { lookup } from "node:dns/promises";
 import type { AddressPolicy } from "./addressPolicy.js";
+import type { ProviderSettingsByType } from "./providers/providerSettings.js";
 
 /** One address a hostname resolved to. */
 export interface ResolvedAddress {
@@ -19,6 +20,8 @@ export interface DeliveryContext {
   readonly addressPolicy: AddressPolicy;
   /** How hostnames are resolved. Default: `systemLookup` (the operating system's resolver). Tests inject a fixed table. */
   readonly lookup?: HostLookup;
+  /** The operator's settings per provider (API origin, OAuth app, bot token). */
+  readonly providers?: ProviderSettingsByType;
 }
 
 /** The operating system's resolver (`getaddrinfo`, as `dns.lookup` uses it), every address in its order. */

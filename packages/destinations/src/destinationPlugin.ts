@@ -1,6 +1,8 @@
+import type { MappingSchema } from "@switchyard/mapping";
 import type { AddressPolicy } from "./addressPolicy.js";
 import type { DeliveryContext } from "./deliveryContext.js";
 import type { ConnectionFieldDefinition, IntegrationDescription } from "./integrationDescription.js";
+import type { OAuthProvider } from "./providers/oauthProvider.js";
 
 /** The stored event one delivery carries. */
 export interface DeliveryEvent {
@@ -23,9 +25,22 @@ export interface DeliveryRequest {
   readonly connection: ConnectionConfig;
   /** The rule's `metadata.action`, one of the plugin's `description.actions`. */
   readonly action: string;
+  /** The rule that routed the event here: its `metadata` holds the action's inputs (`id`, `value`, `template`, `title`...). */
+  readonly rule: DeliveryRule;
+  /**
+   * The connection's default mapping applied to the payload: destination field (`dest`) to value. Empty when the
+   * mapping has no fields. A mapping that failed never reaches the plugin (the worker records `mapping_error`).
+   */
+  readonly mapped: Readonly<Record<string, unknown>>;
   /** The whole attempt, from resolving the host to the last byte read. */
   readonly timeoutMs: number;
   readonly now: () => Date;
+}
+
+/** The rule of one delivery, as a destination reads it. */
+export interface DeliveryRule {
+  readonly id: string;
+  readonly metadata: Readonly<Record<string, unknown>>;
 }
 
 /** Why an attempt got no HTTP answer. */
@@ -45,6 +60,13 @@ export interface AttemptFacts {
   readonly responseBody?: string;
   /** The answer's `Retry-After` (delay in seconds or an HTTP date) as milliseconds from now, if it had a valid one. */
   readonly retryAfterMs?: number;
+  /**
+   * What the provider's answer means, when its HTTP status alone does not say it (Slack answers 200 with
+   * `{"ok": false, "error": "invalid_auth"}`; an API may answer 400 for an expired token). The worker's policy
+   * honours it over the status: `rate_limited` and `rejected_server_error` are retried (after `retryAfterMs` if
+   * set), the others are final. Absent: the status decides.
+   */
+  readonly providerOutcome?: ProviderOutcome;
   /** What was sent, with credentials replaced by "[redacted]". Absent when nothing was built (a mapping or internal failure). */
   readonly request?: {
     readonly method: string;
@@ -53,6 +75,9 @@ export interface AttemptFacts {
     readonly bodyBytes: number;
   };
 }
+
+/** A provider's answer classified by the plugin that understands it (see `AttemptFacts.providerOutcome`). */
+export type ProviderOutcome = "delivered" | "rate_limited" | "auth_failed" | "rejected_client_error" | "rejected_server_error";
 
 /** One invalid field of a connection's config, as the error envelope's `data` carries it. */
 export interface ConfigError {
@@ -104,10 +129,21 @@ export interface DestinationPlugin<M = unknown, S = unknown> {
    * The connected account's items for each action, by action key (`GET /connections/{id}/actions`), asked of
    * the provider on every call. Absent: the plugin has no live data, and its actions are answered with no items.
    */
-  loadActionData?(connection: ConnectionConfig): Promise<Readonly<Record<string, readonly ActionItem[]>>>;
+  loadActionData?(connection: ConnectionConfig, context: DeliveryContext): Promise<Readonly<Record<string, readonly ActionItem[]>>>;
   /**
    * The connection's destination fields, asked of the provider when its catalog is made (first read, refresh).
    * Absent: `description.fields`, the same for every connection of the type.
    */
-  loadFields?(connection: ConnectionConfig): Promise<readonly ConnectionFieldDefinition[]>;
+  loadFields?(connection: ConnectionConfig, context: DeliveryContext): Promise<readonly ConnectionFieldDefinition[]>;
+  /**
+   * The mapping a new connection of this type starts with (status `generated`), writing the fields its actions
+   * read from the payload Meshes documents (`email`, `first_name`...). Absent: no fields (the webhook sends the
+   * payload as it came).
+   */
+  readonly defaultMapping?: MappingSchema;
+  /**
+   * How the provider's OAuth 2.0 authorization server is reached, for an `oauth` integration: the connection's
+   * secrets are the tokens it grants, refreshed by the worker before they expire and once on `auth_failed`.
+   */
+  readonly oauth?: OAuthProvider;
 }

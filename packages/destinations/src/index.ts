@@ -14,14 +14,17 @@ export type {
   ConnectionConfig,
   DeliveryEvent,
   DeliveryRequest,
+  DeliveryRule,
   DestinationPlugin,
   ParseConfigInput,
   ParseConfigResult,
+  ProviderOutcome,
 } from "./destinationPlugin.js";
 export { destinations } from "./destinations.js";
 export type {
   ConnectionFieldDefinition,
   IntegrationAction,
+  IntegrationActionInput,
   IntegrationAuthentication,
   IntegrationAuthenticationField,
   IntegrationDescription,
@@ -29,6 +32,32 @@ export type {
 } from "./integrationDescription.js";
 export { createOwnEndpoints, databaseEndpoint, type OwnEndpoints, ownEndpointsWithDatabase } from "./ownEndpoints.js";
 export { parseRetryAfter } from "./parseRetryAfter.js";
+export {
+  callProvider,
+  failedBeforeSending,
+  guardAttempt,
+  maxCatalogBodyBytes,
+  type ProviderAnswer,
+  type ProviderCall,
+  ProviderReadError,
+  readProvider,
+} from "./providers/callProvider.js";
+export { accessTokenOf, type OAuthGrantDetails, type OAuthProvider, type OAuthSecrets } from "./providers/oauthProvider.js";
+export {
+  apiBase,
+  type ProviderSettings,
+  type ProviderSettingsByType,
+  ProviderSettingsError,
+  parseProviderSettings,
+} from "./providers/providerSettings.js";
+export {
+  actionOf,
+  defaultInputMaxLength,
+  type RuleText,
+  renderRuleTemplate,
+  ruleMetadataProblems,
+  ruleText,
+} from "./providers/ruleInputs.js";
 export { maxResponseBodyBytes } from "./sendHttpRequest.js";
 export { defaultSigningSecretGraceMs, generateSigningSecret, rotateSigningSecret } from "./webhook/signingSecret.js";
 export { defaultSignatureHeader, type WebhookMetadata, type WebhookSecrets } from "./webhook/webhookConfig.js";

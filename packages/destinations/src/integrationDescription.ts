@@ -9,6 +9,27 @@ export interface IntegrationAction {
   /** What the action acts on, e.g. "Webhook", "List", "Channel". */
   readonly noun: string;
   readonly description: string;
+  /** What a rule of this action sets in its `metadata` besides `action`; absent for an action-only one (it relies on the mapping). */
+  readonly inputs?: readonly IntegrationActionInput[];
+}
+
+/** One input of an action, written to the rule's `metadata[field]` (Meshes' `IntegrationActionInput`). */
+export interface IntegrationActionInput {
+  /** The rule metadata key: `id`, `value`, `template`, `title`, `subject`, `from`, `body`. */
+  readonly field: string;
+  readonly key: string;
+  /**
+   * `simple`: one item of the connection's action data (`GET /connections/{id}/actions`); `advanced`: an item and
+   * a nested option of it (`id` and `value`); `field`: text typed in the rule.
+   */
+  readonly kind: "simple" | "advanced" | "field";
+  readonly label: string;
+  readonly required?: boolean;
+  /** A `{{path}}` template rendered against the event payload; checked when the rule is written. */
+  readonly template?: boolean;
+  /** Longest text accepted; default 1024 (templates: the template limits). */
+  readonly maxLength?: number;
+  readonly description?: string;
 }
 
 /** One field of a connection form, as Meshes describes it; `key` is a key of the connection's `metadata`. */

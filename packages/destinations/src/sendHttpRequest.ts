@@ -24,6 +24,8 @@ export interface HttpAttempt {
   readonly policy: AddressPolicy;
   readonly lookup: HostLookup;
   readonly now: () => Date;
+  /** How much of the answer's body is read. Default `maxResponseBodyBytes`; a catalog read (lists, fields) needs more. */
+  readonly maxBodyBytes?: number;
 }
 
 /**
@@ -195,10 +197,11 @@ class Exchange {
   /** Keeps the body up to `maxResponseBodyBytes`; once that much arrived, settles and closes the connection. */
   private onBodyChunk(res: IncomingMessage, chunk: Buffer): void {
     if (this.settled) return;
-    const room = maxResponseBodyBytes - this.received;
+    const limit = this.attempt.maxBodyBytes ?? maxResponseBodyBytes;
+    const room = limit - this.received;
     this.chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
     this.received += Math.min(chunk.length, room);
-    if (this.received >= maxResponseBodyBytes) {
+    if (this.received >= limit) {
       this.settleWithResponse(res);
       res.destroy();
     }

@@ -3,7 +3,14 @@ import type { ConnectionFieldCatalog, IntegrationType } from "@switchyard/client
 import type { ConnectionFieldDefinition } from "@switchyard/destinations";
 import { uuidv7 } from "../ids.js";
 import type { ConnectionRow } from "./connections.repository.js";
-import { type ConnectionDeps, mustFindConnection, openConnectionConfig, pluginFor } from "./connections.service.js";
+import {
+  askProvider,
+  type ConnectionDeps,
+  mustFindConnection,
+  openConnectionConfig,
+  pluginFor,
+  providerContext,
+} from "./connections.service.js";
 import { type FieldCatalogRow, findFieldCatalog, saveFieldCatalog } from "./fieldCatalogs.repository.js";
 
 /**
@@ -11,7 +18,7 @@ import { type FieldCatalogRow, findFieldCatalog, saveFieldCatalog } from "./fiel
  * again now (from the provider, for a plugin that asks one). `caller` is recorded as the creator of a first catalog.
  */
 export async function getConnectionFields(
-  deps: Pick<ConnectionDeps, "db" | "secretBox">,
+  deps: Pick<ConnectionDeps, "db" | "secretBox" | "addressPolicy" | "providers">,
   organizationId: string,
   id: string,
   options: { readonly refresh: boolean; readonly caller: string },
@@ -22,12 +29,15 @@ export async function getConnectionFields(
 }
 
 async function makeCatalog(
-  deps: Pick<ConnectionDeps, "db" | "secretBox">,
+  deps: Pick<ConnectionDeps, "db" | "secretBox" | "addressPolicy" | "providers">,
   connection: ConnectionRow,
   caller: string,
 ): Promise<FieldCatalogRow> {
   const plugin = pluginFor(connection.integration_type);
-  const fields = plugin.loadFields ? await plugin.loadFields(openConnectionConfig(deps.secretBox, connection)) : plugin.description.fields;
+  const { loadFields } = plugin;
+  const fields = loadFields
+    ? await askProvider(() => loadFields.call(plugin, openConnectionConfig(deps.secretBox, connection), providerContext(deps)))
+    : plugin.description.fields;
   return saveFieldCatalog(deps.db, {
     id: uuidv7(),
     connection_id: connection.id,

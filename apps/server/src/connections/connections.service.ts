@@ -12,14 +12,17 @@ import { type Db, inTransaction } from "@switchyard/db";
 import {
   type AddressPolicy,
   type ConnectionConfig,
+  type DeliveryContext,
   type DestinationPlugin,
   destinations,
+  ProviderReadError,
+  type ProviderSettingsByType,
   rotateSigningSecret,
   type WebhookSecrets,
 } from "@switchyard/destinations";
 import { type SecretBox, secretContext } from "@switchyard/secret-box";
 import { pageWindow, toPage } from "../http/cursorPage.js";
-import { ConflictError, NotFoundError, UnprocessableEntityError } from "../http/errors.js";
+import { BadGatewayError, ConflictError, NotFoundError, UnprocessableEntityError } from "../http/errors.js";
 import { optionalField } from "../http/optionalField.js";
 import { uuidv7 } from "../ids.js";
 import { connectionHasActiveRules } from "../rules/rules.repository.js";
@@ -45,6 +48,8 @@ export interface ConnectionDeps {
   readonly addressPolicy: AddressPolicy;
   /** How long a rotated-out signing secret keeps signing. */
   readonly signingSecretGraceMs: number;
+  /** The operator's provider settings, for reads asked of providers (action data, fields). */
+  readonly providers: ProviderSettingsByType;
 }
 
 /**
@@ -81,7 +86,7 @@ export async function createConnection(
       connection_id: id,
       id: uuidv7(),
       mapping_id: uuidv7(),
-      ...generatedMapping(),
+      ...generatedMapping(plugin),
       created_by: createdBy,
     });
     return inserted;
@@ -229,6 +234,21 @@ export function pluginFor(type: string): DestinationPlugin {
     ]);
   }
   return plugin;
+}
+
+/** What a read asked of a connection's provider (action data, fields) is made under: the operator's address policy and settings. */
+export function providerContext(deps: Pick<ConnectionDeps, "addressPolicy" | "providers">): DeliveryContext {
+  return { addressPolicy: deps.addressPolicy, providers: deps.providers };
+}
+
+/** Runs a read asked of a provider; its failure (unreachable, an error answer) is a 502 naming the provider's answer. */
+export async function askProvider<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof ProviderReadError) throw new BadGatewayError(`The provider did not answer as expected: ${error.message}`);
+    throw error;
+  }
 }
 
 /** The secrets the server made up (not those the client sent): shown once, at creation. */

@@ -1,5 +1,5 @@
 import type { Integration, IntegrationList, IntegrationType, ListIntegrationsData } from "@switchyard/client";
-import { destinations, type IntegrationDescription } from "@switchyard/destinations";
+import { destinations, type IntegrationActionInput, type IntegrationDescription } from "@switchyard/destinations";
 import { Router } from "express";
 import { pageParams } from "../http/cursorPage.js";
 import { BadRequestError } from "../http/errors.js";
@@ -45,6 +45,21 @@ function decodeTypeCursor(cursor: string): string {
   return type;
 }
 
+/** One input of an action in Meshes' `IntegrationActionInput` shape (a template is typed text that is a template). */
+function actionInput(input: IntegrationActionInput) {
+  const { key, field, kind, label, required, template, maxLength, description } = input;
+  return {
+    key,
+    field,
+    kind,
+    label,
+    ...(kind === "field" ? { type: template ? ("template" as const) : ("text" as const) } : {}),
+    ...(required === undefined ? {} : { required }),
+    ...(maxLength === undefined ? {} : { max_length: maxLength }),
+    ...(description === undefined ? {} : { description }),
+  };
+}
+
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -59,9 +74,15 @@ function toIntegration(description: IntegrationDescription): Integration {
     description: description.description,
     authentication: description.authentication as Integration["authentication"],
     actions: Object.fromEntries(
-      description.actions.map(({ key, label, noun, description: text }) => [
+      description.actions.map(({ key, label, noun, description: text, inputs }) => [
         key,
-        { key, label, noun, display: { label, description: text } },
+        {
+          key,
+          label,
+          noun,
+          ...(inputs === undefined ? {} : { data: inputs.map(actionInput) }),
+          display: { label, description: text },
+        },
       ]),
     ),
     metadata_schema: description.metadata_schema,

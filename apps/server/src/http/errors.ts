@@ -35,6 +35,7 @@ export class ConflictError extends apiError("Conflict", 409) {}
 export class PayloadTooLargeError extends apiError("PayloadTooLarge", 413) {}
 export class UnprocessableEntityError extends apiError("UnprocessableEntity", 422) {}
 export class TooEarlyError extends apiError("TooEarly", 425) {}
+export class BadGatewayError extends apiError("BadGateway", 502) {}
 export class ServiceUnavailableError extends apiError("ServiceUnavailable", 503) {}
 
 export class TooManyRequestsError extends ApiError {

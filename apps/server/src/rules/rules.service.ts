@@ -1,6 +1,6 @@
 import type { IntegrationType, Rule, RuleCreated, RuleDeleted, RuleInput, RuleList } from "@switchyard/client";
 import type { Db } from "@switchyard/db";
-import { destinations } from "@switchyard/destinations";
+import { destinations, ruleMetadataProblems } from "@switchyard/destinations";
 import { findConnection } from "../connections/connections.repository.js";
 import { pageWindow, toPage } from "../http/cursorPage.js";
 import { NotFoundError, UnprocessableEntityError } from "../http/errors.js";
@@ -11,7 +11,8 @@ import { findRule, insertRule, listRules as listRuleRows, type RuleFilters, type
 
 /**
  * Creates a rule in its connection's workspace. The connection must be the organization's; a `workspace`,
- * if named, must be the connection's; the action must be one its integration offers.
+ * if named, must be the connection's; the action must be one its integration offers, with the inputs it requires
+ * (a channel, a list...) and templates that compile.
  */
 export async function createRule(db: Db, organizationId: string, input: RuleInput, createdBy: string): Promise<RuleCreated> {
   const connection = await findConnection(db, organizationId, input.connection);
@@ -22,12 +23,15 @@ export async function createRule(db: Db, organizationId: string, input: RuleInpu
     ]);
   }
   const action = currentActionName(connection.integration_type, input.metadata.action);
-  const actions = destinations.get(connection.integration_type)?.description.actions.map((a) => a.key) ?? [];
-  if (!actions.includes(action)) {
+  const description = destinations.get(connection.integration_type)?.description;
+  const actions = description?.actions.map((a) => a.key) ?? [];
+  if (description === undefined || !actions.includes(action)) {
     throw new UnprocessableEntityError(`The ${connection.integration_type} integration has no action "${input.metadata.action}".`, [
       { param: "metadata.action", msg: `must be one of: ${actions.join(", ")}` },
     ]);
   }
+  const problems = ruleMetadataProblems(description, { ...input.metadata, action });
+  if (problems.length > 0) throw new UnprocessableEntityError(`The rule's metadata does not fit the ${action} action.`, problems);
   const row = await insertRule(
     db,
     {

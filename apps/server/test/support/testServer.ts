@@ -54,6 +54,7 @@ export type TestServerConfig = Pick<
   | "destinationAllowList"
   | "signingSecretGraceMs"
   | "configuredPublicUrl"
+  | "providers"
 > & {
   /** Where the app logs. Default: nowhere. */
   readonly log: Logger;
@@ -81,6 +82,8 @@ export const testConfig: TestServerConfig = {
   // Local receivers in tests listen on loopback, which the address policy refuses by default.
   destinationAllowList: "127.0.0.1/32,::1/128",
   signingSecretGraceMs: 24 * 3_600_000,
+  // Tests with a provider's local fake set its API origin here (and in `worker.providers`).
+  providers: new Map(),
   configuredPublicUrl: undefined,
   log: silentLogger,
 };

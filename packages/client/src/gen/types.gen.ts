@@ -445,8 +445,22 @@ export type IntegrationAction = {
      */
     data?: Array<{
         key: string;
+        /**
+         * The rule `metadata` key the input is written to (`id`, `value`, `template`, `title`, `subject`, `from`, `body`).
+         */
         field: string;
+        /**
+         * `simple`: one item of the connection's action data; `advanced`: an item and a nested option (`id` and `value`); `field`: typed text.
+         */
         kind: 'simple' | 'field' | 'advanced';
+        label: string;
+        /**
+         * For a `field` input, whether its text is a `{{path}}` template rendered against the payload.
+         */
+        type?: 'text' | 'template';
+        required?: boolean;
+        max_length?: number;
+        description?: string;
     }>;
     fields?: Array<string>;
     display?: {

@@ -24,6 +24,32 @@ describe("decideAttempt", () => {
     ["a refused (non-public) address", { failure: "refused_address" }, "network_error", "failed"],
     ["a mapping error", { failure: "mapping" }, "mapping_error", "failed"],
     ["an internal error", { failure: "internal" }, "internal_error", "retry"],
+    [
+      "a 200 the plugin read as an auth failure (Slack's invalid_auth)",
+      { httpStatus: 200, providerOutcome: "auth_failed" },
+      "auth_failed",
+      "failed",
+    ],
+    ["a 200 the plugin read as rate limited", { httpStatus: 200, providerOutcome: "rate_limited" }, "rate_limited", "retry"],
+    [
+      "a 400 the plugin read as a server error",
+      { httpStatus: 400, providerOutcome: "rejected_server_error" },
+      "rejected_server_error",
+      "retry",
+    ],
+    [
+      "a 200 the plugin read as a rejection",
+      { httpStatus: 200, providerOutcome: "rejected_client_error" },
+      "rejected_client_error",
+      "failed",
+    ],
+    ["a 409 the plugin read as delivered (already a member)", { httpStatus: 409, providerOutcome: "delivered" }, "delivered", "completed"],
+    [
+      "a 410 the plugin read as a rejection",
+      { httpStatus: 410, providerOutcome: "rejected_client_error" },
+      "rejected_client_error",
+      "failed",
+    ],
   ])("when the attempt got %s, then the outcome is %s and the delivery is %s", (_case, facts, outcome, next) => {
     const decision = decideAttempt(facts, 1, options);
     expect(decision.outcome).toBe(outcome);
@@ -36,6 +62,18 @@ describe("decideAttempt", () => {
       next: "failed",
       deactivateConnection: "the destination answered 410 Gone",
     });
+  });
+
+  it("when a plugin classifies a 410, then the connection is not deactivated for it", () => {
+    expect(decideAttempt({ httpStatus: 410, providerOutcome: "rejected_client_error" }, 1, options)).toEqual({
+      outcome: "rejected_client_error",
+      next: "failed",
+    });
+  });
+
+  it("when a plugin reads a 200 as rate limited with Retry-After, then the wait honours it", () => {
+    const decision = decideAttempt({ httpStatus: 200, providerOutcome: "rate_limited", retryAfterMs: 90_000 }, 1, options);
+    expect(decision).toEqual({ outcome: "rate_limited", next: "retry", delayMs: 60_000 });
   });
 
   it("when a retryable failure is the eighth attempt, then the delivery fails", () => {

@@ -17,6 +17,8 @@ export interface AttemptOutcomeFacts {
   readonly httpStatus?: number | undefined;
   readonly failure?: "timeout" | "network" | "refused_address" | "mapping" | "internal" | undefined;
   readonly retryAfterMs?: number | undefined;
+  /** The plugin's reading of a provider's answer, honoured over the status (see the destinations' AttemptFacts). */
+  readonly providerOutcome?: "delivered" | "rate_limited" | "auth_failed" | "rejected_client_error" | "rejected_server_error" | undefined;
 }
 
 export type AttemptDecision =
@@ -34,7 +36,8 @@ export type AttemptDecision =
  * 5xx, timeouts and network errors are retried on the schedule; 410 Gone is final and deactivates the
  * connection; 401/403 are `auth_failed` and other 3xx/4xx `rejected_client_error`, both final. A
  * destination refused by the address policy is final (retrying cannot make it public); our own internal
- * errors are retried, mapping errors are not.
+ * errors are retried, mapping errors are not. A plugin's `providerOutcome` (Slack's `ok: false` in a 200, say)
+ * is honoured over the status: rate limits and server errors retried, the rest final.
  */
 export function decideAttempt(
   facts: AttemptOutcomeFacts,
@@ -43,7 +46,8 @@ export function decideAttempt(
 ): AttemptDecision {
   const { outcome, retryable, slowDown } = classify(facts);
   if (outcome === "delivered") return { outcome, next: "completed" };
-  if (facts.httpStatus === 410) return { outcome, next: "failed", deactivateConnection: "the destination answered 410 Gone" };
+  if (facts.httpStatus === 410 && facts.providerOutcome === undefined)
+    return { outcome, next: "failed", deactivateConnection: "the destination answered 410 Gone" };
   if (!retryable) return { outcome, next: "failed" };
   const delayMs = delayBeforeNextAttempt({
     attempt,
@@ -56,6 +60,7 @@ export function decideAttempt(
 }
 
 function classify(facts: AttemptOutcomeFacts): { outcome: OutcomeCode; retryable: boolean; slowDown: boolean } {
+  if (facts.providerOutcome !== undefined && facts.httpStatus !== undefined) return classifyProvider(facts.providerOutcome);
   const status = facts.httpStatus;
   if (status === undefined) {
     switch (facts.failure) {
@@ -78,4 +83,21 @@ function classify(facts: AttemptOutcomeFacts): { outcome: OutcomeCode; retryable
   if (status >= 500) return { outcome: "rejected_server_error", retryable: true, slowDown: false };
   if (status === 401 || status === 403) return { outcome: "auth_failed", retryable: false, slowDown: false };
   return { outcome: "rejected_client_error", retryable: false, slowDown: false };
+}
+
+function classifyProvider(outcome: NonNullable<AttemptOutcomeFacts["providerOutcome"]>): {
+  outcome: OutcomeCode;
+  retryable: boolean;
+  slowDown: boolean;
+} {
+  switch (outcome) {
+    case "delivered":
+      return { outcome, retryable: false, slowDown: false };
+    case "rate_limited":
+      return { outcome, retryable: true, slowDown: true };
+    case "rejected_server_error":
+      return { outcome, retryable: true, slowDown: false };
+    default:
+      return { outcome, retryable: false, slowDown: false };
+  }
 }

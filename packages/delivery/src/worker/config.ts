@@ -1,3 +1,5 @@
+import { destinations, type ProviderSettingsByType, parseProviderSettings } from "@switchyard/destinations";
+
 /** The delivery worker's settings, parsed once at start. */
 export interface DeliveryWorkerConfig {
   /** graphile-worker jobs run at once per process; a job claims a batch and hands its attempts off. `SWITCHYARD_WORKER_CONCURRENCY`, default 16. */
@@ -32,6 +34,8 @@ export interface DeliveryWorkerConfig {
    * that died before claiming it). `SWITCHYARD_DELIVERY_STALE_MS`, default 120000.
    */
   readonly staleAfterMs: number;
+  /** Per provider: its API origin, OAuth app and bot token (`SWITCHYARD_<TYPE>_API_URL`, `_CLIENT_ID`...; see `parseProviderSettings`). */
+  readonly providers: ProviderSettingsByType;
 }
 
 export class DeliveryConfigError extends Error {
@@ -54,7 +58,16 @@ export function parseDeliveryWorkerConfig(env: Env = process.env): DeliveryWorke
     maxInFlightPerConnection: number(env, "SWITCHYARD_DELIVERY_MAX_PER_CONNECTION", 256, 1, 10_000, true),
     deferMs: number(env, "SWITCHYARD_DELIVERY_DEFER_MS", 250, 10, 60_000, true),
     staleAfterMs: number(env, "SWITCHYARD_DELIVERY_STALE_MS", 120_000, 100, 86_400_000, true),
+    providers: providerSettings(env),
   });
+}
+
+function providerSettings(env: Env): ProviderSettingsByType {
+  try {
+    return parseProviderSettings(destinations.keys(), env);
+  } catch (error) {
+    throw new DeliveryConfigError(error instanceof Error ? error.message : String(error));
+  }
 }
 
 function number(env: Env, name: string, fallback: number, min: number, max: number, integer: boolean): number {

@@ -1,23 +1,37 @@
 import type { ClaimedDelivery } from "@switchyard/db";
-import { type AttemptFacts, type NeverReachable, parseAddressPolicy, destinations as registry } from "@switchyard/destinations";
+import {
+  type AttemptFacts,
+  type DeliveryContext,
+  type NeverReachable,
+  type ProviderSettingsByType,
+  parseAddressPolicy,
+  destinations as registry,
+} from "@switchyard/destinations";
+import { type CompiledMapping, compileMapping, type MappingIssue, type MappingSchema } from "@switchyard/mapping";
 
 /** The worker's view of the destination plugins: one attempt of one claimed delivery. */
 export interface Destinations {
   deliver(delivery: ClaimedDelivery, context: { readonly secrets: () => unknown; readonly timeoutMs: number }): Promise<AttemptFacts>;
 }
 
-/** Destinations through the plugin registry, under the operator's address allow-list, never reaching `never`'s endpoints. */
-export function createDestinations(allowList: string, never?: NeverReachable): Destinations {
-  const addressPolicy = parseAddressPolicy(allowList, never);
+/**
+ * Destinations through the plugin registry, under the operator's address allow-list, never reaching `never`'s
+ * endpoints, with the operator's provider settings (API origins, OAuth apps). Each attempt first applies the
+ * connection's default mapping to the payload: a mapping that fails is the attempt's outcome (`mapping`, final,
+ * naming the field), and no request is made.
+ */
+export function createDestinations(allowList: string, never?: NeverReachable, providers?: ProviderSettingsByType): Destinations {
+  const context: DeliveryContext = { addressPolicy: parseAddressPolicy(allowList, never), ...(providers ? { providers } : {}) };
+  const mappings = new MappingCache();
   return {
-    async deliver(delivery, context) {
+    async deliver(delivery, { secrets: openSecrets, timeoutMs }) {
       const plugin = registry.get(delivery.integration_type);
       if (plugin === undefined) {
         return { failure: "internal", message: `no destination plugin for integration type ${delivery.integration_type}`, durationMs: 0 };
       }
       let secrets: unknown;
       try {
-        secrets = context.secrets();
+        secrets = openSecrets();
       } catch {
         // Sealed with another encryption key: every instance sharing a database must use the same one.
         return {
@@ -26,7 +40,9 @@ export function createDestinations(allowList: string, never?: NeverReachable): D
           durationMs: 0,
         };
       }
-      return plugin.deliver(
+      const mapping = mappings.apply(delivery);
+      if (!mapping.ok) return { failure: "mapping", message: mappingFailure(mapping.failure), durationMs: 0 };
+      const facts = await plugin.deliver(
         {
           deliveryId: delivery.id,
           attempt: delivery.attempt_count,
@@ -41,11 +57,52 @@ export function createDestinations(allowList: string, never?: NeverReachable): D
           },
           connection: { id: delivery.connection_id, metadata: delivery.connection_metadata, secrets },
           action: delivery.action,
-          timeoutMs: context.timeoutMs,
+          rule: { id: delivery.rule_id, metadata: delivery.rule_metadata },
+          mapped: mapping.output,
+          timeoutMs,
           now: () => new Date(),
         },
-        { addressPolicy },
+        context,
       );
+      return mapping.warnings.length === 0 || facts.message !== undefined
+        ? facts
+        : { ...facts, message: mappingWarnings(mapping.warnings) };
     },
   };
+}
+
+type Applied =
+  | { readonly ok: true; readonly output: Record<string, unknown>; readonly warnings: readonly MappingIssue[] }
+  | { readonly ok: false; readonly failure: MappingIssue };
+
+const noFields: Applied = { ok: true, output: {}, warnings: [] };
+
+/** Bounded, as a mapping cache must be: a process seeing more connections than this compiles some twice, no more. */
+const maxCachedMappings = 4096;
+
+/** Each connection's mapping compiled once per version, and applied to each delivery's payload. */
+class MappingCache {
+  private readonly compiled = new Map<string, { readonly version: number; readonly mapping: CompiledMapping }>();
+
+  apply(delivery: ClaimedDelivery): Applied {
+    if (delivery.mapping_schema === null || delivery.mapping_schema === undefined) return noFields;
+    const version = delivery.mapping_version ?? 0;
+    let entry = this.compiled.get(delivery.connection_id);
+    if (entry === undefined || entry.version !== version) {
+      if (this.compiled.size >= maxCachedMappings) this.compiled.clear();
+      entry = { version, mapping: compileMapping(delivery.mapping_schema as MappingSchema) };
+      this.compiled.set(delivery.connection_id, entry);
+    }
+    return entry.mapping.apply(delivery.payload);
+  }
+}
+
+function mappingFailure(issue: MappingIssue): string {
+  return issue.field === ""
+    ? `the mapping could not be applied: ${issue.message}`
+    : `mapping failed at field "${issue.field}": ${issue.message}`;
+}
+
+function mappingWarnings(warnings: readonly MappingIssue[]): string {
+  return `mapping left out ${warnings.map((w) => `"${w.field}" (${w.message})`).join(", ")}`;
 }

@@ -58,7 +58,7 @@ function deliverBatchDeps(deps: DeliveryWorkerDeps): DeliverBatchDeps {
     db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: deps.pool }) }),
     pool: deps.pool,
     secretBox: deps.secretBox,
-    destinations: deps.destinations ?? createDestinations(deps.config.destinationAllowList, deps.neverReachable),
+    destinations: deps.destinations ?? createDestinations(deps.config.destinationAllowList, deps.neverReachable, deps.config.providers),
     config: deps.config,
     log: deps.log,
     attempts: createAttemptRunner(deps.config.maxInFlight),

@@ -55,6 +55,8 @@ function deliveryRequest(
     event,
     connection: { id: "conn_1", ...config },
     action: "send_webhook",
+    rule: { id: "rule_1", metadata: { action: "send_webhook" } },
+    mapped: {},
     timeoutMs: 5_000,
     now: () => new Date(),
     ...overrides,
