@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
-import { mintMachineToken } from "@switchyard/client";
+import { type ConnectionInput, type MappingSchema, mintMachineToken } from "@switchyard/client";
 import { parseAddressPolicy } from "@switchyard/destinations";
 import { type Config, ConfigError, parseConfig } from "./config.js";
 import { createConnection } from "./connections/connections.service.js";
+import { storeDefaultMapping } from "./connections/defaultMappings.service.js";
 import { getEventDetail, listAttempts } from "./history/history.service.js";
 import { silentLogger } from "./logger.js";
 import { revokeAccessKey } from "./organizations/accessKeys.repository.js";
@@ -31,8 +32,13 @@ for the command). Secrets are printed once; they cannot be read back later.
   publishable-key rotate --org <id> --workspace <id>  replace a workspace's publishable key
   connection create --org <id> --workspace <id> --url <url> [--name <name>]
                                                       create a webhook connection (prints its signing secret once)
-  rule create --org <id> --connection <id> --event <name> [--action send_webhook]
-                                                      send events of that name to the connection
+  connection create --org <id> --workspace <id> --type <type> --metadata <json> [--secrets <json>] [--name <name>]
+                                                      create a connection of another integration (an API key in --secrets)
+  mapping set --org <id> --connection <id> --schema <json>
+                                                      store the connection's default field mapping (a MappingSchema)
+  rule create --org <id> --connection <id> --event <name> [--action <action>] [--metadata <json>]
+                                                      send events of that name to the connection (the action's inputs,
+                                                      such as a channel and a template, in --metadata)
   event show --org <id> --event-id <id>               an event with its deliveries and every attempt
   token --org <id> --access-key <key> --secret <secret>
                                                       a machine JWT (30 s) for curl: Authorization: Bearer …
@@ -65,21 +71,25 @@ const commands: Record<string, Command> = {
         providers: config.providers,
       },
       required(v, "org"),
-      {
-        workspace: required(v, "workspace"),
-        type: "webhook",
-        name: v.name ?? required(v, "url"),
-        metadata: { url: required(v, "url") },
-      },
+      connectionInput(v),
       "cli",
     ),
-  "rule create": async ({ db }, v) =>
-    createRule(
+  "mapping set": async ({ db }, v) => {
+    const schema = jsonObject(v, "schema");
+    if (schema.schema_version !== 1 || !Array.isArray(schema.fields))
+      throw new UsageError("--schema must be a MappingSchema: {schema_version: 1, fields: [...]}");
+    return storeDefaultMapping(db, required(v, "org"), required(v, "connection"), { schema: schema as unknown as MappingSchema });
+  },
+  "rule create": async ({ db }, v) => {
+    const metadata = v.metadata === undefined ? {} : jsonObject(v, "metadata");
+    const action = v.action ?? (typeof metadata.action === "string" ? metadata.action : "send_webhook");
+    return createRule(
       db,
       required(v, "org"),
-      { connection: required(v, "connection"), event: required(v, "event"), metadata: { action: v.action ?? "send_webhook" } },
+      { connection: required(v, "connection"), event: required(v, "event"), metadata: { ...metadata, action } },
       "cli",
-    ),
+    );
+  },
   "event show": async ({ db }, v) => {
     const organizationId = required(v, "org");
     const event = await getEventDetail(db, organizationId, required(v, "event-id"));
@@ -101,6 +111,32 @@ const offline: Record<string, (values: Record<string, string | undefined>) => Pr
 
 class UsageError extends Error {}
 
+/** A webhook from `--url`, or any integration from `--type` and `--metadata` (and `--secrets`). */
+function connectionInput(v: Record<string, string | undefined>): ConnectionInput {
+  const type = v.type ?? "webhook";
+  if (type === "webhook" && v.metadata === undefined) {
+    return { workspace: required(v, "workspace"), type, name: v.name ?? required(v, "url"), metadata: { url: required(v, "url") } };
+  }
+  return {
+    workspace: required(v, "workspace"),
+    type: type as ConnectionInput["type"],
+    name: v.name ?? type,
+    metadata: jsonObject(v, "metadata"),
+    ...(v.secrets === undefined ? {} : { secrets: jsonObject(v, "secrets") }),
+  };
+}
+
+function jsonObject(values: Record<string, string | undefined>, name: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(required(values, name));
+  } catch {
+    throw new UsageError(`--${name} must be JSON`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new UsageError(`--${name} must be a JSON object`);
+  return parsed as Record<string, unknown>;
+}
+
 function required(values: Record<string, string | undefined>, name: string): string {
   const value = values[name];
   if (value === undefined || value === "") throw new UsageError(`--${name} is required`);
@@ -120,6 +156,10 @@ async function run(argv: string[]): Promise<number> {
       connection: { type: "string" },
       event: { type: "string" },
       action: { type: "string" },
+      type: { type: "string" },
+      metadata: { type: "string" },
+      secrets: { type: "string" },
+      schema: { type: "string" },
       "event-id": { type: "string" },
       "access-key": { type: "string" },
       secret: { type: "string" },
