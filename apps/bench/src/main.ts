@@ -13,7 +13,7 @@ import { type PostgresCluster, startPostgresCluster } from "./postgresCluster.js
 import { type Receiver, startReceiver } from "./receiver.js";
 import { type BenchReport, formatProfile, formatTable, type Round, slowSummary, writeBenchmarksDoc } from "./report.js";
 import { sourceRevision } from "./sourceRevision.js";
-import { addRoute, createTenant, type Tenant } from "./switchyardServer.js";
+import { addMappedRoute, addRoute, createTenant, type Tenant } from "./switchyardServer.js";
 
 const usage = `Usage: pnpm bench [--quick] [--rounds N] [--no-profile] [--no-write]
 
@@ -57,6 +57,8 @@ const delivery = quick
       e2e: { requestsPerSecond: 100, eventsPerRequest: 10, durationMs: 20_000 },
     };
 const routeEnv = { SWITCHYARD_DESTINATION_ALLOWLIST: "127.0.0.1/32" };
+/** (m)'s server: Slack's API is the bench's receiver. */
+const mappedEnv = (receiver: Receiver) => ({ ...routeEnv, SWITCHYARD_SLACK_API_URL: `http://127.0.0.1:${receiver.port}` });
 const connections = { raw: 8, http: 16 };
 /** (b0): the floor server, built next to this file. */
 const floorEntry = fileURLToPath(new URL("./floorServer.js", import.meta.url));
@@ -151,6 +153,10 @@ async function prepareBench(pg: PostgresCluster, receiver: Receiver, workDir: st
   await pg.admin("create database bench_routing template bench_template");
   await addRoute(pg.url("bench_routing"), workDir, tenant, `http://127.0.0.1:${receiver.port}/hook`, "contact.created", routeEnv);
   log(`routing template: one webhook connection to 127.0.0.1:${receiver.port}, one rule for contact.created`);
+  // A third: the same tenant routing every event to a Slack connection (the receiver as its API) with a mapping and a template.
+  await pg.admin("create database bench_mapped template bench_template");
+  await addMappedRoute(pg.url("bench_mapped"), workDir, tenant, "contact.created", mappedEnv(receiver));
+  log(`mapped template: one Slack connection (API at 127.0.0.1:${receiver.port}) with a 5-field mapping, one templated rule`);
   return { pg, tenant, receiver, workDir, ...freshDatabases(pg) };
 }
 
@@ -240,8 +246,14 @@ function runSwitchyard(
   });
 }
 
-/** (e) and (f) over a copy of bench_routing, the server run with `env`. */
-function runDelivery(bench: Bench, name: string, env: Readonly<Record<string, string>>, e2e: EndToEndOptions): Promise<DeliveryRunResult> {
+/** (e) and (f) over a copy of `template` (bench_routing; bench_mapped for (m), which has no (f)), the server run with `env`. */
+function runDelivery(
+  bench: Bench,
+  name: string,
+  env: Readonly<Record<string, string>>,
+  e2e: EndToEndOptions | undefined,
+  template = "bench_routing",
+): Promise<DeliveryRunResult> {
   return bench.withDatabase(
     name,
     (db) =>
@@ -250,9 +262,9 @@ function runDelivery(bench: Bench, name: string, env: Readonly<Record<string, st
         deliverDeadlineMs: delivery.deliverDeadlineMs,
         workDir: bench.workDir,
         env,
-        e2e,
+        ...(e2e === undefined ? {} : { e2e }),
       }),
-    "bench_routing",
+    template,
   );
 }
 
@@ -329,7 +341,12 @@ async function measureDeliveryRound(bench: Bench, round: number, routing: Routin
       `ingested in ${delivered.ingestSeconds.toFixed(1)} s); (f) end-to-end p50/p99 ` +
       `${delivered.endToEnd?.p50Ms.toFixed(1)}/${delivered.endToEnd?.p99Ms.toFixed(1)} ms, ${delivered.endToEnd?.missing} missing`,
   );
-  return { ...routing, jobs, delivery: delivered };
+  const mapped = await runDelivery(bench, `r${round}_mapped`, mappedEnv(bench.receiver), undefined, "bench_mapped");
+  log(
+    `round ${round}: (m) mapped delivery to Slack ${Math.round(mapped.deliveriesPerSecond)} deliveries/s ` +
+      `(${mapped.delivered} of ${mapped.events}; m/e ${(mapped.deliveriesPerSecond / delivered.deliveriesPerSecond).toFixed(2)})`,
+  );
+  return { ...routing, jobs, delivery: delivered, mapped };
 }
 
 /** One extra closed-loop run (not in the medians) with the server under `node --cpu-prof`, and where its time went. */

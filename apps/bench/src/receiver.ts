@@ -5,7 +5,9 @@ import { performance } from "node:perf_hooks";
 /**
  * A local webhook receiver that answers 200 at once (after reading the body) and counts what it gets:
  * every request, distinct `webhook-id`s (a delivery's id, the same on a repeat), and, for bodies whose
- * `resource_id` is `f<request>-<item>` (the end-to-end latency phase), when each item first arrived.
+ * `resource_id` is `f<request>-<item>` (the end-to-end latency phase), when each item first arrived. It also
+ * stands for Slack's `chat.postMessage` in the mapped-delivery phase: it answers `{"ok":true}`, and a request
+ * with no `webhook-id` (a Slack message carries no delivery id) counts as a delivery of its own.
  */
 export interface Receiver {
   readonly port: number;
@@ -23,6 +25,9 @@ export interface Receiver {
 }
 
 const tagPattern = /"resource_id":"(f\d+-\d+)"/;
+
+/** Slack's answer to a message it took; a webhook's sender ignores the body. */
+const okBody = Buffer.from('{"ok":true}');
 
 /** What the receiver counted since the last reset. */
 interface Counts {
@@ -51,8 +56,8 @@ export async function startReceiver(): Promise<Receiver> {
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
       const at = performance.now();
-      response.writeHead(200, { "content-length": "0" });
-      response.end();
+      response.writeHead(200, { "content-type": "application/json", "content-length": String(okBody.length) });
+      response.end(okBody);
       count(counts, request, Buffer.concat(chunks), at);
       if (waiting.waiter !== undefined && counts.deliveryIds.size >= waiting.waiter.count) {
         waiting.waiter.resolve(true);
@@ -72,7 +77,7 @@ function count(counts: Counts, request: IncomingMessage, body: Buffer, at: numbe
   if (counts.firstAtMs === 0) counts.firstAtMs = at;
   counts.lastAtMs = at;
   const id = request.headers["webhook-id"];
-  if (typeof id === "string") counts.deliveryIds.add(id);
+  counts.deliveryIds.add(typeof id === "string" ? id : `request-${counts.received}`);
   const tag = tagPattern.exec(body.toString("utf8"));
   if (tag !== null && !counts.arrivals.has(tag[1] as string)) counts.arrivals.set(tag[1] as string, at);
 }

@@ -84,6 +84,69 @@ export async function addRoute(
   return { connectionId: connection.id, ruleId: rule.id };
 }
 
+/**
+ * The mapped destination of phase (m): a Slack connection (its API at the bench's receiver, through
+ * `SWITCHYARD_SLACK_API_URL` in `env`) whose default mapping has the 5 fields below, and a `send_message` rule
+ * for `event` with a template: each delivery applies the mapping and renders the template before it is sent.
+ */
+export async function addMappedRoute(
+  databaseUrl: string,
+  dataDir: string,
+  tenant: Tenant,
+  event: string,
+  env: Readonly<Record<string, string>>,
+): Promise<{ connectionId: string; ruleId: string }> {
+  const cli = (...args: string[]) => runCli(serverEnv(databaseUrl, dataDir, env), args);
+  const created = await cli(
+    "connection",
+    "create",
+    "--org",
+    tenant.organizationId,
+    "--workspace",
+    tenant.workspaceId,
+    "--type",
+    "slack",
+    "--name",
+    "bench slack",
+    "--metadata",
+    JSON.stringify({ team_id: "T0BENCH", team_name: "Bench" }),
+    "--secrets",
+    JSON.stringify({ access_token: "xoxb-bench-token" }),
+  );
+  const connection = (created.connection ?? created) as { id: string };
+  await cli("mapping", "set", "--org", tenant.organizationId, "--connection", connection.id, "--schema", JSON.stringify(benchMapping));
+  const rule = (await cli(
+    "rule",
+    "create",
+    "--org",
+    tenant.organizationId,
+    "--connection",
+    connection.id,
+    "--event",
+    event,
+    "--action",
+    "send_message",
+    "--metadata",
+    JSON.stringify({
+      id: "C0BENCH",
+      template: "New {{plan}} signup: {{name}} <{{email}}> at {{company.name}} ({{company.employees}} people), from {{source}}",
+    }),
+  )) as { id: string };
+  return { connectionId: connection.id, ruleId: rule.id };
+}
+
+/** Five fields over the bench's payload, with transforms: what (m) applies to every delivery. */
+const benchMapping = {
+  schema_version: 1,
+  fields: [
+    { dest: "email", source: { type: "path", value: "email" }, transforms: [{ type: "trim" }, { type: "lower" }], on_error: "fail_action" },
+    { dest: "full_name", source: { type: "path", value: "name" }, transforms: [{ type: "trim" }] },
+    { dest: "plan", source: { type: "path", value: "plan" }, transforms: [{ type: "upper" }] },
+    { dest: "company", source: { type: "path", value: "company.name" }, transforms: [{ type: "substring", start: 0, length: 40 }] },
+    { dest: "employees", source: { type: "path", value: "company.employees" }, transforms: [{ type: "to_string" }] },
+  ],
+};
+
 export interface RunningServer {
   readonly pid: number;
   readonly port: number;
