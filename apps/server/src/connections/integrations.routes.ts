@@ -45,7 +45,7 @@ function decodeTypeCursor(cursor: string): string {
   return type;
 }
 
-/** One input of an action in Meshes' `IntegrationActionInput` shape (a template is typed text that is a template). */
+/** One input of an action in Meshes' `IntegrationActionInput` shape; a template is a `textarea` marked `template`. */
 function actionInput(input: IntegrationActionInput) {
   const { key, field, kind, label, required, template, maxLength, description } = input;
   return {
@@ -53,7 +53,7 @@ function actionInput(input: IntegrationActionInput) {
     field,
     kind,
     label,
-    ...(kind === "field" ? { type: template ? ("template" as const) : ("text" as const) } : {}),
+    ...(kind === "field" ? { type: template ? ("textarea" as const) : ("text" as const), template: template === true } : {}),
     ...(required === undefined ? {} : { required }),
     ...(maxLength === undefined ? {} : { max_length: maxLength }),
     ...(description === undefined ? {} : { description }),

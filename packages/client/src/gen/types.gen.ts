@@ -455,9 +455,13 @@ export type IntegrationAction = {
         kind: 'simple' | 'field' | 'advanced';
         label: string;
         /**
-         * For a `field` input, whether its text is a `{{path}}` template rendered against the payload.
+         * How a `field` input is typed (Meshes' field types); templates are `textarea`.
          */
-        type?: 'text' | 'template';
+        type?: 'text' | 'password' | 'textarea' | 'select';
+        /**
+         * For a `field` input, whether its text is a `{{path}}` template rendered against the event's payload (checked when the rule is written).
+         */
+        template?: boolean;
         required?: boolean;
         max_length?: number;
         description?: string;
