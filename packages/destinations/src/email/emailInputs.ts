@@ -75,11 +75,12 @@ export function emailParts(request: DeliveryRequest, required: readonly ("from" 
   const parts = { to, from, subject: subject.text, body: body.text };
   const missing = required.find((field) => parts[field] === undefined || parts[field] === "");
   if (missing !== undefined) return failedBeforeSending("mapping", `metadata.${missing} is required by the ${request.action} action`);
+  // An optional text that renders to nothing is left unset, so the provider's own (a template's subject) applies.
   return {
     to,
     ...(from === undefined ? {} : { from }),
-    ...(subject.text === undefined ? {} : { subject: subject.text }),
-    ...(body.text === undefined ? {} : { body: body.text }),
+    ...(subject.text === undefined || subject.text === "" ? {} : { subject: subject.text }),
+    ...(body.text === undefined || body.text === "" ? {} : { body: body.text }),
   };
 }
 

@@ -85,6 +85,16 @@ describe("resend send_email_template", () => {
     });
   });
 
+  it("when the rule's subject renders to nothing, then none is sent and the template's own applies", async () => {
+    const resend = await fake();
+    const facts = await deliver(
+      resend,
+      request(resend, "send_email_template", { id: "34a080c9-b17d-4187-ad80-5af20266e535", subject: "{{missing}}" }),
+    );
+    expect(facts.httpStatus).toBe(200);
+    expect(resend.sent[0]).not.toHaveProperty("subject");
+  });
+
   it("when the same delivery is retried, then Resend sends the email once (the idempotency key replays the answer)", async () => {
     const resend = await fake();
     const req = request(resend, "send_email_template", { id: "order-confirmation", from: "hello@acme.test", subject: "Hi" });
