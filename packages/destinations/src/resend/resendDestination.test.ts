@@ -139,7 +139,7 @@ describe("resend segments", () => {
       ),
     );
 
-    expect(facts.httpStatus).toBe(201);
+    expect(facts.httpStatus).toBe(200);
     expect(resend.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
       "PATCH /contacts/ada%40example.com",
       `POST /contacts/ada%40example.com/segments/${segmentId}`,
@@ -159,7 +159,7 @@ describe("resend segments", () => {
   it("when the contact is new, then it is created with the mapped fields, then added", async () => {
     const resend = await fake();
     const facts = await deliver(resend, request(resend, "add_to_segment", { id: segmentId }));
-    expect(facts.httpStatus).toBe(201);
+    expect(facts.httpStatus).toBe(200);
     expect(facts.providerOutcome).toBeUndefined();
     expect(resend.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
       "PATCH /contacts/ada%40example.com",
@@ -173,7 +173,7 @@ describe("resend segments", () => {
   it("when nothing but the email is mapped, then the contact is looked up rather than updated", async () => {
     const resend = await fake({ contacts: [{ email: "ada@example.com" }] });
     const facts = await deliver(resend, request(resend, "add_to_segment", { id: segmentId }, { mapped: { email: "ada@example.com" } }));
-    expect(facts.httpStatus).toBe(201);
+    expect(facts.httpStatus).toBe(200);
     expect(resend.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
       "GET /contacts/ada%40example.com",
       `POST /contacts/ada%40example.com/segments/${segmentId}`,
@@ -222,6 +222,13 @@ describe("resend segments", () => {
     expect(facts.httpStatus).toBe(429);
     expect(facts.retryAfterMs).toBe(2_000);
     expect(resend.requests).toHaveLength(1);
+  });
+
+  it("when the attempt's time is spent, then no further request is made and the attempt is a timeout", async () => {
+    const resend = await fake();
+    const facts = await deliver(resend, request(resend, "add_to_segment", { id: segmentId }, { timeoutMs: 0 }));
+    expect(facts.failure).toBe("timeout");
+    expect(resend.requests).toHaveLength(0);
   });
 
   it("when the contact creation is refused, then that answer is the outcome and no membership is asked", async () => {

@@ -268,7 +268,7 @@ function contacts(method: string, rest: string[], res: ServerResponse, json: unk
     if (!account.segments.some((s) => s.id === segmentId)) return error(res, 404, "not_found", "Segment not found.");
     if (method === "POST") {
       contact.segments.add(segmentId);
-      return answer(res, 201, { id: segmentId });
+      return answer(res, 200, { object: "contact_segment", id: segmentId });
     }
     if (!contact.segments.delete(segmentId)) return error(res, 404, "not_found", "Contact is not in this segment.");
     return answer(res, 200, { id: segmentId, deleted: true });
