@@ -1,7 +1,11 @@
 import type { DestinationPlugin } from "./destinationPlugin.js";
+import { resendDestination } from "./resend/resendDestination.js";
+import { sendgridDestination } from "./sendgrid/sendgridDestination.js";
 import { webhookDestination } from "./webhook/webhookDestination.js";
 
 /** Every destination plugin by integration type id (the Meshes ids: `webhook`, `slack`, `hubspot`, ...). Only "webhook" so far. */
 export const destinations: ReadonlyMap<string, DestinationPlugin> = new Map<string, DestinationPlugin>([
   [webhookDestination.type, webhookDestination],
+  [resendDestination.type, resendDestination],
+  [sendgridDestination.type, sendgridDestination],
 ]);

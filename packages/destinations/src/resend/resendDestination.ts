@@ -1,0 +1,50 @@
+import type { MappingSchema } from "@switchyard/mapping";
+import type { DeliveryContext } from "../deliveryContext.js";
+import type { AttemptFacts, DeliveryRequest, DestinationPlugin } from "../destinationPlugin.js";
+import { type ApiKeyMetadata, type ApiKeySecrets, apiKeyOf, parseApiKeyConfig } from "../email/apiKeyConfig.js";
+import { failedBeforeSending, guardAttempt } from "../providers/callProvider.js";
+import { resendCaller } from "./resendCaller.js";
+import { resendActionData, resendFields } from "./resendCatalog.js";
+import { resendDescription, resendKeyFormat } from "./resendDescription.js";
+import { deliverEmail } from "./resendEmail.js";
+import { deliverSegmentAction } from "./resendSegments.js";
+
+/** The contact's email (needed by every action) and its names (optional) from the payload Meshes documents. */
+const defaultMapping: MappingSchema = {
+  schema_version: 1,
+  fields: [
+    { dest: "email", source: { type: "path", value: "email" }, on_error: "fail_action" },
+    { dest: "first_name", source: { type: "path", value: "first_name" }, on_error: "skip_field" },
+    { dest: "last_name", source: { type: "path", value: "last_name" }, on_error: "skip_field" },
+  ],
+};
+
+/** Resend: `send_email_template`, `send_email`, `add_to_segment` and `remove_from_segment`. */
+export const resendDestination: DestinationPlugin<ApiKeyMetadata, ApiKeySecrets> = {
+  type: "resend",
+  description: resendDescription,
+  parseConfig: (input) => parseApiKeyConfig(input, resendKeyFormat),
+  deliver: (request, context) => guardAttempt(() => deliverResend(request, context)),
+  loadActionData: resendActionData,
+  loadFields: resendFields,
+  defaultMapping,
+};
+
+async function deliverResend(request: DeliveryRequest, context: DeliveryContext): Promise<AttemptFacts> {
+  const apiKey = apiKeyOf(request.connection.secrets);
+  if (apiKey === undefined) return failedBeforeSending("internal", `connection ${request.connection.id} has no stored Resend API key`);
+  const caller = resendCaller(request, context, apiKey);
+  switch (request.action) {
+    case "send_email_template":
+    case "send_email":
+      return deliverEmail(request, caller);
+    case "add_to_segment":
+    case "remove_from_segment":
+      return deliverSegmentAction(request, caller, request.action === "add_to_segment");
+    default:
+      return failedBeforeSending(
+        "mapping",
+        `Resend has no action "${request.action}" (it has: ${resendDescription.actions.map((a) => a.key).join(", ")})`,
+      );
+  }
+}
