@@ -1,9 +1,11 @@
 import type { DestinationPlugin } from "./destinationPlugin.js";
 import { mailchimpDestination } from "./mailchimp/mailchimpDestination.js";
+import { mailerliteDestination } from "./mailerlite/mailerliteDestination.js";
 import { webhookDestination } from "./webhook/webhookDestination.js";
 
 /** Every destination plugin by integration type id (the Meshes ids: `webhook`, `slack`, `hubspot`, ...). */
 export const destinations: ReadonlyMap<string, DestinationPlugin> = new Map<string, DestinationPlugin>([
   [webhookDestination.type, webhookDestination],
   [mailchimpDestination.type, mailchimpDestination],
+  [mailerliteDestination.type, mailerliteDestination],
 ]);
