@@ -335,6 +335,24 @@ describe("mailchimp default mapping", () => {
   });
 });
 
+describe("mailchimp documented example", () => {
+  it("when the default mapping gains PLAN from plan.tier, upper-cased, then the member gets the documented merge fields", async () => {
+    const base = mailchimpDestination.defaultMapping ?? { schema_version: 1 as const, fields: [] };
+    const mapping = {
+      ...base,
+      fields: [
+        ...base.fields,
+        { dest: "PLAN", source: { type: "path" as const, value: "plan.tier" }, transforms: [{ type: "upper" as const }] },
+      ],
+    };
+    const result = applyMapping(mapping, { email: "ada@example.com", first_name: "Ada", plan: { tier: "pro" } });
+    await deliver("add_to_list", { mapped: result.ok ? result.output : {} });
+    expect(only(fake.requests).body.toString("utf8")).toBe(
+      '{"email_address":"ada@example.com","status_if_new":"subscribed","merge_fields":{"FNAME":"Ada","PLAN":"PRO"}}',
+    );
+  });
+});
+
 describe("mailchimp parseConfig", () => {
   const ajv = new Ajv2020({ allErrors: true, validateFormats: false });
   const metadataSchema = ajv.compile(mailchimpDestination.description.metadata_schema);

@@ -272,6 +272,19 @@ describe("mailerlite default mapping", () => {
   });
 });
 
+describe("mailerlite documented example", () => {
+  it("when the default mapping gains company, then the subscriber gets the documented fields and group", async () => {
+    const base = mailerliteDestination.defaultMapping ?? { schema_version: 1 as const, fields: [] };
+    const mapping = { ...base, fields: [...base.fields, { dest: "company", source: { type: "path" as const, value: "company" } }] };
+    const payload = { email: "ada@example.com", first_name: "Ada", last_name: "Lovelace", company: "Analytical" };
+    const result = applyMapping(mapping, payload);
+    await deliver("add_to_group", { mapped: result.ok ? result.output : {} });
+    expect(only(fake.requests).body.toString("utf8")).toBe(
+      '{"email":"ada@example.com","fields":{"name":"Ada","last_name":"Lovelace","company":"Analytical"},"groups":["1001"]}',
+    );
+  });
+});
+
 describe("mailerlite parseConfig", () => {
   const ajv = new Ajv2020({ allErrors: true, validateFormats: false });
   const metadataSchema = ajv.compile(mailerliteDestination.description.metadata_schema);
