@@ -1,11 +1,15 @@
 import type { DestinationPlugin } from "./destinationPlugin.js";
 import { resendDestination } from "./resend/resendDestination.js";
 import { sendgridDestination } from "./sendgrid/sendgridDestination.js";
+import { mailchimpDestination } from "./mailchimp/mailchimpDestination.js";
+import { mailerliteDestination } from "./mailerlite/mailerliteDestination.js";
 import { webhookDestination } from "./webhook/webhookDestination.js";
 
-/** Every destination plugin by integration type id (the Meshes ids: `webhook`, `slack`, `hubspot`, ...). Only "webhook" so far. */
+/** Every destination plugin by integration type id (the Meshes ids: `webhook`, `slack`, `hubspot`, ...). */
 export const destinations: ReadonlyMap<string, DestinationPlugin> = new Map<string, DestinationPlugin>([
   [webhookDestination.type, webhookDestination],
   [resendDestination.type, resendDestination],
   [sendgridDestination.type, sendgridDestination],
+  [mailchimpDestination.type, mailchimpDestination],
+  [mailerliteDestination.type, mailerliteDestination],
 ]);

@@ -1,4 +1,5 @@
 import type { ConnectionFieldDefinition, IntegrationAuthenticationField, IntegrationDescription } from "../integrationDescription.js";
+import { deepFreeze } from "../providers/deepFreeze.js";
 import { maxHeaderNameLength, maxHeaderValueLength } from "./headerRules.js";
 import {
   authSchemes,
@@ -158,12 +159,4 @@ function eventPayloadFields(): ConnectionFieldDefinition[] {
     text("phone", "Phone", "A phone number.", "phone"),
     text("resource_url", "Resource URL", "A link to the record in your app.", "url"),
   ];
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === "object" && value !== null) {
-    for (const child of Object.values(value)) deepFreeze(child);
-    Object.freeze(value);
-  }
-  return value;
 }
