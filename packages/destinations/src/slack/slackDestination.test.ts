@@ -92,6 +92,24 @@ describe("slack send_message", () => {
     expect(facts.message).toContain("connect Slack again");
   });
 
+  it("when the fake is told which tokens are live (a fake OAuth server's), then a refreshed token is taken and a dead one refused", async () => {
+    const live = new Set(["xoxe.xoxb-refreshed"]);
+    const rotating = await startSlackFake({ acceptsToken: (t) => live.has(t) });
+    const rotatingContext = fakeProviderContext("slack", { apiUrl: rotating.origin });
+    const deliver = (access_token: string) =>
+      slackDestination.deliver(
+        deliveryRequestFor({ action: "send_message", ruleMetadata: rule, metadata: {}, secrets: { access_token } }),
+        rotatingContext,
+      );
+    try {
+      expect((await deliver("xoxe.xoxb-refreshed")).providerOutcome).toBeUndefined();
+      expect((await deliver("xoxe.xoxb-expired")).providerOutcome).toBe("auth_failed");
+      expect(rotating.messages).toHaveLength(1);
+    } finally {
+      await rotating.close();
+    }
+  });
+
   it("when the channel does not exist or is archived, then Slack's answer is a client error naming the reason", async () => {
     const missing = await sendMessage({ ...rule, id: "C0NOTTHERE" });
     const archived = await sendMessage({ ...rule, id: "C0OLDNEWS1" });

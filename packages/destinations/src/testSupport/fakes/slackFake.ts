@@ -10,7 +10,7 @@ import { type ReceivedRequest, startReceiver } from "../startReceiver.js";
  */
 export interface SlackFake {
   readonly origin: string;
-  /** The bot token it accepts (`Authorization: Bearer <token>`). */
+  /** The bot token it accepts (`Authorization: Bearer <token>`), unless `acceptsToken` was given. */
   readonly token: string;
   /** Every request received, in order. */
   readonly requests: ReceivedRequest[];
@@ -50,14 +50,27 @@ export const defaultSlackFakeChannels: readonly SlackFakeChannel[] = [
 /** Slack's limit on `text` that the fake enforces (`msg_too_long`). */
 const maxTextLength = 40_000;
 
-export async function startSlackFake(options: { token?: string; channels?: readonly SlackFakeChannel[] } = {}): Promise<SlackFake> {
+export interface SlackFakeOptions {
+  /** The bot token it accepts. Default `slackFakeToken`. */
+  readonly token?: string;
+  /**
+   * Which bearer tokens it accepts, instead of `token` alone: tokens minted by a fake OAuth server, say
+   * (`acceptsToken: (t) => oauth.isLiveAccessToken(t)`), so that refreshed tokens work and revoked ones answer
+   * `invalid_auth`.
+   */
+  readonly acceptsToken?: (token: string) => boolean;
+  readonly channels?: readonly SlackFakeChannel[];
+}
+
+export async function startSlackFake(options: SlackFakeOptions = {}): Promise<SlackFake> {
   const token = options.token ?? slackFakeToken;
+  const accepts = options.acceptsToken ?? ((sent: string) => sent === token);
   const channels = [...(options.channels ?? defaultSlackFakeChannels)];
   const messages: { channel: string; text: string }[] = [];
   const scripted: SlackFakeAnswer[] = [];
   const receiver = await startReceiver((req, res, body) => {
     const next = scripted.shift();
-    send(res, next !== undefined ? scriptedReply(next) : route(req, body, { token, channels, messages }));
+    send(res, next !== undefined ? scriptedReply(next) : route(req, body, { accepts, channels, messages }));
   });
   return {
     origin: receiver.origin,
@@ -77,7 +90,7 @@ interface Reply {
 }
 
 interface Workspace {
-  readonly token: string;
+  readonly accepts: (token: string) => boolean;
   readonly channels: readonly SlackFakeChannel[];
   readonly messages: { channel: string; text: string }[];
 }
@@ -87,7 +100,7 @@ const slackError = (error: string): Reply => ({ status: 200, json: { ok: false, 
 function route(req: IncomingMessage, body: Buffer, workspace: Workspace): Reply {
   const auth = req.headers.authorization;
   if (auth === undefined) return slackError("not_authed");
-  if (auth !== `Bearer ${workspace.token}`) return slackError("invalid_auth");
+  if (!auth.startsWith("Bearer ") || !workspace.accepts(auth.slice("Bearer ".length))) return slackError("invalid_auth");
   const url = new URL(req.url ?? "/", "http://fake");
   if (url.pathname === "/chat.postMessage") return postMessage(req, body, workspace);
   if (url.pathname === "/conversations.list") {
