@@ -40,8 +40,12 @@ describe("discord send_message", () => {
 
     expect(facts.httpStatus).toBe(200);
     expect(facts.providerOutcome).toBeUndefined();
-    expect(fake.requests).toHaveLength(1);
-    const sent = fake.requests[0];
+    expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      "GET /channels/400000000000000001",
+      "POST /channels/400000000000000001/messages",
+    ]);
+    expect(fake.requests[0]?.headers.authorization).toBe(`Bot ${fake.botToken}`);
+    const sent = fake.requests[1];
     expect(sent?.method).toBe("POST");
     expect(sent?.path).toBe("/channels/400000000000000001/messages");
     expect(sent?.headers.authorization).toBe(`Bot ${fake.botToken}`);
@@ -87,12 +91,13 @@ describe("discord send_message", () => {
     );
   });
 
-  it("when the bot may not post in the channel (403 Missing Access), then it is a final client error, not auth_failed", async () => {
+  it("when the bot may not post in the channel (403 Missing Permissions), then it is a final client error, not auth_failed", async () => {
     const facts = await sendMessage({ ...rule, id: "400000000000000005" });
 
+    expect(fake.requests.map((r) => r.method)).toEqual(["GET", "POST"]);
     expect(facts.httpStatus).toBe(403);
     expect(facts.providerOutcome).toBe("rejected_client_error");
-    expect(facts.message).toContain("50001 Missing Access");
+    expect(facts.message).toContain("50013 Missing Permissions");
     expect(facts.message).toContain("View Channel, Send Messages and Embed Links");
   });
 
@@ -111,14 +116,47 @@ describe("discord send_message", () => {
     expect(facts.message).toContain("50008");
   });
 
-  it("when Discord answers 429, then retry_after from the body (seconds with decimals) becomes retryAfterMs", async () => {
+  it("when Discord answers 429 to the message, then retry_after from the body (seconds with decimals) becomes retryAfterMs", async () => {
+    await sendMessage(rule);
     fake.answerNext({ status: 429, retryAfterSeconds: 64.57 });
 
     const facts = await sendMessage(rule);
 
     expect(facts.httpStatus).toBe(429);
     expect(facts.retryAfterMs).toBe(64_570);
-    expect(fake.requests[0]?.path).toBe("/channels/400000000000000001/messages");
+    expect(fake.requests.at(-1)?.path).toBe("/channels/400000000000000001/messages");
+    expect(fake.messages).toHaveLength(1);
+  });
+
+  it("when the channel's server is known from an earlier message, then Discord is not asked again", async () => {
+    await sendMessage(rule);
+    await sendMessage(rule);
+
+    expect(fake.requests.map((r) => r.method)).toEqual(["GET", "POST", "POST"]);
+    expect(fake.messages).toHaveLength(2);
+  });
+
+  it("when the rule names a channel of another server the bot is in, then nothing is posted (the bot is shared by every tenant)", async () => {
+    fake.guilds.push({
+      id: "777777777777777777",
+      name: "Someone else",
+      channels: [{ id: "700000000000000001", name: "general", type: 0, position: 0 }],
+    });
+
+    const facts = await sendMessage({ ...rule, id: "700000000000000001" });
+
+    expect(facts).toMatchObject({ failure: "mapping", message: expect.stringContaining("another Discord server than the connection's") });
+    expect(fake.requests.map((r) => r.method)).toEqual(["GET"]);
+    expect(fake.messages).toEqual([]);
+  });
+
+  it("when Discord answers 429 to the channel lookup, then that rate limit is honoured and nothing is posted", async () => {
+    fake.answerNext({ status: 429, retryAfterSeconds: 2.25 });
+
+    const facts = await sendMessage(rule);
+
+    expect(facts).toMatchObject({ httpStatus: 429, retryAfterMs: 2_250 });
+    expect(fake.messages).toEqual([]);
   });
 
   it("when a global rate limit is hit, then the message says so", async () => {

@@ -5,6 +5,7 @@ import { renderMessageText } from "../providers/messageText.js";
 import type { OAuthGrantDetails, OAuthSecrets } from "../providers/oauthProvider.js";
 import { apiBase } from "../providers/providerSettings.js";
 import { ruleText } from "../providers/ruleInputs.js";
+import { channelOutsideGuild } from "./channelGuild.js";
 import { readDiscordAnswer } from "./discordAnswer.js";
 import { type DiscordMetadata, parseDiscordConfig, snowflakePattern } from "./discordConfig.js";
 import { discordDescription, discordDescriptionLimit, discordTitleLimit } from "./discordDescription.js";
@@ -65,13 +66,21 @@ async function deliverDiscord(request: DeliveryRequest, context: DeliveryContext
   if (!title.ok) return failedBeforeSending("mapping", title.message);
   const description = renderMessageText(request, "template", { maxLength: discordDescriptionLimit, of: "a Discord embed's description" });
   if (!description.ok) return failedBeforeSending("mapping", description.message);
+  const guildId = (request.connection.metadata as Partial<DiscordMetadata> | null)?.guild_id;
+  if (typeof guildId !== "string")
+    return failedBeforeSending("internal", `connection ${request.connection.id} has no stored metadata.guild_id`);
+  const base = apiBase(context.providers, "discord", discordApiBase);
+  const headers = { Authorization: `Bot ${botToken}`, "User-Agent": userAgent };
+  const started = Date.now();
+  const outside = await channelOutsideGuild({ base, channelId, guildId, headers, timeoutMs: request.timeoutMs, now: request.now }, context);
+  if (outside !== undefined) return outside;
   const { facts, json } = await callProvider(
     {
       method: "POST",
-      url: `${apiBase(context.providers, "discord", discordApiBase)}/channels/${channelId}/messages`,
-      headers: { Authorization: `Bot ${botToken}`, "User-Agent": userAgent },
+      url: `${base}/channels/${channelId}/messages`,
+      headers,
       json: { embeds: [{ title: title.text, description: description.text }] },
-      timeoutMs: request.timeoutMs,
+      timeoutMs: Math.max(1, request.timeoutMs - (Date.now() - started)),
     },
     context,
     request.now,

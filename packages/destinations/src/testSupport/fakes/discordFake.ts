@@ -3,11 +3,12 @@ import { type ReceivedRequest, startReceiver } from "../startReceiver.js";
 
 /**
  * A local Discord REST API for tests: `origin` stands for `https://discord.com/api/v10` (set it as the Discord
- * `apiUrl`, as `SWITCHYARD_DISCORD_API_URL` does). It serves POST /channels/{id}/messages and GET
- * /guilds/{id}/channels as Discord documents them: `Authorization: Bot <token>`, JSON error bodies
- * `{"code", "message"}` (401 `0 401: Unauthorized`, 403 `50001 Missing Access`, 404 `10003 Unknown Channel` /
- * `10004 Unknown Guild`, 400 `50035 Invalid Form Body` for an embed over its limits, `50006` for an empty
- * message), and answers scripted with `answerNext` (a 429 with Retry-After and `retry_after`, a 5xx).
+ * `apiUrl`, as `SWITCHYARD_DISCORD_API_URL` does). It serves GET /channels/{id} (the channel and its `guild_id`),
+ * POST /channels/{id}/messages and GET /guilds/{id}/channels as Discord documents them: `Authorization: Bot
+ * <token>`, JSON error bodies `{"code", "message"}` (401 `0 401: Unauthorized`, 403 `50013 Missing Permissions`, 404
+ * `10003 Unknown Channel` / `10004 Unknown Guild`, 400 `50035 Invalid Form Body` for an embed over its limits,
+ * `50006` for an empty message), and answers scripted with `answerNext` (a 429 with Retry-After and
+ * `retry_after`, a 5xx).
  */
 export interface DiscordFake {
   readonly origin: string;
@@ -35,7 +36,7 @@ export interface DiscordFakeChannel {
   /** 0 text, 2 voice, 4 category, 5 announcement, 15 forum. */
   readonly type: number;
   readonly position: number;
-  /** The bot lacks View Channel or Send Messages there: posting answers 403 50001 Missing Access. */
+  /** The bot sees the channel but may not post there: posting answers 403 50013 Missing Permissions. */
   readonly forbidden?: boolean;
 }
 
@@ -99,6 +100,8 @@ const discordError = (status: number, code: number, message: string, errors?: un
 function route(req: IncomingMessage, body: Buffer, bot: Bot): Reply {
   if (req.headers.authorization !== `Bot ${bot.botToken}`) return discordError(401, 0, "401: Unauthorized");
   const path = new URL(req.url ?? "/", "http://fake").pathname;
+  const read = /^\/channels\/([0-9]+)$/.exec(path);
+  if (read?.[1] !== undefined && req.method === "GET") return getChannel(read[1], bot);
   const post = /^\/channels\/([0-9]+)\/messages$/.exec(path);
   if (post?.[1] !== undefined && req.method === "POST") return createMessage(post[1], req, body, bot);
   const list = /^\/guilds\/([0-9]+)\/channels$/.exec(path);
@@ -110,10 +113,18 @@ function route(req: IncomingMessage, body: Buffer, bot: Bot): Reply {
   return discordError(404, 0, "404: Not Found");
 }
 
+function getChannel(channelId: string, bot: Bot): Reply {
+  const guild = bot.guilds.find((g) => g.channels.some((c) => c.id === channelId));
+  const channel = guild?.channels.find((c) => c.id === channelId);
+  if (guild === undefined || channel === undefined) return discordError(404, 10003, "Unknown Channel");
+  const { forbidden: _, ...shown } = channel;
+  return { status: 200, json: { ...shown, guild_id: guild.id, parent_id: null } };
+}
+
 function createMessage(channelId: string, req: IncomingMessage, body: Buffer, bot: Bot): Reply {
   const channel = bot.guilds.flatMap((g) => g.channels).find((c) => c.id === channelId);
   if (channel === undefined) return discordError(404, 10003, "Unknown Channel");
-  if (channel.forbidden) return discordError(403, 50001, "Missing Access");
+  if (channel.forbidden) return discordError(403, 50013, "Missing Permissions");
   if (channel.type !== 0 && channel.type !== 5) return discordError(400, 50008, "Cannot send messages in a non-text channel");
   if (!/^application\/json/i.test(req.headers["content-type"] ?? "")) return discordError(400, 50035, "Invalid Form Body");
   let sent: { embeds?: unknown; content?: unknown };
