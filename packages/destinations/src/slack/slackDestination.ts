@@ -122,7 +122,7 @@ export function readSlackGrant(token: Readonly<Record<string, unknown>>): OAuthG
   const team = typeof token.team === "object" && token.team !== null ? (token.team as Record<string, unknown>) : {};
   const metadata: Record<string, string> = {};
   if (typeof team.id === "string") metadata.team_id = team.id;
-  if (typeof team.name === "string") metadata.team_name = team.name;
+  if (typeof team.name === "string") metadata.team_name = team.name.slice(0, 256);
   if (typeof token.bot_user_id === "string") metadata.bot_user_id = token.bot_user_id;
   return { metadata };
 }
