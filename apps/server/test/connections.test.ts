@@ -236,7 +236,7 @@ describe("connections API", () => {
     });
 
     it.each([
-      ["a known but unsupported integration type", { type: "slack" as const }, "type"],
+      ["a known but unsupported integration type", { type: "zoom" as const }, "type"],
       ["a URL that is not one", { metadata: { url: "not a url" } }, "metadata.url"],
       ["a URL with another scheme", { metadata: { url: "ftp://files.example.com/drop" } }, "metadata.url"],
       ["an unknown metadata field", { metadata: { url: hookUrl, colour: "blue" } }, "metadata.colour"],
@@ -642,7 +642,8 @@ describe("integrations API", () => {
   it("when integrations are listed, then the webhook describes itself in Meshes' shape, with its send_webhook action and its schemas", async () => {
     const { data, response } = await listIntegrations({ client: server.client, headers: await auth() });
     expect(response?.status).toBe(200);
-    expect(data).toMatchObject({ count: 1, limit: 50, next_cursor: null });
+    expect(data).toMatchObject({ count: data?.records.length, limit: 50, next_cursor: null });
+    expect(data?.records.map((i) => i.type)).toEqual(expect.arrayContaining(["discord", "slack", "webhook"]));
     const webhook = data?.records.find((i) => i.type === "webhook");
     expect(webhook).toMatchObject({
       id: "webhook",
@@ -657,13 +658,41 @@ describe("integrations API", () => {
     );
     expect(webhook?.metadata_schema).toMatchObject({ type: "object", required: ["url"] });
     expect(webhook?.secrets_schema).toMatchObject({ type: "object" });
-    expect(data?.records.map((i) => i.type)).not.toContain("slack");
+  });
+
+  it("when integrations are listed, then Slack and Discord describe their OAuth and their send_message inputs, templates marked", async () => {
+    const { data } = await listIntegrations({ client: server.client, headers: await auth() });
+    const slack = data?.records.find((i) => i.type === "slack");
+    const discord = data?.records.find((i) => i.type === "discord");
+    expect(slack?.authentication).toEqual({ type: "oauth", oauth: { version: 2 } });
+    expect(slack?.actions.send_message?.data?.map((d) => [d.field, d.kind, d.type])).toEqual([
+      ["id", "simple", undefined],
+      ["template", "field", "template"],
+    ]);
+    expect(discord?.actions.send_message?.data?.map((d) => [d.field, d.kind, d.type])).toEqual([
+      ["id", "simple", undefined],
+      ["title", "field", "template"],
+      ["template", "field", "template"],
+    ]);
+    expect(discord?.metadata_schema).toMatchObject({ required: ["guild_id"] });
   });
 
   it("when integrations are paged, then the cursor of a full page leads past it and a foreign cursor is refused", async () => {
     const headers = await auth();
-    const first = await listIntegrations({ client: server.client, headers, query: { limit: 1 } });
-    expect(first.data).toMatchObject({ count: 1, limit: 1, next_cursor: null });
+    const all = (await listIntegrations({ client: server.client, headers })).data?.records.map((i) => i.type) ?? [];
+    const walked: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await listIntegrations({
+        client: server.client,
+        headers,
+        query: { limit: 1, ...(cursor === undefined ? {} : { cursor }) },
+      });
+      expect(page.data).toMatchObject({ count: 1, limit: 1 });
+      walked.push(...(page.data?.records.map((i) => i.type) ?? []));
+      cursor = page.data?.next_cursor ?? undefined;
+    } while (cursor !== undefined && walked.length <= all.length);
+    expect(walked).toEqual(all);
     const madeUp = await listIntegrations({ client: server.client, headers, query: { cursor: Buffer.from("../x").toString("base64url") } });
     expect(madeUp.response?.status).toBe(400);
     expect(madeUp.error?.error.data).toEqual([{ param: "cursor", msg: expect.any(String) }]);

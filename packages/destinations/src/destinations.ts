@@ -1,8 +1,10 @@
 import type { DestinationPlugin } from "./destinationPlugin.js";
-import { resendDestination } from "./resend/resendDestination.js";
-import { sendgridDestination } from "./sendgrid/sendgridDestination.js";
+import { discordDestination } from "./discord/discordDestination.js";
 import { mailchimpDestination } from "./mailchimp/mailchimpDestination.js";
 import { mailerliteDestination } from "./mailerlite/mailerliteDestination.js";
+import { resendDestination } from "./resend/resendDestination.js";
+import { sendgridDestination } from "./sendgrid/sendgridDestination.js";
+import { slackDestination } from "./slack/slackDestination.js";
 import { webhookDestination } from "./webhook/webhookDestination.js";
 
 /** Every destination plugin by integration type id (the Meshes ids: `webhook`, `slack`, `hubspot`, ...). */
@@ -12,4 +14,6 @@ export const destinations: ReadonlyMap<string, DestinationPlugin> = new Map<stri
   [sendgridDestination.type, sendgridDestination],
   [mailchimpDestination.type, mailchimpDestination],
   [mailerliteDestination.type, mailerliteDestination],
+  [slackDestination.type, slackDestination],
+  [discordDestination.type, discordDestination],
 ]);
