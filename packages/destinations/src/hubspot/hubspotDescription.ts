@@ -108,7 +108,7 @@ export const hubspotDescription: IntegrationDescription = Object.freeze<Integrat
 export const hubspotDefaultMapping: MappingSchema = {
   schema_version: 1,
   fields: [
-    { dest: "email", source: { type: "path", value: "email" } },
+    { dest: "email", source: { type: "path", value: "email" }, on_error: "fail_action" },
     { dest: "firstname", source: { type: "path", value: "first_name" }, on_error: "skip_field" },
     { dest: "lastname", source: { type: "path", value: "last_name" }, on_error: "skip_field" },
     { dest: "phone", source: { type: "path", value: "phone" }, on_error: "skip_field" },

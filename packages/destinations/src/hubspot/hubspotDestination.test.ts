@@ -79,6 +79,14 @@ describe("description and registration", () => {
     );
     expect(result).toEqual({ ok: true, output: { email: "ada@example.com", firstname: "Ada", lastname: "Lovelace" }, warnings: [] });
   });
+  it("when the payload has no email, then the default mapping leaves it out and the attempt is a mapping failure naming it", async () => {
+    const schema = hubspotDestination.defaultMapping as NonNullable<typeof hubspotDestination.defaultMapping>;
+    const result = applyMapping(schema, { first_name: "Ada" });
+    expect(result.ok && result.output).toEqual({ firstname: "Ada" });
+    const facts = await deliver("add_to_list", { id: "101" }, { mapped: result.ok ? result.output : {} });
+    expect(facts).toMatchObject({ failure: "mapping", message: expect.stringContaining('"email"') });
+    expect(fake.requests).toHaveLength(0);
+  });
 });
 
 describe("parseConfig", () => {

@@ -120,7 +120,7 @@ export const salesforceDescription: IntegrationDescription = Object.freeze<Integ
 export const salesforceDefaultMapping: MappingSchema = {
   schema_version: 1,
   fields: [
-    { dest: "Email", source: { type: "path", value: "email" } },
+    { dest: "Email", source: { type: "path", value: "email" }, on_error: "fail_action" },
     { dest: "FirstName", source: { type: "path", value: "first_name" }, on_error: "skip_field" },
     { dest: "LastName", source: { type: "path", value: "last_name" }, on_error: "skip_field" },
     { dest: "Phone", source: { type: "path", value: "phone" }, on_error: "skip_field" },

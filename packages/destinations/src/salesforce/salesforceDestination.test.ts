@@ -95,6 +95,14 @@ describe("description, OAuth and registration", () => {
     );
     expect(result).toEqual({ ok: true, output: { Email: "ada@example.com", FirstName: "Ada", LastName: "Lovelace" }, warnings: [] });
   });
+  it("when the payload has no email, then the default mapping leaves it out and the attempt is a mapping failure naming it", async () => {
+    const schema = salesforceDestination.defaultMapping as NonNullable<typeof salesforceDestination.defaultMapping>;
+    const result = applyMapping(schema, { first_name: "Ada" });
+    expect(result.ok && result.output).toEqual({ FirstName: "Ada" });
+    const facts = await deliver("add_to_campaign", { id: webinar }, { mapped: result.ok ? result.output : {} });
+    expect(facts).toMatchObject({ failure: "mapping", message: expect.stringContaining('"Email"') });
+    expect(fake.requests).toHaveLength(0);
+  });
 });
 
 describe("parseConfig", () => {
