@@ -1,8 +1,10 @@
 import type { DestinationPlugin } from "./destinationPlugin.js";
 import { discordDestination } from "./discord/discordDestination.js";
+import { hubspotDestination } from "./hubspot/hubspotDestination.js";
 import { mailchimpDestination } from "./mailchimp/mailchimpDestination.js";
 import { mailerliteDestination } from "./mailerlite/mailerliteDestination.js";
 import { resendDestination } from "./resend/resendDestination.js";
+import { salesforceDestination } from "./salesforce/salesforceDestination.js";
 import { sendgridDestination } from "./sendgrid/sendgridDestination.js";
 import { slackDestination } from "./slack/slackDestination.js";
 import { webhookDestination } from "./webhook/webhookDestination.js";
@@ -16,4 +18,6 @@ export const destinations: ReadonlyMap<string, DestinationPlugin> = new Map<stri
   [mailerliteDestination.type, mailerliteDestination],
   [slackDestination.type, slackDestination],
   [discordDestination.type, discordDestination],
+  [hubspotDestination.type, hubspotDestination],
+  [salesforceDestination.type, salesforceDestination],
 ]);
