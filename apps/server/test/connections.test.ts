@@ -665,16 +665,26 @@ describe("integrations API", () => {
     const slack = data?.records.find((i) => i.type === "slack");
     const discord = data?.records.find((i) => i.type === "discord");
     expect(slack?.authentication).toEqual({ type: "oauth", oauth: { version: 2 } });
-    expect(slack?.actions.send_message?.data?.map((d) => [d.field, d.kind, d.type])).toEqual([
-      ["id", "simple", undefined],
-      ["template", "field", "template"],
+    expect(slack?.actions.send_message?.data?.map((d) => [d.field, d.kind, d.type, d.template])).toEqual([
+      ["id", "simple", undefined, undefined],
+      ["template", "field", "textarea", true],
     ]);
-    expect(discord?.actions.send_message?.data?.map((d) => [d.field, d.kind, d.type])).toEqual([
-      ["id", "simple", undefined],
-      ["title", "field", "template"],
-      ["template", "field", "template"],
+    expect(discord?.actions.send_message?.data?.map((d) => [d.field, d.kind, d.type, d.template])).toEqual([
+      ["id", "simple", undefined, undefined],
+      ["title", "field", "textarea", true],
+      ["template", "field", "textarea", true],
     ]);
     expect(discord?.metadata_schema).toMatchObject({ required: ["guild_id"] });
+  });
+
+  it("when integrations are listed, then update_property is one advanced input whose option is the value, a template", async () => {
+    const { data } = await listIntegrations({ client: server.client, headers: await auth() });
+    for (const type of ["hubspot", "salesforce"]) {
+      const inputs = data?.records.find((i) => i.type === type)?.actions.update_property?.data;
+      expect(inputs).toHaveLength(1);
+      expect(inputs?.[0]).toMatchObject({ field: "id", kind: "advanced", required: true });
+      expect(inputs?.[0]?.options).toMatchObject({ field: "value", type: "select", entity: "option", length: 1, template: true });
+    }
   });
 
   it("when integrations are paged, then the cursor of a full page leads past it and a foreign cursor is refused", async () => {

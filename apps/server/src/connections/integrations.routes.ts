@@ -45,7 +45,20 @@ function decodeTypeCursor(cursor: string): string {
   return type;
 }
 
-/** One input of an action in Meshes' `IntegrationActionInput` shape; a template is a `textarea` marked `template`. */
+/**
+ * An action's inputs in Meshes' `IntegrationActionInput` shape. A template is a `textarea` marked `template`. An
+ * advanced pair (the item in `id`, then its `value`) is one advanced input whose `options` describe the value.
+ */
+function actionInputs(inputs: readonly IntegrationActionInput[]) {
+  const served = [];
+  for (const [index, input] of inputs.entries()) {
+    if (input.kind === "advanced" && input.field === "value" && inputs[index - 1]?.kind === "advanced") continue;
+    const value = input.kind === "advanced" ? inputs.find((other) => other.kind === "advanced" && other.field === "value") : undefined;
+    served.push({ ...actionInput(input), ...(value === undefined ? {} : { options: advancedOption(value) }) });
+  }
+  return served;
+}
+
 function actionInput(input: IntegrationActionInput) {
   const { key, field, kind, label, required, template, maxLength, description } = input;
   return {
@@ -57,6 +70,19 @@ function actionInput(input: IntegrationActionInput) {
     ...(required === undefined ? {} : { required }),
     ...(maxLength === undefined ? {} : { max_length: maxLength }),
     ...(description === undefined ? {} : { description }),
+  };
+}
+
+/** The value of an advanced input: one option of the item (`metadata.value`), typed or picked from the item's options. */
+function advancedOption(value: IntegrationActionInput) {
+  return {
+    key: value.key,
+    field: value.field,
+    length: 1,
+    type: "select" as const,
+    entity: "option" as const,
+    template: value.template === true,
+    display: { label: value.label, button: `Set ${value.label.toLowerCase()}`, description: value.description ?? "" },
   };
 }
 
@@ -80,7 +106,7 @@ function toIntegration(description: IntegrationDescription): Integration {
           key,
           label,
           noun,
-          ...(inputs === undefined ? {} : { data: inputs.map(actionInput) }),
+          ...(inputs === undefined ? {} : { data: actionInputs(inputs) }),
           display: { label, description: text },
         },
       ]),

@@ -208,12 +208,33 @@ describe("meshes_get_connection_default_mappings, meshes_update_connection_defau
 });
 
 describe("meshes_list_integrations", () => {
-  it("when the MCP lists integrations, then the answer is a page of Meshes' Integration with the webhook", async () => {
+  it("when the MCP lists integrations, then the answer is a page of Meshes' Integration with every integration built here", async () => {
     const answer = await parity.meshes.get("/integrations");
     expect(answer.status).toBe(200);
     expectShape(answer.body, page(integration));
-    expect(answer.body).toMatchObject({
-      records: [{ type: "webhook", authentication: { type: "none" }, actions: { send_webhook: { key: "send_webhook" } } }],
+    const records = (answer.body as { records: Array<{ type: string }> }).records;
+    expect(records.map((r) => r.type)).toEqual([
+      "discord",
+      "hubspot",
+      "mailchimp",
+      "mailerlite",
+      "resend",
+      "salesforce",
+      "sendgrid",
+      "slack",
+      "webhook",
+    ]);
+    expect(records.find((r) => r.type === "webhook")).toMatchObject({
+      authentication: { type: "none" },
+      actions: { send_webhook: { key: "send_webhook" } },
+    });
+    expect(records.find((r) => r.type === "hubspot")).toMatchObject({
+      authentication: { type: "oauth", oauth: { version: 2 } },
+      actions: {
+        add_to_list: { key: "add_to_list" },
+        remove_from_list: { key: "remove_from_list" },
+        update_property: { key: "update_property" },
+      },
     });
   });
 });

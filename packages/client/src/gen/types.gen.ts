@@ -462,6 +462,25 @@ export type IntegrationAction = {
          * For a `field` input, whether its text is a `{{path}}` template rendered against the event's payload (checked when the rule is written).
          */
         template?: boolean;
+        /**
+         * For an `advanced` input, the nested option it sets in `metadata.value` (Meshes' advanced option).
+         */
+        options?: {
+            key: string;
+            field: string;
+            length: number;
+            type: 'select' | 'array';
+            entity: 'option' | 'string';
+            /**
+             * Whether the value is a `{{path}}` template rendered against the event's payload.
+             */
+            template?: boolean;
+            display: {
+                label: string;
+                button: string;
+                description: string;
+            };
+        };
         required?: boolean;
         max_length?: number;
         description?: string;
