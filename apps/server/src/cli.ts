@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
-import { mintMachineToken } from "@switchyard/client";
+import { mintMachineToken, type OAuthConnectionInput } from "@switchyard/client";
 import { parseAddressPolicy } from "@switchyard/destinations";
 import { type Config, ConfigError, parseConfig } from "./config.js";
 import { createConnection } from "./connections/connections.service.js";
 import { getEventDetail, listAttempts } from "./history/history.service.js";
 import { silentLogger } from "./logger.js";
+import { reauthorizeConnection, startOAuthConnection } from "./oauth/oauthConnections.service.js";
 import { revokeAccessKey } from "./organizations/accessKeys.repository.js";
 import { listOrganizations } from "./organizations/organizations.repository.js";
 import { createAccessKey, createOrganization, rekeyOrganization } from "./organizations/organizations.service.js";
@@ -31,6 +32,12 @@ for the command). Secrets are printed once; they cannot be read back later.
   publishable-key rotate --org <id> --workspace <id>  replace a workspace's publishable key
   connection create --org <id> --workspace <id> --url <url> [--name <name>]
                                                       create a webhook connection (prints its signing secret once)
+  connection oauth --workspace <id> --type <type> --name <name> [--org <id>]
+  connection oauth --connection <id> [--org <id>]
+                                                      start an OAuth connection (hubspot, salesforce, slack, discord),
+                                                      or re-authorize one: prints the URL to open in a browser; the
+                                                      server (at SWITCHYARD_PUBLIC_URL) completes it when the provider
+                                                      sends the user back, within 10 minutes
   rule create --org <id> --connection <id> --event <name> [--action send_webhook]
                                                       send events of that name to the connection
   event show --org <id> --event-id <id>               an event with its deliveries and every attempt
@@ -73,6 +80,7 @@ const commands: Record<string, Command> = {
       },
       "cli",
     ),
+  "connection oauth": async (resources, v, _rest, config) => connectionOAuth(resources, v, config),
   "rule create": async ({ db }, v) =>
     createRule(
       db,
@@ -87,6 +95,46 @@ const commands: Record<string, Command> = {
     return { ...event, rule_events: event.rule_events.map((r, i) => ({ ...r, attempts: attempts[i]?.records ?? [] })) };
   },
 };
+
+/**
+ * Starts (or, with --connection, re-authorizes) an OAuth connection as the API does, acting as `cli`; the redirect
+ * URI is `SWITCHYARD_PUBLIC_URL`'s (default http://localhost:<PORT>), where the running server takes the callback.
+ */
+async function connectionOAuth({ db, secretBox }: Resources, v: Record<string, string | undefined>, config: Config): Promise<unknown> {
+  const deps = {
+    db,
+    secretBox,
+    addressPolicy: parseAddressPolicy(config.destinationAllowList),
+    signingSecretGraceMs: config.signingSecretGraceMs,
+    providers: config.providers,
+    exchangeTimeoutMs: config.dbTimeoutMs,
+  };
+  if (v.connection !== undefined) {
+    const org = v.org ?? (await organizationOfConnection(db, v.connection));
+    return reauthorizeConnection(deps, org, v.connection, "cli", config.publicUrl);
+  }
+  const workspace = required(v, "workspace");
+  const org = v.org ?? (await organizationOfWorkspace(db, workspace));
+  const type = required(v, "type") as OAuthConnectionInput["type"];
+  return startOAuthConnection(deps, org, { workspace, type, name: required(v, "name") }, "cli", config.publicUrl);
+}
+
+async function organizationOfWorkspace(db: Resources["db"], workspaceId: string): Promise<string> {
+  const row = await db.selectFrom("workspaces").select("organization_id").where("id", "=", workspaceId).executeTakeFirst();
+  if (row === undefined) throw new UsageError(`no workspace ${workspaceId}`);
+  return row.organization_id;
+}
+
+async function organizationOfConnection(db: Resources["db"], connectionId: string): Promise<string> {
+  const row = await db
+    .selectFrom("connections")
+    .innerJoin("workspaces", "workspaces.id", "connections.workspace_id")
+    .select("workspaces.organization_id")
+    .where("connections.id", "=", connectionId)
+    .executeTakeFirst();
+  if (row === undefined) throw new UsageError(`no connection ${connectionId}`);
+  return row.organization_id;
+}
 
 /** Commands that need no database. */
 const offline: Record<string, (values: Record<string, string | undefined>) => Promise<unknown>> = {
@@ -117,6 +165,7 @@ async function run(argv: string[]): Promise<number> {
       org: { type: "string" },
       workspace: { type: "string" },
       url: { type: "string" },
+      type: { type: "string" },
       connection: { type: "string" },
       event: { type: "string" },
       action: { type: "string" },
