@@ -174,7 +174,7 @@ create table oauth_authorizations (
   expires_at timestamp with time zone not null,
   used_at timestamp with time zone,
   constraint oauth_authorizations_connection_id_fkey FOREIGN KEY (connection_id) REFERENCES connections(id),
-  constraint oauth_authorizations_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES organizations(id),
+  constraint oauth_authorizations_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES organizations(id) ON UPDATE CASCADE,
   constraint oauth_authorizations_pkey PRIMARY KEY (id),
   constraint oauth_authorizations_state_hash_key UNIQUE (state_hash),
   constraint oauth_authorizations_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id)

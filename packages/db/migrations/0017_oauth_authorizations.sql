@@ -7,7 +7,8 @@ create table oauth_authorizations (
   id uuid primary key,
   state_hash bytea not null unique,
   verifier_ciphertext text not null,
-  organization_id uuid not null references organizations (id),
+  -- Follows `switchyard org rekey`, as the other references to an organization do.
+  organization_id uuid not null references organizations (id) on update cascade,
   workspace_id uuid not null references workspaces (id),
   integration_type text not null,
   connection_name text not null,
