@@ -205,6 +205,7 @@ describe("token refresh in the worker", () => {
 
   it("when the refresh token is refused, then the attempt is auth_failed, the connection is deactivated for re-authorization, and re-authorizing it restores it", async () => {
     const { connectionId, ruleId } = await oauthRoute("refresh.revoked");
+    const revoked = (await stored(connectionId)).secrets;
     fake.revokeRefreshTokens();
     fake.expireAccessTokens();
     const event = await emitEvent(server, tenant, { event: "refresh.revoked" });
@@ -213,6 +214,11 @@ describe("token refresh in the worker", () => {
     expect(attempts).toHaveLength(1);
     expect(attempts[0]).toMatchObject({ outcome_code: "auth_failed", http_status: 400 });
     expect(attempts[0]?.error).toContain("invalid_grant");
+    // The record is the token endpoint's refusal, its credentials redacted and its body left out.
+    expect(attempts[0]?.request).toMatchObject({ method: "POST", url: fake.tokenUrl, headers: { Authorization: "[redacted]" } });
+    const recorded = JSON.stringify(attempts);
+    for (const secret of [fake.clientSecret, revoked.refresh_token ?? "", revoked.access_token ?? ""])
+      expect(recorded).not.toContain(secret);
     const headers = await bearer(tenant.machine);
     const inactive = await getConnection({ client: server.client, headers, path: { id: connectionId } });
     expect(inactive.data).toMatchObject({ active: false, inactive_reason: "oauth_reauthorization_required" });
