@@ -62,12 +62,15 @@ type Refreshed =
 /** Why a refresh is asked: the token is about to expire, or the provider just refused it. */
 type Reason = "expiring" | "refused";
 
-/** Ciphertexts this process saw replaced, per connection (bounded), so that deliveries claimed before a refresh use the new tokens. */
+/** Most connections whose newest tokens this process remembers (`latest`); beyond it, the memory starts over. */
 const maxRemembered = 4096;
 
 export function createOAuthTokens(deps: OAuthTokensDeps): OAuthTokens {
   const now = deps.now ?? (() => new Date());
+  // One refresh per connection at a time: attempts that need one while it runs wait for it and take its outcome.
   const inFlight = new Map<string, Promise<Refreshed>>();
+  // Per connection, the newest tokens this process stored or read, and the ciphertexts they replaced: a delivery
+  // claimed before a refresh (carrying the replaced ciphertext) is sent with the new tokens without a database read.
   const latest = new Map<string, Known & { readonly superseded: ReadonlySet<string> }>();
 
   const remember = (connectionId: string, from: string, known: Known) => {
