@@ -158,6 +158,29 @@ create table idempotency_keys (
 );
 CREATE INDEX idempotency_keys_expires_idx ON public.idempotency_keys USING brin (expires_at);
 
+create table oauth_authorizations (
+  id uuid not null,
+  state_hash bytea not null,
+  verifier_ciphertext text not null,
+  organization_id uuid not null,
+  workspace_id uuid not null,
+  integration_type text not null,
+  connection_name text not null,
+  connection_id uuid,
+  hidden boolean not null default false,
+  redirect_uri text not null,
+  created_by text not null,
+  created_at timestamp with time zone not null default now(),
+  expires_at timestamp with time zone not null,
+  used_at timestamp with time zone,
+  constraint oauth_authorizations_connection_id_fkey FOREIGN KEY (connection_id) REFERENCES connections(id),
+  constraint oauth_authorizations_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES organizations(id) ON UPDATE CASCADE,
+  constraint oauth_authorizations_pkey PRIMARY KEY (id),
+  constraint oauth_authorizations_state_hash_key UNIQUE (state_hash),
+  constraint oauth_authorizations_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES workspaces(id)
+);
+CREATE INDEX oauth_authorizations_expires_idx ON public.oauth_authorizations USING btree (expires_at);
+
 create table organizations (
   id uuid not null,
   name text not null,

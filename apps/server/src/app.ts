@@ -23,6 +23,7 @@ import { ingestRouter } from "./ingest/ingest.routes.js";
 import type { RoutingWake } from "./ingest/routingWake.js";
 import { unlimited, type WorkspaceRateLimiter } from "./ingest/workspaceRateLimiter.js";
 import type { Logger } from "./logger.js";
+import { oauthRouter } from "./oauth/oauth.routes.js";
 import { docsRouter } from "./operations/docs.routes.js";
 import { createMetrics, type Metrics } from "./operations/metrics.js";
 import { operationsRouter } from "./operations/operations.routes.js";
@@ -182,15 +183,17 @@ function useApiRouters(app: Express, { deps, metrics, writer }: AppParts): void 
   const validateEventInput = createEventInputValidator(eventInputSchema(deps.spec), config.limits);
   app.use(ingestRouter({ db, validateEventInput, writer, rateLimiter: deps.rateLimiter ?? unlimited, metrics }));
   app.use(workspacesRouter({ db }));
-  app.use(
-    connectionsRouter({
-      db,
-      secretBox: deps.secretBox,
-      addressPolicy: parseAddressPolicy(config.destinationAllowList, deps.neverReachable),
-      signingSecretGraceMs: config.signingSecretGraceMs,
-      providers: config.providers,
-    }),
-  );
+  const connectionDeps = {
+    db,
+    secretBox: deps.secretBox,
+    addressPolicy: parseAddressPolicy(config.destinationAllowList, deps.neverReachable),
+    signingSecretGraceMs: config.signingSecretGraceMs,
+    providers: config.providers,
+  };
+  app.use(connectionsRouter(connectionDeps));
+  // The code exchange must end within the request's deadline (`http/deadline`), or the user would see a 503 for a connection made.
+  const exchangeTimeoutMs = Math.max(1_000, config.dbTimeoutMs - 1_000);
+  app.use(oauthRouter({ ...connectionDeps, exchangeTimeoutMs, publicUrl: config.configuredPublicUrl }));
   app.use(rulesRouter({ db }));
   app.use(integrationsRouter());
   app.use(historyRouter({ db }));

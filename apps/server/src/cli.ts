@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
-import { type ConnectionInput, type MappingSchema, mintMachineToken } from "@switchyard/client";
+import { type ConnectionInput, type MappingSchema, mintMachineToken, type OAuthConnectionInput } from "@switchyard/client";
 import { parseAddressPolicy } from "@switchyard/destinations";
 import { type Config, ConfigError, parseConfig } from "./config.js";
 import { createConnection } from "./connections/connections.service.js";
 import { storeDefaultMapping } from "./connections/defaultMappings.service.js";
 import { getEventDetail, listAttempts } from "./history/history.service.js";
 import { silentLogger } from "./logger.js";
+import { reauthorizeConnection, startOAuthConnection } from "./oauth/oauthConnections.service.js";
 import { revokeAccessKey } from "./organizations/accessKeys.repository.js";
 import { listOrganizations } from "./organizations/organizations.repository.js";
 import { createAccessKey, createOrganization, rekeyOrganization } from "./organizations/organizations.service.js";
@@ -36,6 +37,12 @@ for the command). Secrets are printed once; they cannot be read back later.
                                                       create a connection of another integration (an API key in --secrets)
   mapping set --org <id> --connection <id> --schema <json>
                                                       store the connection's default field mapping (a MappingSchema)
+  connection oauth --workspace <id> --type <type> --name <name> [--org <id>]
+  connection oauth --connection <id> [--org <id>]
+                                                      start an OAuth connection (hubspot, salesforce, slack, discord),
+                                                      or re-authorize one: prints the URL to open in a browser; the
+                                                      server (at SWITCHYARD_PUBLIC_URL) completes it when the provider
+                                                      sends the user back, within 10 minutes
   rule create --org <id> --connection <id> --event <name> [--action <action>] [--metadata <json>]
                                                       send events of that name to the connection (the action's inputs,
                                                       such as a channel and a template, in --metadata)
@@ -74,6 +81,7 @@ const commands: Record<string, Command> = {
       connectionInput(v),
       "cli",
     ),
+  "connection oauth": async (resources, v, _rest, config) => connectionOAuth(resources, v, config),
   "mapping set": async ({ db }, v) => {
     const schema = jsonObject(v, "schema");
     if (schema.schema_version !== 1 || !Array.isArray(schema.fields))
@@ -97,6 +105,46 @@ const commands: Record<string, Command> = {
     return { ...event, rule_events: event.rule_events.map((r, i) => ({ ...r, attempts: attempts[i]?.records ?? [] })) };
   },
 };
+
+/**
+ * Starts (or, with --connection, re-authorizes) an OAuth connection as the API does, acting as `cli`; the redirect
+ * URI is `SWITCHYARD_PUBLIC_URL`'s (default http://localhost:<PORT>), where the running server takes the callback.
+ */
+async function connectionOAuth({ db, secretBox }: Resources, v: Record<string, string | undefined>, config: Config): Promise<unknown> {
+  const deps = {
+    db,
+    secretBox,
+    addressPolicy: parseAddressPolicy(config.destinationAllowList),
+    signingSecretGraceMs: config.signingSecretGraceMs,
+    providers: config.providers,
+    exchangeTimeoutMs: config.dbTimeoutMs,
+  };
+  if (v.connection !== undefined) {
+    const org = v.org ?? (await organizationOfConnection(db, v.connection));
+    return reauthorizeConnection(deps, org, v.connection, "cli", config.publicUrl);
+  }
+  const workspace = required(v, "workspace");
+  const org = v.org ?? (await organizationOfWorkspace(db, workspace));
+  const type = required(v, "type") as OAuthConnectionInput["type"];
+  return startOAuthConnection(deps, org, { workspace, type, name: required(v, "name") }, "cli", config.publicUrl);
+}
+
+async function organizationOfWorkspace(db: Resources["db"], workspaceId: string): Promise<string> {
+  const row = await db.selectFrom("workspaces").select("organization_id").where("id", "=", workspaceId).executeTakeFirst();
+  if (row === undefined) throw new UsageError(`no workspace ${workspaceId}`);
+  return row.organization_id;
+}
+
+async function organizationOfConnection(db: Resources["db"], connectionId: string): Promise<string> {
+  const row = await db
+    .selectFrom("connections")
+    .innerJoin("workspaces", "workspaces.id", "connections.workspace_id")
+    .select("workspaces.organization_id")
+    .where("connections.id", "=", connectionId)
+    .executeTakeFirst();
+  if (row === undefined) throw new UsageError(`no connection ${connectionId}`);
+  return row.organization_id;
+}
 
 /** Commands that need no database. */
 const offline: Record<string, (values: Record<string, string | undefined>) => Promise<unknown>> = {
@@ -153,6 +201,7 @@ async function run(argv: string[]): Promise<number> {
       org: { type: "string" },
       workspace: { type: "string" },
       url: { type: "string" },
+      type: { type: "string" },
       connection: { type: "string" },
       event: { type: "string" },
       action: { type: "string" },

@@ -24,6 +24,7 @@ export interface Database {
   rate_limits: RateLimitsTable;
   embed_sessions: EmbedSessionsTable;
   embed_session_tokens: EmbedSessionTokensTable;
+  oauth_authorizations: OAuthAuthorizationsTable;
   "graphile_worker.jobs": GraphileWorkerJobsView;
 }
 
@@ -164,6 +165,27 @@ export interface RulesTable {
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | undefined, Date>;
   deleted_at: ColumnType<Date | null, never, Date>;
+}
+
+/** An OAuth authorization waiting for the provider's callback (migration 0017): used once, within its expiry. */
+export interface OAuthAuthorizationsTable {
+  id: string;
+  /** SHA-256 of the `state` sent to the provider. */
+  state_hash: Buffer;
+  /** The PKCE code verifier, sealed with the server's encryption key. */
+  verifier_ciphertext: string;
+  organization_id: string;
+  workspace_id: string;
+  integration_type: string;
+  connection_name: string;
+  /** The connection being re-authorized; null for a new one. */
+  connection_id: string | null;
+  hidden: ColumnType<boolean, boolean | undefined, never>;
+  redirect_uri: string;
+  created_by: string;
+  created_at: CreatedAt;
+  expires_at: ColumnType<Date, Date, never>;
+  used_at: ColumnType<Date | null, never, Date>;
 }
 
 /** Meshes' reasons for an inactive connection. */

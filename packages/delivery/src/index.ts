@@ -5,4 +5,5 @@ export { type AttemptRecorder, type CompletedAttempt, createAttemptRecorder } fr
 export { DeliveryConfigError, type DeliveryWorkerConfig, parseDeliveryWorkerConfig } from "./worker/config.js";
 export { createWorkerPool } from "./worker/createWorkerPool.js";
 export { createDestinations, type Destinations } from "./worker/destinations.js";
+export { createOAuthTokens, type OAuthTokens, type OAuthTokensDeps, refreshMarginMs, type SendAttempt } from "./worker/oauthRefresh.js";
 export { type DeliveryWorker, type DeliveryWorkerDeps, startDeliveryWorker, type WorkerLog } from "./worker/startDeliveryWorker.js";

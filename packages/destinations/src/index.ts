@@ -42,6 +42,17 @@ export {
   ProviderReadError,
   readProvider,
 } from "./providers/callProvider.js";
+export {
+  authorizeUrlOf,
+  type OAuthClient,
+  oauthClientOf,
+  pkceChallenge,
+  randomOAuthSecret,
+  requestTokens,
+  type TokenAnswer,
+  type TokenFailureKind,
+  type TokenGrant,
+} from "./providers/oauthFlow.js";
 export { accessTokenOf, type OAuthGrantDetails, type OAuthProvider, type OAuthSecrets } from "./providers/oauthProvider.js";
 export {
   apiBase,

@@ -70,28 +70,54 @@ export async function createConnection(
   const sent = moveSecretsOutOfMetadata(plugin, input.metadata, input.secrets);
   const parsed = plugin.parseConfig(sent, deps.addressPolicy);
   if (!parsed.ok) throw new UnprocessableEntityError("The connection's configuration is invalid.", parsed.errors);
+  const row = await storeNewConnection(deps, plugin, {
+    workspaceId: input.workspace,
+    name: input.name,
+    metadata: parsed.metadata,
+    secrets: parsed.secrets,
+    hidden: input.hidden ?? false,
+    createdBy,
+  });
+  return { connection: toConnection(row), secrets: generatedSecrets(parsed.secrets, sent.secrets) };
+}
+
+/**
+ * Stores a connection whose config its plugin has parsed, secrets sealed, with its default mapping (`generated`)
+ * in the same transaction: for a create, and for the OAuth callback.
+ */
+export async function storeNewConnection(
+  deps: Pick<ConnectionDeps, "db" | "secretBox">,
+  plugin: DestinationPlugin,
+  input: {
+    readonly workspaceId: string;
+    readonly name: string;
+    readonly metadata: unknown;
+    readonly secrets: unknown;
+    readonly hidden: boolean;
+    readonly createdBy: string;
+  },
+): Promise<ConnectionRow> {
   const id = uuidv7();
-  const row = await inTransaction(deps.db, async (trx) => {
+  return inTransaction(deps.db, async (trx) => {
     const inserted = await insertConnection(trx, {
       id,
-      workspace_id: input.workspace,
-      integration_type: type,
+      workspace_id: input.workspaceId,
+      integration_type: plugin.type,
       name: input.name,
-      metadata: parsed.metadata,
-      secrets_ciphertext: sealSecrets(deps.secretBox, id, parsed.secrets),
-      hidden: input.hidden ?? false,
-      created_by: createdBy,
+      metadata: input.metadata,
+      secrets_ciphertext: sealSecrets(deps.secretBox, id, input.secrets),
+      hidden: input.hidden,
+      created_by: input.createdBy,
     });
     await insertGeneratedMapping(trx, {
       connection_id: id,
       id: uuidv7(),
       mapping_id: uuidv7(),
       ...generatedMapping(plugin),
-      created_by: createdBy,
+      created_by: input.createdBy,
     });
     return inserted;
   });
-  return { connection: toConnection(row), secrets: generatedSecrets(parsed.secrets, sent.secrets) };
 }
 
 export async function getConnection(db: Db, organizationId: string, id: string): Promise<Connection> {
@@ -195,7 +221,7 @@ function reparseConfig(
  * `change` works with `row.id`, never the path's `id`: paths match ids in any case, and secrets are sealed to the
  * stored (lower-case) id, under which the worker opens them.
  */
-async function changeLocked<T>(
+export async function changeLocked<T>(
   db: Db,
   organizationId: string,
   id: string,
@@ -212,7 +238,7 @@ export async function mustFindConnection(db: Db, organizationId: string, id: str
 }
 
 /** A connection's secrets are sealed bound to its row (`secretContext.connection`): they open only under its id. */
-function sealSecrets(secretBox: SecretBox, id: string, secrets: unknown): string {
+export function sealSecrets(secretBox: SecretBox, id: string, secrets: unknown): string {
   return secretBox.seal(JSON.stringify(secrets), secretContext.connection(id));
 }
 
@@ -261,7 +287,7 @@ function generatedSecrets(stored: unknown, sent: unknown): Record<string, unknow
  * A connection in Meshes' shape: `type` is the integration type (`integration_type` repeats it, deprecated);
  * `inactive_reason` is Meshes' word for why it is inactive, when Meshes has one, and `inactive_detail` ours.
  */
-function toConnection(row: ConnectionRow): Connection {
+export function toConnection(row: ConnectionRow): Connection {
   return {
     id: row.id,
     type: row.integration_type as IntegrationType,

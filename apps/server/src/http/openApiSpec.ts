@@ -38,13 +38,17 @@ export function eventInputSchema(spec: OpenApiSpec): object {
  * 400 with the same per-item messages) instead of failing the request; each item is then checked by the
  * validator compiled from the same `EventInput` schema. The public spec stays strict so the generated
  * client's types stay strong. The two ingestion operations also ignore query parameters they do not know
- * (Meshes' SDKs pass a caller's `query` option through); management operations stay strict.
+ * (Meshes' SDKs pass a caller's `query` option through), and so does the OAuth callback (providers add their own);
+ * management operations stay strict.
  */
 export function specForRequestValidation(spec: OpenApiSpec, limits: IngestLimits): OpenApiSpec {
   const copy = structuredClone(spec);
   applyTextRule(copy);
   const operations = Object.values(copy.paths).flatMap((item) => Object.values(item) as OpenApiOperation[]);
   for (const operation of operations) {
+    // The OAuth redirect carries what each provider adds (Discord's `guild_id`, Salesforce's `sfdc_community_url`).
+    if (operation.operationId === "completeOAuthConnection")
+      (operation as Record<string, unknown>)["x-eov-allow-unknown-query-parameters"] = true;
     const json = operation.requestBody?.content["application/json"];
     if (json === undefined) continue;
     if (operation.operationId === "createEvent" || operation.operationId === "createEventsBulk") {

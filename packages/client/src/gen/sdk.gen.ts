@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client/index.js';
-import type { CancelDeliveryData, CancelDeliveryErrors, CancelDeliveryResponses, CancelEventData, CancelEventErrors, CancelEventResponses, CreateConnectionData, CreateConnectionErrors, CreateConnectionResponses, CreateEventData, CreateEventErrors, CreateEventResponses, CreateEventsBulkData, CreateEventsBulkErrors, CreateEventsBulkResponses, CreateRuleData, CreateRuleErrors, CreateRuleResponses, CreateSessionData, CreateSessionErrors, CreateSessionResponses, CreateWorkspaceData, CreateWorkspaceErrors, CreateWorkspaceResponses, DeleteConnectionData, DeleteConnectionErrors, DeleteConnectionResponses, DeleteRuleData, DeleteRuleErrors, DeleteRuleResponses, GetConnectionActionsData, GetConnectionActionsErrors, GetConnectionActionsResponses, GetConnectionData, GetConnectionDefaultMappingData, GetConnectionDefaultMappingErrors, GetConnectionDefaultMappingResponses, GetConnectionErrors, GetConnectionFieldsData, GetConnectionFieldsErrors, GetConnectionFieldsResponses, GetConnectionResponses, GetEventData, GetEventErrors, GetEventPayloadData, GetEventPayloadErrors, GetEventPayloadResponses, GetEventResponses, GetRuleData, GetRuleErrors, GetRuleResponses, GetWorkspaceData, GetWorkspaceErrors, GetWorkspaceResponses, LaunchSessionData, LaunchSessionErrors, LaunchSessionResponses, ListConnectionsData, ListConnectionsErrors, ListConnectionsResponses, ListDeliveryAttemptsData, ListDeliveryAttemptsErrors, ListDeliveryAttemptsResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListIntegrationsData, ListIntegrationsErrors, ListIntegrationsResponses, ListRulesData, ListRulesErrors, ListRulesResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListWorkspaceConnectionsData, ListWorkspaceConnectionsErrors, ListWorkspaceConnectionsResponses, ListWorkspaceEventsData, ListWorkspaceEventsErrors, ListWorkspaceEventsResponses, ListWorkspaceEventTypesData, ListWorkspaceEventTypesErrors, ListWorkspaceEventTypesResponses, ListWorkspaceResourcesData, ListWorkspaceResourcesErrors, ListWorkspaceResourcesResponses, ListWorkspaceRulesData, ListWorkspaceRulesErrors, ListWorkspaceRulesResponses, ListWorkspacesData, ListWorkspacesErrors, ListWorkspacesResponses, RefreshSessionData, RefreshSessionErrors, RefreshSessionResponses, ReplayFailedDeliveriesData, ReplayFailedDeliveriesErrors, ReplayFailedDeliveriesResponses, RetryDeliveryData, RetryDeliveryErrors, RetryDeliveryResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, RotatePublishableKeyData, RotatePublishableKeyErrors, RotatePublishableKeyResponses, RotateSigningSecretData, RotateSigningSecretErrors, RotateSigningSecretResponses, UpdateConnectionData, UpdateConnectionDefaultMappingData, UpdateConnectionDefaultMappingErrors, UpdateConnectionDefaultMappingResponses, UpdateConnectionErrors, UpdateConnectionResponses, UpdateWorkspaceData, UpdateWorkspaceErrors, UpdateWorkspaceResponses } from './types.gen.js';
+import type { CancelDeliveryData, CancelDeliveryErrors, CancelDeliveryResponses, CancelEventData, CancelEventErrors, CancelEventResponses, CompleteOAuthConnectionData, CompleteOAuthConnectionErrors, CompleteOAuthConnectionResponses, CreateConnectionData, CreateConnectionErrors, CreateConnectionResponses, CreateEventData, CreateEventErrors, CreateEventResponses, CreateEventsBulkData, CreateEventsBulkErrors, CreateEventsBulkResponses, CreateRuleData, CreateRuleErrors, CreateRuleResponses, CreateSessionData, CreateSessionErrors, CreateSessionResponses, CreateWorkspaceData, CreateWorkspaceErrors, CreateWorkspaceResponses, DeleteConnectionData, DeleteConnectionErrors, DeleteConnectionResponses, DeleteRuleData, DeleteRuleErrors, DeleteRuleResponses, GetConnectionActionsData, GetConnectionActionsErrors, GetConnectionActionsResponses, GetConnectionData, GetConnectionDefaultMappingData, GetConnectionDefaultMappingErrors, GetConnectionDefaultMappingResponses, GetConnectionErrors, GetConnectionFieldsData, GetConnectionFieldsErrors, GetConnectionFieldsResponses, GetConnectionResponses, GetEventData, GetEventErrors, GetEventPayloadData, GetEventPayloadErrors, GetEventPayloadResponses, GetEventResponses, GetRuleData, GetRuleErrors, GetRuleResponses, GetWorkspaceData, GetWorkspaceErrors, GetWorkspaceResponses, LaunchSessionData, LaunchSessionErrors, LaunchSessionResponses, ListConnectionsData, ListConnectionsErrors, ListConnectionsResponses, ListDeliveryAttemptsData, ListDeliveryAttemptsErrors, ListDeliveryAttemptsResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListIntegrationsData, ListIntegrationsErrors, ListIntegrationsResponses, ListRulesData, ListRulesErrors, ListRulesResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListWorkspaceConnectionsData, ListWorkspaceConnectionsErrors, ListWorkspaceConnectionsResponses, ListWorkspaceEventsData, ListWorkspaceEventsErrors, ListWorkspaceEventsResponses, ListWorkspaceEventTypesData, ListWorkspaceEventTypesErrors, ListWorkspaceEventTypesResponses, ListWorkspaceResourcesData, ListWorkspaceResourcesErrors, ListWorkspaceResourcesResponses, ListWorkspaceRulesData, ListWorkspaceRulesErrors, ListWorkspaceRulesResponses, ListWorkspacesData, ListWorkspacesErrors, ListWorkspacesResponses, ReauthorizeConnectionData, ReauthorizeConnectionErrors, ReauthorizeConnectionResponses, RefreshSessionData, RefreshSessionErrors, RefreshSessionResponses, ReplayFailedDeliveriesData, ReplayFailedDeliveriesErrors, ReplayFailedDeliveriesResponses, RetryDeliveryData, RetryDeliveryErrors, RetryDeliveryResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, RotatePublishableKeyData, RotatePublishableKeyErrors, RotatePublishableKeyResponses, RotateSigningSecretData, RotateSigningSecretErrors, RotateSigningSecretResponses, StartOAuthConnectionData, StartOAuthConnectionErrors, StartOAuthConnectionResponses, UpdateConnectionData, UpdateConnectionDefaultMappingData, UpdateConnectionDefaultMappingErrors, UpdateConnectionDefaultMappingResponses, UpdateConnectionErrors, UpdateConnectionResponses, UpdateWorkspaceData, UpdateWorkspaceErrors, UpdateWorkspaceResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -303,6 +303,33 @@ export const createConnection = <ThrowOnError extends boolean = false>(options: 
 });
 
 /**
+ * Start an OAuth connection; answers the provider's authorize URL
+ *
+ * For an integration whose `authentication` is `oauth` (HubSpot, Salesforce, Slack, Discord) and whose OAuth app
+ * the operator has configured (`SWITCHYARD_<TYPE>_CLIENT_ID` and `_CLIENT_SECRET`): opens the authorization
+ * code flow with PKCE (S256) and a one-time `state`, and answers the URL to send the user to. After consent,
+ * the provider sends the user to `redirect_uri` (`<public URL>/api/v1/oauth/callback`, which the operator
+ * registers with the provider), and the connection is created there, its tokens sealed. The authorization
+ * can be completed once, within `expires_at` (10 minutes).
+ *
+ * Switchyard decision: Meshes documents no endpoint for this; the path and shapes are Switchyard's.
+ *
+ */
+export const startOAuthConnection = <ThrowOnError extends boolean = false>(options: Options<StartOAuthConnectionData, ThrowOnError>): RequestResult<StartOAuthConnectionResponses, StartOAuthConnectionErrors, ThrowOnError> => (options.client ?? client).post<StartOAuthConnectionResponses, StartOAuthConnectionErrors, ThrowOnError>({
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/connections/oauth',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
  * Delete a connection
  *
  * Refused with 409 while active rules use it, unless `force_delete` is true: then those rules are
@@ -442,6 +469,25 @@ export const updateConnectionDefaultMapping = <ThrowOnError extends boolean = fa
 });
 
 /**
+ * Re-authorize an OAuth connection; answers the provider's authorize URL
+ *
+ * As `POST /connections/oauth`, for an existing OAuth connection (one deactivated with `inactive_reason`
+ * `oauth_reauthorization_required` after its refresh token was refused, say). When the user consents, the
+ * callback replaces the connection's tokens, merges what the grant tells into its metadata, and reactivates it;
+ * its id, rules and mapping stay.
+ *
+ */
+export const reauthorizeConnection = <ThrowOnError extends boolean = false>(options: Options<ReauthorizeConnectionData, ThrowOnError>): RequestResult<ReauthorizeConnectionResponses, ReauthorizeConnectionErrors, ThrowOnError> => (options.client ?? client).post<ReauthorizeConnectionResponses, ReauthorizeConnectionErrors, ThrowOnError>({
+    security: [{
+            key: 'machineJwt',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/connections/{id}/oauth',
+    ...options
+});
+
+/**
  * Replace a connection's signing secret, keeping the old one valid for a grace period
  *
  * Until `previous_expires_at`, every webhook is signed with both secrets, so receivers can switch over
@@ -457,6 +503,22 @@ export const rotateSigningSecret = <ThrowOnError extends boolean = false>(option
     url: '/api/v1/connections/{id}/signing-secret/rotate',
     ...options
 });
+
+/**
+ * The OAuth redirect URI; completes an authorization started with `POST /connections/oauth`
+ *
+ * Where the provider sends the user back. Public: the request is identified by its `state` alone, which must
+ * be one this server issued, unused and unexpired; anything else is a 400 and changes nothing. With a `code`,
+ * the code is exchanged at the provider's token endpoint (with the PKCE verifier and the operator's client
+ * credentials), and the connection is created (or, for a re-authorization, its tokens replaced and the
+ * connection reactivated). The tokens are sealed at rest and never returned. With `error` (the user denied
+ * access, say), the authorization ends and the provider's error is answered as a 400.
+ *
+ * Answers a small HTML page naming the connection, or JSON when `Accept` prefers `application/json`.
+ * Query parameters other than these (a provider's own, such as Discord's `guild_id`) are ignored.
+ *
+ */
+export const completeOAuthConnection = <ThrowOnError extends boolean = false>(options: Options<CompleteOAuthConnectionData, ThrowOnError>): RequestResult<CompleteOAuthConnectionResponses, CompleteOAuthConnectionErrors, ThrowOnError> => (options.client ?? client).get<CompleteOAuthConnectionResponses, CompleteOAuthConnectionErrors, ThrowOnError>({ url: '/api/v1/oauth/callback', ...options });
 
 /**
  * List the organization's rules

@@ -56,6 +56,36 @@ export type Connection = {
     updated_at: string;
 };
 
+export type OAuthConnectionInput = {
+    workspace: string;
+    type: IntegrationType;
+    name: ConnectionName;
+    hidden?: boolean;
+};
+
+export type OAuthAuthorization = {
+    /**
+     * The provider's consent page, with `client_id`, `redirect_uri`, `scope`, `state` and the PKCE `code_challenge`.
+     */
+    authorize_url: string;
+    /**
+     * Where the provider sends the user back; register it with the provider's OAuth app.
+     */
+    redirect_uri: string;
+    /**
+     * The authorization must be completed before this (10 minutes).
+     */
+    expires_at: string;
+};
+
+export type OAuthConnectionCompleted = {
+    connection: Connection;
+    /**
+     * True when an existing connection was re-authorized (its tokens replaced, reactivated); false when it was created.
+     */
+    reauthorized: boolean;
+};
+
 /**
  * Switchyard decision: 1 to 200 characters (Meshes documents 1 to 128; every name Meshes accepts is accepted).
  *
@@ -1998,6 +2028,57 @@ export type CreateConnectionResponses = {
 
 export type CreateConnectionResponse = CreateConnectionResponses[keyof CreateConnectionResponses];
 
+export type StartOAuthConnectionData = {
+    body: OAuthConnectionInput;
+    path?: never;
+    query?: never;
+    url: '/api/v1/connections/oauth';
+};
+
+export type StartOAuthConnectionErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * The request body is over the size limit (1 MiB by default).
+     */
+    413: Error;
+    /**
+     * Well-formed but not acceptable (an unknown integration type or action, an invalid destination).
+     */
+    422: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type StartOAuthConnectionError = StartOAuthConnectionErrors[keyof StartOAuthConnectionErrors];
+
+export type StartOAuthConnectionResponses = {
+    /**
+     * The authorization is open; send the user to `authorize_url`.
+     */
+    201: OAuthAuthorization;
+};
+
+export type StartOAuthConnectionResponse = StartOAuthConnectionResponses[keyof StartOAuthConnectionResponses];
+
 export type DeleteConnectionData = {
     body?: ConnectionDeleteInput;
     path: {
@@ -2365,6 +2446,58 @@ export type UpdateConnectionDefaultMappingResponses = {
 
 export type UpdateConnectionDefaultMappingResponse = UpdateConnectionDefaultMappingResponses[keyof UpdateConnectionDefaultMappingResponses];
 
+export type ReauthorizeConnectionData = {
+    body?: never;
+    path: {
+        /**
+         * The resource's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/connections/{id}/oauth';
+};
+
+export type ReauthorizeConnectionErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
+    /**
+     * The credential is missing, malformed, unknown, revoked or expired.
+     */
+    401: Error;
+    /**
+     * No such resource in the caller's organization.
+     */
+    404: Error;
+    /**
+     * Well-formed but not acceptable (an unknown integration type or action, an invalid destination).
+     */
+    422: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type ReauthorizeConnectionError = ReauthorizeConnectionErrors[keyof ReauthorizeConnectionErrors];
+
+export type ReauthorizeConnectionResponses = {
+    /**
+     * The authorization is open; send the user to `authorize_url`.
+     */
+    201: OAuthAuthorization;
+};
+
+export type ReauthorizeConnectionResponse = ReauthorizeConnectionResponses[keyof ReauthorizeConnectionResponses];
+
 export type RotateSigningSecretData = {
     body?: never;
     path: {
@@ -2412,6 +2545,53 @@ export type RotateSigningSecretResponses = {
 };
 
 export type RotateSigningSecretResponse = RotateSigningSecretResponses[keyof RotateSigningSecretResponses];
+
+export type CompleteOAuthConnectionData = {
+    body?: never;
+    path?: never;
+    query: {
+        state: string;
+        code?: string;
+        /**
+         * The provider's error code (RFC 6749 § 4.1.2.1), e.g. `access_denied`.
+         */
+        error?: string;
+        error_description?: string;
+    };
+    url: '/api/v1/oauth/callback';
+};
+
+export type CompleteOAuthConnectionErrors = {
+    /**
+     * The request is malformed or invalid; nothing was changed.
+     */
+    400: Error;
+    /**
+     * An unexpected failure; nothing was acknowledged.
+     */
+    500: Error;
+    /**
+     * A provider did not answer as expected (unreachable, or an error answer); its answer is named in the message.
+     */
+    502: Error;
+    /**
+     * The database is unreachable or did not answer within the configured timeout. Nothing was
+     * acknowledged; the request can be retried.
+     *
+     */
+    503: Error;
+};
+
+export type CompleteOAuthConnectionError = CompleteOAuthConnectionErrors[keyof CompleteOAuthConnectionErrors];
+
+export type CompleteOAuthConnectionResponses = {
+    /**
+     * The connection was created, or re-authorized.
+     */
+    200: OAuthConnectionCompleted;
+};
+
+export type CompleteOAuthConnectionResponse = CompleteOAuthConnectionResponses[keyof CompleteOAuthConnectionResponses];
 
 export type ListRulesData = {
     body?: never;

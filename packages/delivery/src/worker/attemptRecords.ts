@@ -92,11 +92,24 @@ function inactiveReasonCode(outcome: OutcomeCode): InactiveReasonCode | null {
   return outcome === "auth_failed" ? "authentication_invalid" : null;
 }
 
-/** Deactivates a connection and fails its waiting deliveries, saying why (in our words, and in Meshes' when it has them). */
-export async function deactivateConnection(db: Db, connectionId: string, reason: string, code: InactiveReasonCode | null): Promise<void> {
-  await sql`
+/**
+ * Deactivates a connection and fails its waiting deliveries, saying why (in our words, and in Meshes' when it has
+ * them). With `onlyIfSecrets`, only while the connection's stored secrets are still those (an OAuth grant found
+ * revoked is not held against the tokens a re-authorization has just stored).
+ */
+export async function deactivateConnection(
+  db: Db,
+  connectionId: string,
+  reason: string,
+  code: InactiveReasonCode | null,
+  onlyIfSecrets?: string,
+): Promise<void> {
+  const updated = await sql`
     update connections set active = false, inactive_reason = ${reason}, inactive_reason_code = ${code}, updated_at = now()
-    where id = ${connectionId} and active`.execute(db);
+    where id = ${connectionId} and active ${onlyIfSecrets === undefined ? sql`` : sql`and secrets_ciphertext = ${onlyIfSecrets}`}`.execute(
+    db,
+  );
+  if (onlyIfSecrets !== undefined && Number(updated.numAffectedRows ?? 0n) === 0) return;
   await sql`
     update rule_events set status = 'failed', last_error = ${`connection deactivated: ${reason}`}, completed_at = now(), next_attempt_at = null
     where connection_id = ${connectionId} and status in ('pending', 'retrying')`.execute(db);

@@ -2,12 +2,14 @@ import type { ClaimedDelivery } from "@switchyard/db";
 import {
   type AttemptFacts,
   type DeliveryContext,
+  type DeliveryRequest,
   type NeverReachable,
   type ProviderSettingsByType,
   parseAddressPolicy,
   destinations as registry,
 } from "@switchyard/destinations";
 import { type CompiledMapping, compileMapping, type MappingIssue, type MappingSchema } from "@switchyard/mapping";
+import { createOAuthTokens, type OAuthTokensDeps } from "./oauthRefresh.js";
 
 /** The worker's view of the destination plugins: one attempt of one claimed delivery. */
 export interface Destinations {
@@ -18,11 +20,18 @@ export interface Destinations {
  * Destinations through the plugin registry, under the operator's address allow-list, never reaching `never`'s
  * endpoints, with the operator's provider settings (API origins, OAuth apps). Each attempt first applies the
  * connection's default mapping to the payload: a mapping that fails is the attempt's outcome (`mapping`, final,
- * naming the field), and no request is made.
+ * naming the field), and no request is made. With `oauth` (the worker's database and secret box), an OAuth
+ * connection's tokens are refreshed around the attempt (`oauthRefresh.ts`).
  */
-export function createDestinations(allowList: string, never?: NeverReachable, providers?: ProviderSettingsByType): Destinations {
+export function createDestinations(
+  allowList: string,
+  never?: NeverReachable,
+  providers?: ProviderSettingsByType,
+  oauth?: Omit<OAuthTokensDeps, "context">,
+): Destinations {
   const context: DeliveryContext = { addressPolicy: parseAddressPolicy(allowList, never), ...(providers ? { providers } : {}) };
   const mappings = new MappingCache();
+  const tokens = oauth === undefined ? undefined : createOAuthTokens({ ...oauth, context });
   return {
     async deliver(delivery, { secrets: openSecrets, timeoutMs }) {
       const plugin = registry.get(delivery.integration_type);
@@ -42,32 +51,39 @@ export function createDestinations(allowList: string, never?: NeverReachable, pr
       }
       const mapping = mappings.apply(delivery);
       if (!mapping.ok) return { failure: "mapping", message: mappingFailure(mapping.failure), durationMs: 0 };
-      const facts = await plugin.deliver(
-        {
-          deliveryId: delivery.id,
-          attempt: delivery.attempt_count,
-          event: {
-            id: delivery.event_id,
-            workspace: delivery.workspace_id,
-            event: delivery.event,
-            resource: delivery.resource,
-            resource_id: delivery.resource_id,
-            createdAt: delivery.event_created_at,
-            payload: delivery.payload,
-          },
-          connection: { id: delivery.connection_id, metadata: delivery.connection_metadata, secrets },
-          action: delivery.action,
-          rule: { id: delivery.rule_id, metadata: delivery.rule_metadata },
-          mapped: mapping.output,
-          timeoutMs,
-          now: () => new Date(),
-        },
-        context,
-      );
+      const send = (withSecrets: unknown, withinMs: number) =>
+        plugin.deliver(requestOf(delivery, withSecrets, mapping.output, withinMs), context);
+      const facts =
+        tokens !== undefined && plugin.oauth !== undefined
+          ? await tokens.attempt(delivery, plugin, secrets, send, timeoutMs)
+          : await send(secrets, timeoutMs);
       return mapping.warnings.length === 0 || facts.message !== undefined
         ? facts
         : { ...facts, message: mappingWarnings(mapping.warnings) };
     },
+  };
+}
+
+/** What the plugin is handed for one attempt of `delivery`. */
+function requestOf(delivery: ClaimedDelivery, secrets: unknown, mapped: Record<string, unknown>, timeoutMs: number): DeliveryRequest {
+  return {
+    deliveryId: delivery.id,
+    attempt: delivery.attempt_count,
+    event: {
+      id: delivery.event_id,
+      workspace: delivery.workspace_id,
+      event: delivery.event,
+      resource: delivery.resource,
+      resource_id: delivery.resource_id,
+      createdAt: delivery.event_created_at,
+      payload: delivery.payload,
+    },
+    connection: { id: delivery.connection_id, metadata: delivery.connection_metadata, secrets },
+    action: delivery.action,
+    rule: { id: delivery.rule_id, metadata: delivery.rule_metadata },
+    mapped,
+    timeoutMs,
+    now: () => new Date(),
   };
 }
 

@@ -23,7 +23,10 @@ export interface DeliveryWorkerDeps {
   readonly secretBox: SecretBox;
   readonly config: DeliveryWorkerConfig;
   readonly log: WorkerLog;
-  /** Default: the plugin registry under `config.destinationAllowList`, never reaching `neverReachable`'s endpoints. */
+  /**
+   * Default: the plugin registry under `config.destinationAllowList`, never reaching `neverReachable`'s endpoints,
+   * refreshing OAuth connections' tokens in this pool's database.
+   */
   readonly destinations?: Destinations;
   /** Switchyard's own endpoints (`createOwnEndpoints`): refused as destinations, allowed or not. */
   readonly neverReachable?: NeverReachable;
@@ -54,11 +57,14 @@ export async function startDeliveryWorker(deps: DeliveryWorkerDeps): Promise<Del
 }
 
 function deliverBatchDeps(deps: DeliveryWorkerDeps): DeliverBatchDeps {
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: deps.pool }) });
   return {
-    db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: deps.pool }) }),
+    db,
     pool: deps.pool,
     secretBox: deps.secretBox,
-    destinations: deps.destinations ?? createDestinations(deps.config.destinationAllowList, deps.neverReachable, deps.config.providers),
+    destinations:
+      deps.destinations ??
+      createDestinations(deps.config.destinationAllowList, deps.neverReachable, deps.config.providers, { db, secretBox: deps.secretBox }),
     config: deps.config,
     log: deps.log,
     attempts: createAttemptRunner(deps.config.maxInFlight),
