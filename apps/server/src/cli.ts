@@ -201,7 +201,6 @@ async function run(argv: string[]): Promise<number> {
       org: { type: "string" },
       workspace: { type: "string" },
       url: { type: "string" },
-      type: { type: "string" },
       connection: { type: "string" },
       event: { type: "string" },
       action: { type: "string" },

@@ -5,10 +5,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { completeOAuthConnection, getConnection, listConnections, reauthorizeConnection, startOAuthConnection } from "@switchyard/client";
+import { type FakeOAuthServer, startOAuthServer } from "@switchyard/destinations/fakes";
 import { secretContext } from "@switchyard/secret-box";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FakeOAuthServer, startOAuthServer } from "../../../packages/destinations/src/testSupport/fakes/oauthServer.js";
 import { bearer, createTenant, type Tenant } from "./support/fixtures.js";
 import {
   callbackQuery,

@@ -2,10 +2,10 @@ import { createEventsBulk, createRule, getConnection, reauthorizeConnection } fr
 import type { ClaimedDelivery } from "@switchyard/db";
 import { createOAuthTokens } from "@switchyard/delivery";
 import { type AttemptFacts, type DestinationPlugin, destinations, parseAddressPolicy } from "@switchyard/destinations";
+import { type FakeOAuthServer, startOAuthServer } from "@switchyard/destinations/fakes";
 import { secretContext } from "@switchyard/secret-box";
 import { waitFor } from "@switchyard/testing";
 import { describe, expect, it } from "vitest";
-import { type FakeOAuthServer, startOAuthServer } from "../../../packages/destinations/src/testSupport/fakes/oauthServer.js";
 import { bearer, createTenant, type Tenant } from "./support/fixtures.js";
 import {
   completeCallback,

@@ -93,6 +93,12 @@ export interface ParseConfigInput<M, S> {
   readonly secrets?: unknown;
   /** The connection's stored config, on update. */
   readonly previous?: { readonly metadata: M; readonly secrets: S };
+  /**
+   * Set only by the OAuth callback: the metadata and secrets come from a grant the server just completed, not
+   * from a caller. A plugin whose metadata names something only a grant can vouch for (Discord's server, which
+   * the operator's shared bot posts to) refuses it from anyone else.
+   */
+  readonly fromGrant?: boolean;
 }
 
 export type ParseConfigResult<M, S> =

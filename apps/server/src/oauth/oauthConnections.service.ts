@@ -222,7 +222,7 @@ function parseGrant(
   metadata: unknown,
   secrets: unknown,
 ): { metadata: unknown; secrets: unknown } {
-  const parsed = plugin.parseConfig({ metadata, secrets }, deps.addressPolicy);
+  const parsed = plugin.parseConfig({ metadata, secrets, fromGrant: true }, deps.addressPolicy);
   if (!parsed.ok) {
     throw new BadGatewayError(`The provider's grant does not make a valid ${plugin.type} connection.`, parsed.errors);
   }

@@ -10,8 +10,8 @@ import {
   guardAttempt,
   type ProviderSettings,
 } from "@switchyard/destinations";
-import type { FakeOAuthServer } from "../../../../packages/destinations/src/testSupport/fakes/oauthServer.js";
-import { type Receiver, startReceiver } from "../../../../packages/destinations/src/testSupport/startReceiver.js";
+import type { FakeOAuthServer } from "@switchyard/destinations/fakes";
+import { type Receiver, startReceiver } from "@switchyard/destinations/fakes";
 import { bearer, type Tenant } from "./fixtures.js";
 
 /**

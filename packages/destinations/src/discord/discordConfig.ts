@@ -31,5 +31,21 @@ export function parseDiscordConfig(
   if (!metadata.ok || !secrets.ok)
     return { ok: false, errors: [...(metadata.ok ? [] : metadata.errors), ...(secrets.ok ? [] : secrets.errors)] };
   const { guild_id = "", guild_name } = metadata.values;
+  const grantedGuild = input.fromGrant ? undefined : input.previous?.metadata.guild_id;
+  if (!input.fromGrant && guild_id !== grantedGuild) {
+    // The bot is the operator's, shared by every tenant: a server named by a caller could be another tenant's.
+    return {
+      ok: false,
+      errors: [
+        {
+          param: "metadata.guild_id",
+          msg:
+            grantedGuild === undefined
+              ? "a Discord connection is made through OAuth (POST /connections/oauth): the server comes from the grant"
+              : "is the server the connection was authorized for; re-authorize the connection to change it",
+        },
+      ],
+    };
+  }
   return { ok: true, metadata: { guild_id, ...(guild_name === undefined ? {} : { guild_name }) }, secrets: secrets.secrets };
 }

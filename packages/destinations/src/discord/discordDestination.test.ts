@@ -271,6 +271,7 @@ describe("discord connection config", () => {
         token_type: "Bearer",
         scope: "bot",
       },
+      fromGrant: true,
     });
 
     expect(result).toEqual({
@@ -278,6 +279,22 @@ describe("discord connection config", () => {
       metadata: { guild_id: guildId, guild_name: "Acme" },
       secrets: { access_token: "user-token", token_type: "Bearer", scope: "bot" },
     });
+  });
+
+  it("when a caller names a guild (not the OAuth callback), then it is refused: the shared bot could post into another tenant's server", () => {
+    const result = parse({ metadata: { guild_id: guildId }, secrets: { access_token: "x" } });
+
+    expect(result.ok ? [] : result.errors.map((e) => [e.param, e.msg])).toEqual([
+      ["metadata.guild_id", expect.stringContaining("through OAuth")],
+    ]);
+  });
+
+  it("when an update keeps the granted guild, then it is accepted; when it names another, then it is refused", () => {
+    const previous = { metadata: { guild_id: guildId, guild_name: "Acme" }, secrets: { access_token: "x" } };
+
+    expect(parse({ metadata: { guild_id: guildId, guild_name: "Acme HQ" }, previous }).ok).toBe(true);
+    const moved = parse({ metadata: { guild_id: "2909267986347357250" }, previous });
+    expect(moved.ok ? [] : moved.errors.map((e) => e.param)).toEqual(["metadata.guild_id"]);
   });
 
   it.each([
