@@ -1,6 +1,6 @@
 import type { DeliveryContext } from "../deliveryContext.js";
 import type { AttemptFacts, DeliveryRequest, DestinationPlugin } from "../destinationPlugin.js";
-import { type AttemptBudget, attemptBudget } from "../providers/attemptBudget.js";
+import { AttemptDeadline } from "../providers/attemptDeadline.js";
 import { callProvider, failedBeforeSending, guardAttempt, type ProviderAnswer } from "../providers/callProvider.js";
 import { mappedContact } from "../providers/mappedContact.js";
 import { ruleText } from "../providers/ruleInputs.js";
@@ -44,8 +44,8 @@ async function deliverMailchimp(request: DeliveryRequest, context: DeliveryConte
   const contact = mappedContact(request.mapped, [emailField, "email"]);
   if (!contact.ok) return failedBeforeSending("mapping", contact.message);
 
-  const budget = attemptBudget(request.timeoutMs);
-  const member = { api, listId, email: contact.email, budget, request, context };
+  const deadline = new AttemptDeadline(request.timeoutMs);
+  const member = { api, listId, email: contact.email, deadline, request, context };
   return action === "add_to_list" ? addMember(member, contact.fields) : removeMember(member);
 }
 
@@ -53,7 +53,7 @@ interface MemberCall {
   readonly api: MailchimpApi;
   readonly listId: string;
   readonly email: string;
-  readonly budget: AttemptBudget;
+  readonly deadline: AttemptDeadline;
   readonly request: DeliveryRequest;
   readonly context: DeliveryContext;
 }
@@ -72,9 +72,9 @@ async function addMember(call: MemberCall, mergeFields: Readonly<Record<string, 
     ...(Object.keys(mergeFields).length > 0 ? { merge_fields: mergeFields } : {}),
   };
   const answer = await send(call, "PUT", memberUrl(call), body);
-  if (!isArchived(answer)) return described(answer, call.budget);
+  if (!isArchived(answer)) return described(answer, call.deadline);
   const restored = await send(call, "PUT", memberUrl(call), { email_address: call.email, status: newMemberStatus });
-  return described(restored, call.budget);
+  return described(restored, call.deadline);
 }
 
 function isArchived(answer: ProviderAnswer): boolean {
@@ -92,17 +92,17 @@ function isArchived(answer: ProviderAnswer): boolean {
  */
 async function removeMember(call: MemberCall): Promise<AttemptFacts> {
   const answer = await send(call, "DELETE", memberUrl(call));
-  if (answer.facts.httpStatus !== 404) return described(answer, call.budget);
+  if (answer.facts.httpStatus !== 404) return described(answer, call.deadline);
   const audience = await send(call, "GET", `${call.api.base}/lists/${segment(call.listId)}?fields=id`);
   if (audience.facts.httpStatus === 404) {
-    return { ...answer.facts, message: "Mailchimp answered 404: the audience does not exist", durationMs: call.budget.elapsedMs() };
+    return { ...answer.facts, message: "Mailchimp answered 404: the audience does not exist", durationMs: call.deadline.elapsedMs() };
   }
-  if (audience.facts.httpStatus !== 200) return described(audience, call.budget);
+  if (audience.facts.httpStatus !== 200) return described(audience, call.deadline);
   return {
     ...answer.facts,
     providerOutcome: "delivered",
     message: "the contact is not a member of the audience: nothing to remove",
-    durationMs: call.budget.elapsedMs(),
+    durationMs: call.deadline.elapsedMs(),
   };
 }
 
@@ -112,19 +112,19 @@ function memberUrl(call: MemberCall): string {
 
 function send(call: MemberCall, method: "PUT" | "DELETE" | "GET", url: string, json?: unknown): Promise<ProviderAnswer> {
   return callProvider(
-    { method, url, headers: call.api.headers, timeoutMs: call.budget.remainingMs(), ...(json === undefined ? {} : { json }) },
+    { method, url, headers: call.api.headers, timeoutMs: call.deadline.remainingMs(), ...(json === undefined ? {} : { json }) },
     call.context,
     call.request.now,
   );
 }
 
 /** The answer's facts, over the whole attempt, with Mailchimp's problem title as the message of an error. */
-function described(answer: ProviderAnswer, budget: AttemptBudget): AttemptFacts {
+function described(answer: ProviderAnswer, deadline: AttemptDeadline): AttemptFacts {
   const status = answer.facts.httpStatus;
   const failed = status !== undefined && (status < 200 || status >= 300);
   return {
     ...answer.facts,
-    durationMs: budget.elapsedMs(),
+    durationMs: deadline.elapsedMs(),
     ...(failed ? { message: mailchimpProblem(status, answer.json) } : {}),
   };
 }

@@ -1,6 +1,6 @@
 import type { DeliveryContext } from "../deliveryContext.js";
 import type { AttemptFacts, DeliveryRequest, DestinationPlugin } from "../destinationPlugin.js";
-import { type AttemptBudget, attemptBudget } from "../providers/attemptBudget.js";
+import { AttemptDeadline } from "../providers/attemptDeadline.js";
 import { callProvider, failedBeforeSending, guardAttempt, type ProviderAnswer } from "../providers/callProvider.js";
 import { mappedContact } from "../providers/mappedContact.js";
 import { ruleText } from "../providers/ruleInputs.js";
@@ -27,7 +27,7 @@ interface SubscriberCall {
   readonly api: MailerliteApi;
   readonly groupId: string;
   readonly email: string;
-  readonly budget: AttemptBudget;
+  readonly deadline: AttemptDeadline;
   readonly request: DeliveryRequest;
   readonly context: DeliveryContext;
 }
@@ -45,7 +45,7 @@ async function deliverMailerlite(request: DeliveryRequest, context: DeliveryCont
   const contact = mappedContact(request.mapped, [emailField]);
   if (!contact.ok) return failedBeforeSending("mapping", contact.message);
 
-  const call = { api, groupId, email: contact.email, budget: attemptBudget(request.timeoutMs), request, context };
+  const call = { api, groupId, email: contact.email, deadline: new AttemptDeadline(request.timeoutMs), request, context };
   return action === "add_to_group" ? addToGroup(call, contact.fields) : removeFromGroup(call);
 }
 
@@ -60,7 +60,7 @@ async function deliverMailerlite(request: DeliveryRequest, context: DeliveryCont
 async function addToGroup(call: SubscriberCall, fields: Readonly<Record<string, unknown>>): Promise<AttemptFacts> {
   const body = { email: call.email, ...(Object.keys(fields).length > 0 ? { fields } : {}), groups: [call.groupId] };
   const answer = await send(call, "POST", `${call.api.base}/subscribers`, body);
-  return mailerliteFacts(answer.facts, answer.json, call.budget.elapsedMs());
+  return mailerliteFacts(answer.facts, answer.json, call.deadline.elapsedMs());
 }
 
 /**
@@ -75,7 +75,7 @@ async function removeFromGroup(call: SubscriberCall): Promise<AttemptFacts> {
       ...found.facts,
       providerOutcome: "delivered",
       message: "no subscriber has this email: nothing to remove",
-      durationMs: call.budget.elapsedMs(),
+      durationMs: call.deadline.elapsedMs(),
     };
   }
   const id = subscriberId(found);
@@ -87,13 +87,13 @@ async function removeFromGroup(call: SubscriberCall): Promise<AttemptFacts> {
           ...found.facts,
           providerOutcome: "rejected_server_error",
           message: "MailerLite answered a subscriber without an id",
-          durationMs: call.budget.elapsedMs(),
+          durationMs: call.deadline.elapsedMs(),
         }
-      : mailerliteFacts(found.facts, found.json, call.budget.elapsedMs());
+      : mailerliteFacts(found.facts, found.json, call.deadline.elapsedMs());
   }
   const url = `${call.api.base}/subscribers/${encodeURIComponent(id)}/groups/${encodeURIComponent(call.groupId)}`;
   const answer = await send(call, "DELETE", url);
-  return mailerliteFacts(answer.facts, answer.json, call.budget.elapsedMs());
+  return mailerliteFacts(answer.facts, answer.json, call.deadline.elapsedMs());
 }
 
 function subscriberId(answer: ProviderAnswer): string | undefined {
@@ -106,7 +106,7 @@ function subscriberId(answer: ProviderAnswer): string | undefined {
 
 function send(call: SubscriberCall, method: "POST" | "GET" | "DELETE", url: string, json?: unknown): Promise<ProviderAnswer> {
   return callProvider(
-    { method, url, headers: call.api.headers, timeoutMs: call.budget.remainingMs(), ...(json === undefined ? {} : { json }) },
+    { method, url, headers: call.api.headers, timeoutMs: call.deadline.remainingMs(), ...(json === undefined ? {} : { json }) },
     call.context,
     call.request.now,
   );
