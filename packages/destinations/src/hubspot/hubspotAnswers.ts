@@ -1,6 +1,6 @@
 import type { AttemptFacts } from "../destinationPlugin.js";
 import type { ProviderAnswer } from "../providers/callProvider.js";
-import { isPlainObject } from "../providers/oauthConnectionConfig.js";
+import { isPlainObject } from "../providers/isPlainObject.js";
 
 /**
  * The facts of one HubSpot answer, with a message naming the step and what HubSpot said in terms that carry no

@@ -2,7 +2,7 @@ import type { DeliveryContext } from "../deliveryContext.js";
 import type { AttemptFacts, DeliveryRequest, DestinationPlugin } from "../destinationPlugin.js";
 import { AttemptDeadline } from "../providers/attemptDeadline.js";
 import { callProvider, failedBeforeSending, guardAttempt } from "../providers/callProvider.js";
-import { isPlainObject } from "../providers/oauthConnectionConfig.js";
+import { isPlainObject } from "../providers/isPlainObject.js";
 import { accessTokenOf, type OAuthSecrets } from "../providers/oauthProvider.js";
 import { apiBase } from "../providers/providerSettings.js";
 import { renderRuleTemplate, ruleText } from "../providers/ruleInputs.js";

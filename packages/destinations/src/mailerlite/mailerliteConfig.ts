@@ -1,8 +1,8 @@
-import type { ConfigError, ParseConfigInput, ParseConfigResult } from "../destinationPlugin.js";
-import { type ApiKeySecrets, parseApiKeySecrets } from "../providers/apiKeySecrets.js";
+import type { ParseConfigInput, ParseConfigResult } from "../destinationPlugin.js";
+import { type ApiKeyMetadata, type ApiKeySecrets, parseApiKeyConfig } from "../providers/apiKeySecrets.js";
 
 /** A MailerLite connection's `metadata`: nothing (the key names the account). */
-export type MailerliteMetadata = Readonly<Record<string, never>>;
+export type MailerliteMetadata = ApiKeyMetadata;
 
 /** A MailerLite connection's `secrets`: the API token, sealed, never returned. */
 export type MailerliteSecrets = ApiKeySecrets;
@@ -11,12 +11,5 @@ export type MailerliteSecrets = ApiKeySecrets;
 export function parseMailerliteConfig(
   input: ParseConfigInput<MailerliteMetadata, MailerliteSecrets>,
 ): ParseConfigResult<MailerliteMetadata, MailerliteSecrets> {
-  const { metadata } = input;
-  if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) {
-    return { ok: false, errors: [{ param: "metadata", msg: "must be an object" }] };
-  }
-  const errors: ConfigError[] = Object.keys(metadata).map((key) => ({ param: `metadata.${key}`, msg: "is not a known property" }));
-  const secrets = parseApiKeySecrets(input.secrets, input.previous?.secrets, errors);
-  if (errors.length > 0 || secrets === undefined) return { ok: false, errors };
-  return { ok: true, metadata: {}, secrets };
+  return parseApiKeyConfig(input);
 }

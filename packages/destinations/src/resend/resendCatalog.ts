@@ -1,7 +1,7 @@
 import type { DeliveryContext } from "../deliveryContext.js";
 import type { ActionItem, ConnectionConfig } from "../destinationPlugin.js";
-import { apiKeyOf } from "../email/apiKeyConfig.js";
 import type { ConnectionFieldDefinition } from "../integrationDescription.js";
+import { apiKeyOf } from "../providers/apiKeySecrets.js";
 import { ProviderReadError, readProvider } from "../providers/callProvider.js";
 import { apiBase } from "../providers/providerSettings.js";
 import { resendApiBase } from "./resendCaller.js";

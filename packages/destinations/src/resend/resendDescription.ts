@@ -1,6 +1,6 @@
-import { apiKeyForm, apiKeySchemas } from "../email/apiKeyConfig.js";
 import { bodyInput, contactFields, deepFreeze, fromInput, subjectInput } from "../email/emailInputs.js";
 import type { ConnectionFieldDefinition, IntegrationActionInput, IntegrationDescription } from "../integrationDescription.js";
+import { apiKeyForm, apiKeySchemas } from "../providers/apiKeySecrets.js";
 
 export const resendKeyFormat = { provider: "Resend", prefix: "re_" } as const;
 

@@ -343,7 +343,7 @@ describe("resend parseConfig", () => {
   it.each([
     [{ metadata: {} }, "secrets.api_key", "is required"],
     [{ metadata: {}, secrets: { api_key: "SG.sendgrid" } }, "secrets.api_key", "starts with re_"],
-    [{ metadata: {}, secrets: { api_key: "" } }, "secrets.api_key", "must not be empty"],
+    [{ metadata: {}, secrets: { api_key: "" } }, "secrets.api_key", "must be 1 to 512 characters"],
     [{ metadata: { audience_id: "a" }, secrets: { api_key: "re_k" } }, "metadata.audience_id", "not a known property"],
     [{ metadata: "x", secrets: { api_key: "re_k" } }, "metadata", "must be an object"],
     [{ metadata: {}, secrets: "re_k" }, "secrets", "must be an object"],

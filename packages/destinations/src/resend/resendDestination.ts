@@ -1,7 +1,7 @@
 import type { MappingSchema } from "@switchyard/mapping";
 import type { DeliveryContext } from "../deliveryContext.js";
 import type { AttemptFacts, DeliveryRequest, DestinationPlugin } from "../destinationPlugin.js";
-import { type ApiKeyMetadata, type ApiKeySecrets, apiKeyOf, parseApiKeyConfig } from "../email/apiKeyConfig.js";
+import { type ApiKeyMetadata, type ApiKeySecrets, apiKeyOf, parseApiKeyConfig } from "../providers/apiKeySecrets.js";
 import { failedBeforeSending, guardAttempt } from "../providers/callProvider.js";
 import { resendCaller } from "./resendCaller.js";
 import { resendActionData, resendFields } from "./resendCatalog.js";

@@ -1,6 +1,6 @@
 import type { AttemptFacts } from "../destinationPlugin.js";
 import type { ProviderAnswer } from "../providers/callProvider.js";
-import { isPlainObject } from "../providers/oauthConnectionConfig.js";
+import { isPlainObject } from "../providers/isPlainObject.js";
 
 /**
  * How long to wait after REQUEST_LIMIT_EXCEEDED, which Salesforce answers (403) without a Retry-After. The org's

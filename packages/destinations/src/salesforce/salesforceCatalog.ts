@@ -2,7 +2,7 @@ import type { DeliveryContext } from "../deliveryContext.js";
 import type { ActionItem, ConnectionConfig } from "../destinationPlugin.js";
 import type { ConnectionFieldDefinition } from "../integrationDescription.js";
 import { ProviderReadError, readProvider } from "../providers/callProvider.js";
-import { isPlainObject } from "../providers/oauthConnectionConfig.js";
+import { isPlainObject } from "../providers/isPlainObject.js";
 import { accessTokenOf } from "../providers/oauthProvider.js";
 import { salesforceApiVersion } from "./salesforceDescription.js";
 

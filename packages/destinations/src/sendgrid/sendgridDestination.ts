@@ -1,8 +1,8 @@
 import type { MappingSchema } from "@switchyard/mapping";
 import type { DeliveryContext } from "../deliveryContext.js";
 import type { ActionItem, AttemptFacts, ConnectionConfig, DeliveryRequest, DestinationPlugin } from "../destinationPlugin.js";
-import { type ApiKeyMetadata, type ApiKeySecrets, apiKeyOf, parseApiKeyConfig } from "../email/apiKeyConfig.js";
 import { emailParts, isAttemptFacts } from "../email/emailInputs.js";
+import { type ApiKeyMetadata, type ApiKeySecrets, apiKeyOf, parseApiKeyConfig } from "../providers/apiKeySecrets.js";
 import { callProvider, failedBeforeSending, guardAttempt, ProviderReadError, readProvider } from "../providers/callProvider.js";
 import { apiBase } from "../providers/providerSettings.js";
 import { ruleText } from "../providers/ruleInputs.js";
