@@ -6,6 +6,7 @@ import { type Config, ConfigError, parseConfig } from "./config.js";
 import { createConnection } from "./connections/connections.service.js";
 import { storeDefaultMapping } from "./connections/defaultMappings.service.js";
 import { getEventDetail, listAttempts } from "./history/history.service.js";
+import { ApiError } from "./http/errors.js";
 import { silentLogger } from "./logger.js";
 import { reauthorizeConnection, startOAuthConnection } from "./oauth/oauthConnections.service.js";
 import { revokeAccessKey } from "./organizations/accessKeys.repository.js";
@@ -159,6 +160,12 @@ const offline: Record<string, (values: Record<string, string | undefined>) => Pr
 
 class UsageError extends Error {}
 
+/** An API error's details, one `param: msg` line each, as the API's envelope carries them in `data`. */
+function problemLines(error: unknown): string {
+  if (!(error instanceof ApiError) || error.data === undefined) return "";
+  return error.data.map(({ param, msg }) => `  ${param}: ${msg}\n`).join("");
+}
+
 /** A webhook from `--url`, or any integration from `--type` and `--metadata` (and `--secrets`). */
 function connectionInput(v: Record<string, string | undefined>): ConnectionInput {
   const type = v.type ?? "webhook";
@@ -246,7 +253,7 @@ run(process.argv.slice(2)).then(
       process.stderr.write(`switchyard: ${error.message}\n\n${usage}\n`);
       process.exit(2);
     }
-    process.stderr.write(`switchyard: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`switchyard: ${error instanceof Error ? error.message : String(error)}\n${problemLines(error)}`);
     process.exit(1);
   },
 );
