@@ -1,5 +1,5 @@
 import type { IntegrationDescription } from "../integrationDescription.js";
-import { oauthSecretsSchema } from "../providers/oauthConnectionSecrets.js";
+import { oauthSecretFields, oauthSecretsSchema } from "../providers/oauthConnectionSecrets.js";
 
 /** Discord's limits on an embed: longer text is a mapping error, never cut short. */
 export const discordTitleLimit = 256;
@@ -62,5 +62,5 @@ export const discordDescription: IntegrationDescription = {
     },
   },
   secrets_schema: oauthSecretsSchema({ refreshable: false }),
-  secret_fields: ["secrets.access_token", "secrets.refresh_token"],
+  secret_fields: oauthSecretFields({ refreshable: false }),
 };

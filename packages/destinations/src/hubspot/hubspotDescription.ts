@@ -1,6 +1,6 @@
 import type { MappingSchema } from "@switchyard/mapping";
 import type { IntegrationActionInput, IntegrationDescription } from "../integrationDescription.js";
-import { oauthSecretFields, oauthSecretsSchema } from "../providers/oauthConnectionConfig.js";
+import { type OAuthSecretsOptions, oauthSecretFields, oauthSecretsSchema } from "../providers/oauthConnectionSecrets.js";
 import type { OAuthProvider } from "../providers/oauthProvider.js";
 
 /** HubSpot's documented API origin; `SWITCHYARD_HUBSPOT_API_URL` replaces it. */
@@ -22,6 +22,9 @@ export const hubspotOAuth: OAuthProvider = {
   scopeSeparator: " ",
   clientAuth: "client_secret_post",
 };
+
+/** The connection's secrets: the OAuth tokens, refreshed by the worker; nothing else. */
+export const hubspotSecrets: OAuthSecretsOptions = { refreshable: true };
 
 const listInput: IntegrationActionInput = {
   field: "id",
@@ -100,8 +103,8 @@ export const hubspotDescription: IntegrationDescription = Object.freeze<Integrat
     properties: {},
     description: "Nothing to configure: the OAuth grant is the connection.",
   },
-  secrets_schema: oauthSecretsSchema(),
-  secret_fields: oauthSecretFields(),
+  secrets_schema: oauthSecretsSchema(hubspotSecrets),
+  secret_fields: oauthSecretFields(hubspotSecrets),
 });
 
 /** Meshes' payload fields onto HubSpot's default contact properties; all but email are skipped when absent. */

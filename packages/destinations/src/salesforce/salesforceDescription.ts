@@ -1,6 +1,11 @@
 import type { MappingSchema } from "@switchyard/mapping";
 import type { IntegrationActionInput, IntegrationDescription } from "../integrationDescription.js";
-import { type OAuthSecretExtra, oauthSecretFields, oauthSecretsSchema } from "../providers/oauthConnectionConfig.js";
+import {
+  type OAuthSecretExtra,
+  type OAuthSecretsOptions,
+  oauthSecretFields,
+  oauthSecretsSchema,
+} from "../providers/oauthConnectionSecrets.js";
 import type { OAuthGrantDetails, OAuthProvider } from "../providers/oauthProvider.js";
 
 /** The REST API version every request uses. */
@@ -25,7 +30,8 @@ export const instanceUrlSecret: OAuthSecretExtra = {
   normalize: (value) => new URL(value).origin,
 };
 
-export const salesforceSecretExtras = { instance_url: instanceUrlSecret };
+/** The connection's secrets: the OAuth tokens, refreshed by the worker, and the org's `instance_url`. */
+export const salesforceSecrets: OAuthSecretsOptions = { refreshable: true, extras: { instance_url: instanceUrlSecret } };
 
 export const salesforceOAuth: OAuthProvider = {
   authorizeUrl: "https://login.salesforce.com/services/oauth2/authorize",
@@ -112,8 +118,8 @@ export const salesforceDescription: IntegrationDescription = Object.freeze<Integ
       user_id: { ...salesforceId, description: "The user who authorized the connection." },
     },
   },
-  secrets_schema: oauthSecretsSchema(salesforceSecretExtras),
-  secret_fields: oauthSecretFields(salesforceSecretExtras),
+  secrets_schema: oauthSecretsSchema(salesforceSecrets),
+  secret_fields: oauthSecretFields(salesforceSecrets),
 });
 
 /** Meshes' payload fields onto the standard Contact fields; all but Email are skipped when absent. */

@@ -1,5 +1,5 @@
 import type { IntegrationDescription } from "../integrationDescription.js";
-import { oauthSecretsSchema } from "../providers/oauthConnectionSecrets.js";
+import { oauthSecretFields, oauthSecretsSchema } from "../providers/oauthConnectionSecrets.js";
 
 /** Slack's limit on a message's `text`: longer text is a mapping error, never cut short. */
 export const slackTextLimit = 40_000;
@@ -56,5 +56,5 @@ export const slackDescription: IntegrationDescription = {
     },
   },
   secrets_schema: oauthSecretsSchema({ refreshable: true }),
-  secret_fields: ["secrets.access_token", "secrets.refresh_token"],
+  secret_fields: oauthSecretFields({ refreshable: true }),
 };
