@@ -1,5 +1,6 @@
 import type { MappingSchema } from "@switchyard/mapping";
 import type { IntegrationActionInput, IntegrationDescription } from "../integrationDescription.js";
+import { contactMapping } from "../providers/contactMapping.js";
 import { type OAuthSecretsOptions, oauthSecretFields, oauthSecretsSchema } from "../providers/oauthConnectionSecrets.js";
 import type { OAuthProvider } from "../providers/oauthProvider.js";
 
@@ -108,13 +109,8 @@ export const hubspotDescription: IntegrationDescription = Object.freeze<Integrat
 });
 
 /** Meshes' payload fields onto HubSpot's default contact properties; all but email are skipped when absent. */
-export const hubspotDefaultMapping: MappingSchema = {
-  schema_version: 1,
-  fields: [
-    { dest: "email", source: { type: "path", value: "email" }, on_error: "fail_action" },
-    { dest: "firstname", source: { type: "path", value: "first_name" }, on_error: "skip_field" },
-    { dest: "lastname", source: { type: "path", value: "last_name" }, on_error: "skip_field" },
-    { dest: "phone", source: { type: "path", value: "phone" }, on_error: "skip_field" },
-  ],
-  meta: { name: "HubSpot contact" },
-};
+export const hubspotDefaultMapping: MappingSchema = contactMapping(
+  "email",
+  { first_name: "firstname", last_name: "lastname", phone: "phone" },
+  "HubSpot contact",
+);

@@ -1,6 +1,7 @@
 import type { MappingSchema } from "@switchyard/mapping";
 import type { ConnectionFieldDefinition, IntegrationAction, IntegrationDescription } from "../integrationDescription.js";
 import { apiKeySecretsSchema } from "../providers/apiKeySecrets.js";
+import { contactMapping } from "../providers/contactMapping.js";
 import { deepFreeze } from "../providers/deepFreeze.js";
 import { dataCenterPattern } from "./mailchimpConfig.js";
 
@@ -88,12 +89,8 @@ export const mailchimpDescription: IntegrationDescription = deepFreeze({
 });
 
 /** A new connection's mapping: the payload's email, names and phone onto the member and its default merge fields. */
-export const mailchimpDefaultMapping: MappingSchema = deepFreeze({
-  schema_version: 1,
-  fields: [
-    { dest: emailField, source: { type: "path", value: "email" }, on_error: "fail_action" },
-    { dest: "FNAME", source: { type: "path", value: "first_name" }, on_error: "skip_field" },
-    { dest: "LNAME", source: { type: "path", value: "last_name" }, on_error: "skip_field" },
-    { dest: "PHONE", source: { type: "path", value: "phone" }, on_error: "skip_field" },
-  ],
+export const mailchimpDefaultMapping: MappingSchema = contactMapping(emailField, {
+  first_name: "FNAME",
+  last_name: "LNAME",
+  phone: "PHONE",
 });

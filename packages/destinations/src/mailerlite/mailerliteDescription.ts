@@ -1,6 +1,7 @@
 import type { MappingSchema } from "@switchyard/mapping";
 import type { ConnectionFieldDefinition, IntegrationAction, IntegrationDescription } from "../integrationDescription.js";
 import { apiKeySecretsSchema } from "../providers/apiKeySecrets.js";
+import { contactMapping } from "../providers/contactMapping.js";
 import { deepFreeze } from "../providers/deepFreeze.js";
 
 /** The subscriber's email: MailerLite's upsert key, sent beside the `fields`. */
@@ -78,12 +79,8 @@ export const mailerliteDescription: IntegrationDescription = deepFreeze({
 });
 
 /** A new connection's mapping: the payload's email, names and phone onto the subscriber's email and default fields. */
-export const mailerliteDefaultMapping: MappingSchema = deepFreeze({
-  schema_version: 1,
-  fields: [
-    { dest: emailField, source: { type: "path", value: "email" }, on_error: "fail_action" },
-    { dest: "name", source: { type: "path", value: "first_name" }, on_error: "skip_field" },
-    { dest: "last_name", source: { type: "path", value: "last_name" }, on_error: "skip_field" },
-    { dest: "phone", source: { type: "path", value: "phone" }, on_error: "skip_field" },
-  ],
+export const mailerliteDefaultMapping: MappingSchema = contactMapping(emailField, {
+  first_name: "name",
+  last_name: "last_name",
+  phone: "phone",
 });

@@ -3,6 +3,7 @@ import type { DeliveryContext } from "../deliveryContext.js";
 import type { AttemptFacts, DeliveryRequest, DestinationPlugin } from "../destinationPlugin.js";
 import { type ApiKeyMetadata, type ApiKeySecrets, apiKeyOf, parseApiKeyConfig } from "../providers/apiKeySecrets.js";
 import { failedBeforeSending, guardAttempt } from "../providers/callProvider.js";
+import { contactMapping } from "../providers/contactMapping.js";
 import { resendCaller } from "./resendCaller.js";
 import { resendActionData, resendFields } from "./resendCatalog.js";
 import { resendDescription, resendKeyFormat } from "./resendDescription.js";
@@ -10,14 +11,7 @@ import { deliverEmail } from "./resendEmail.js";
 import { deliverSegmentAction } from "./resendSegments.js";
 
 /** The contact's email (needed by every action) and its names (optional) from the payload Meshes documents. */
-const defaultMapping: MappingSchema = {
-  schema_version: 1,
-  fields: [
-    { dest: "email", source: { type: "path", value: "email" }, on_error: "fail_action" },
-    { dest: "first_name", source: { type: "path", value: "first_name" }, on_error: "skip_field" },
-    { dest: "last_name", source: { type: "path", value: "last_name" }, on_error: "skip_field" },
-  ],
-};
+const defaultMapping: MappingSchema = contactMapping("email", { first_name: "first_name", last_name: "last_name" });
 
 /** Resend: `send_email_template`, `send_email`, `add_to_segment` and `remove_from_segment`. */
 export const resendDestination: DestinationPlugin<ApiKeyMetadata, ApiKeySecrets> = {

@@ -1,5 +1,6 @@
 import type { MappingSchema } from "@switchyard/mapping";
 import type { IntegrationActionInput, IntegrationDescription } from "../integrationDescription.js";
+import { contactMapping } from "../providers/contactMapping.js";
 import {
   type OAuthSecretExtra,
   type OAuthSecretsOptions,
@@ -123,13 +124,8 @@ export const salesforceDescription: IntegrationDescription = Object.freeze<Integ
 });
 
 /** Meshes' payload fields onto the standard Contact fields; all but Email are skipped when absent. */
-export const salesforceDefaultMapping: MappingSchema = {
-  schema_version: 1,
-  fields: [
-    { dest: "Email", source: { type: "path", value: "email" }, on_error: "fail_action" },
-    { dest: "FirstName", source: { type: "path", value: "first_name" }, on_error: "skip_field" },
-    { dest: "LastName", source: { type: "path", value: "last_name" }, on_error: "skip_field" },
-    { dest: "Phone", source: { type: "path", value: "phone" }, on_error: "skip_field" },
-  ],
-  meta: { name: "Salesforce Contact" },
-};
+export const salesforceDefaultMapping: MappingSchema = contactMapping(
+  "Email",
+  { first_name: "FirstName", last_name: "LastName", phone: "Phone" },
+  "Salesforce Contact",
+);

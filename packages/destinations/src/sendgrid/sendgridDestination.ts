@@ -4,6 +4,7 @@ import type { ActionItem, AttemptFacts, ConnectionConfig, DeliveryRequest, Desti
 import { emailParts, isAttemptFacts } from "../email/emailInputs.js";
 import { type ApiKeyMetadata, type ApiKeySecrets, apiKeyOf, parseApiKeyConfig } from "../providers/apiKeySecrets.js";
 import { callProvider, failedBeforeSending, guardAttempt, ProviderReadError, readProvider } from "../providers/callProvider.js";
+import { contactMapping } from "../providers/contactMapping.js";
 import { apiBase } from "../providers/providerSettings.js";
 import { ruleText } from "../providers/ruleInputs.js";
 import { readSendgridAnswer } from "./sendgridAnswer.js";
@@ -14,15 +15,7 @@ import { plainTextMail, templateMail } from "./sendgridMail.js";
 export const sendgridApiBase = "https://api.sendgrid.com";
 
 /** The recipient from the payload's `email` (needed), the display name and the name parts for templates. */
-const defaultMapping: MappingSchema = {
-  schema_version: 1,
-  fields: [
-    { dest: "email", source: { type: "path", value: "email" }, on_error: "fail_action" },
-    { dest: "first_name", source: { type: "path", value: "first_name" }, on_error: "skip_field" },
-    { dest: "last_name", source: { type: "path", value: "last_name" }, on_error: "skip_field" },
-    { dest: "name", source: { type: "path", value: "name" }, on_error: "skip_field" },
-  ],
-};
+const defaultMapping: MappingSchema = contactMapping("email", { first_name: "first_name", last_name: "last_name", name: "name" });
 
 /** SendGrid: `send_email_template` (a dynamic template) and `send_email` (plain text), one Mail Send request each. */
 export const sendgridDestination: DestinationPlugin<ApiKeyMetadata, ApiKeySecrets> = {
