@@ -1,5 +1,6 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
 import { type ReceivedRequest, startReceiver } from "../startReceiver.js";
+import { type FakeAnswer, ScriptedAnswers, sendAnswer } from "./fakeAnswers.js";
 
 /**
  * A local Discord REST API for tests: `origin` stands for `https://discord.com/api/v10` (set it as the Discord
@@ -64,10 +65,10 @@ export async function startDiscordFake(options: { botToken?: string; guilds?: re
   const botToken = options.botToken ?? discordFakeBotToken;
   const guilds = (options.guilds ?? defaultDiscordFakeGuilds).map((g) => ({ ...g, channels: [...g.channels] }));
   const messages: DiscordFake["messages"][number][] = [];
-  const scripted: DiscordFakeAnswer[] = [];
+  const scripted = new ScriptedAnswers<DiscordFakeAnswer>();
   const receiver = await startReceiver((req, res, body) => {
-    const next = scripted.shift();
-    send(res, next !== undefined ? scriptedReply(next) : route(req, body, { botToken, guilds, messages }));
+    const next = scripted.take(req.url ?? "");
+    sendAnswer(res, next !== undefined ? scriptedReply(next) : route(req, body, { botToken, guilds, messages }), "application/json");
   });
   return {
     origin: receiver.origin,
@@ -75,15 +76,11 @@ export async function startDiscordFake(options: { botToken?: string; guilds?: re
     requests: receiver.requests,
     messages,
     guilds,
-    answerNext: (...answers) => scripted.push(...answers),
+    answerNext: (...answers) => {
+      for (const answer of answers) scripted.add(answer);
+    },
     close: () => receiver.close(),
   };
-}
-
-interface Reply {
-  readonly status: number;
-  readonly json: unknown;
-  readonly headers?: Record<string, string>;
 }
 
 interface Bot {
@@ -92,12 +89,12 @@ interface Bot {
   readonly messages: DiscordFake["messages"][number][];
 }
 
-const discordError = (status: number, code: number, message: string, errors?: unknown): Reply => ({
+const discordError = (status: number, code: number, message: string, errors?: unknown): FakeAnswer => ({
   status,
   json: { code, message, ...(errors === undefined ? {} : { errors }) },
 });
 
-function route(req: IncomingMessage, body: Buffer, bot: Bot): Reply {
+function route(req: IncomingMessage, body: Buffer, bot: Bot): FakeAnswer {
   if (req.headers.authorization !== `Bot ${bot.botToken}`) return discordError(401, 0, "401: Unauthorized");
   const path = new URL(req.url ?? "/", "http://fake").pathname;
   const read = /^\/channels\/([0-9]+)$/.exec(path);
@@ -113,7 +110,7 @@ function route(req: IncomingMessage, body: Buffer, bot: Bot): Reply {
   return discordError(404, 0, "404: Not Found");
 }
 
-function getChannel(channelId: string, bot: Bot): Reply {
+function getChannel(channelId: string, bot: Bot): FakeAnswer {
   const guild = bot.guilds.find((g) => g.channels.some((c) => c.id === channelId));
   const channel = guild?.channels.find((c) => c.id === channelId);
   if (guild === undefined || channel === undefined) return discordError(404, 10003, "Unknown Channel");
@@ -121,7 +118,7 @@ function getChannel(channelId: string, bot: Bot): Reply {
   return { status: 200, json: { ...shown, guild_id: guild.id, parent_id: null } };
 }
 
-function createMessage(channelId: string, req: IncomingMessage, body: Buffer, bot: Bot): Reply {
+function createMessage(channelId: string, req: IncomingMessage, body: Buffer, bot: Bot): FakeAnswer {
   const channel = bot.guilds.flatMap((g) => g.channels).find((c) => c.id === channelId);
   if (channel === undefined) return discordError(404, 10003, "Unknown Channel");
   if (channel.forbidden) return discordError(403, 50013, "Missing Permissions");
@@ -164,7 +161,7 @@ function embedProblem(embeds: unknown): unknown {
   return undefined;
 }
 
-function scriptedReply(next: DiscordFakeAnswer): Reply {
+function scriptedReply(next: DiscordFakeAnswer): FakeAnswer {
   if (next.status !== 429) return { status: next.status, json: { message: "Internal Server Error", code: 0 } };
   const global = next.global ?? false;
   return {
@@ -176,8 +173,4 @@ function scriptedReply(next: DiscordFakeAnswer): Reply {
       ...(global ? { "X-RateLimit-Global": "true" } : {}),
     },
   };
-}
-
-function send(res: ServerResponse, reply: Reply): void {
-  res.writeHead(reply.status, { "Content-Type": "application/json", ...reply.headers }).end(JSON.stringify(reply.json));
 }

@@ -1,5 +1,6 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
 import { type ReceivedRequest, startReceiver } from "../startReceiver.js";
+import { type FakeAnswer, ScriptedAnswers, sendAnswer } from "./fakeAnswers.js";
 
 /**
  * A local HubSpot for tests: a real HTTP server on 127.0.0.1 that accepts exactly the requests the HubSpot plugin
@@ -98,14 +99,11 @@ export const defaultHubSpotProperties: readonly HubSpotFakeProperty[] = [
 
 interface Scripted {
   readonly failure: HubSpotFakeFailure;
-  readonly path: string | undefined;
-  remaining: number;
   readonly retryAfterSeconds: number;
   readonly status: number;
 }
 
 type Json = Record<string, unknown>;
-type Answer = { readonly status: number; readonly body: unknown; readonly headers?: Record<string, string> };
 
 export async function startHubSpotFake(
   options: {
@@ -120,22 +118,19 @@ export async function startHubSpotFake(
   const lists = new Map<string, HubSpotFakeList>(
     (options.lists ?? defaultLists).map((list) => [list.listId, { ...list, members: new Set<string>() }]),
   );
-  const scripted: Scripted[] = [];
+  const scripted = new ScriptedAnswers<Scripted>();
   const state: FakeState = { contacts, lists, properties, nextId: 1001 };
   const receiver = await startReceiver((req, res, body) => {
-    const path = req.url ?? "";
-    const script = scripted.find((s) => s.path === undefined || path.includes(s.path));
-    let answer: Answer;
+    const script = scripted.take(req.url ?? "");
+    let answer: FakeAnswer;
     if (script !== undefined) {
-      script.remaining -= 1;
-      if (script.remaining <= 0) scripted.splice(scripted.indexOf(script), 1);
       answer = scriptedAnswer(script);
     } else if (req.headers.authorization !== `Bearer ${accessToken}`) {
       answer = error(401, "INVALID_AUTHENTICATION", "Authentication credentials not found.");
     } else {
       answer = route(req, body, state);
     }
-    send(res, answer);
+    sendAnswer(res, answer, "application/json;charset=utf-8");
   });
   return {
     origin: receiver.origin,
@@ -144,13 +139,8 @@ export async function startHubSpotFake(
     contacts,
     lists,
     failNext(failure, scriptOptions = {}) {
-      scripted.push({
-        failure,
-        path: scriptOptions.path,
-        remaining: scriptOptions.times ?? 1,
-        retryAfterSeconds: scriptOptions.retryAfterSeconds ?? 1,
-        status: scriptOptions.status ?? 502,
-      });
+      const { retryAfterSeconds = 1, status = 502 } = scriptOptions;
+      scripted.add({ failure, retryAfterSeconds, status }, scriptOptions);
     },
     close: () => receiver.close(),
   };
@@ -170,11 +160,11 @@ interface FakeState {
   nextId: number;
 }
 
-function route(req: IncomingMessage, body: Buffer, state: FakeState): Answer {
+function route(req: IncomingMessage, body: Buffer, state: FakeState): FakeAnswer {
   const url = new URL(req.url ?? "/", "http://fake");
   const method = req.method ?? "";
   const membership = /^\/crm\/v3\/lists\/([^/]+)\/memberships\/(add|remove)$/.exec(url.pathname);
-  if (method === "GET" && url.pathname === "/crm/v3/properties/contacts") return { status: 200, body: { results: state.properties } };
+  if (method === "GET" && url.pathname === "/crm/v3/properties/contacts") return { status: 200, json: { results: state.properties } };
   if (method !== "POST" && method !== "PUT") return notFound(method, url.pathname);
   const json = jsonBody(req, body);
   if (json === undefined) return error(400, "VALIDATION_ERROR", "Invalid input JSON: the body must be JSON sent as application/json");
@@ -186,7 +176,7 @@ function route(req: IncomingMessage, body: Buffer, state: FakeState): Answer {
   return notFound(method, url.pathname);
 }
 
-function upsert(json: unknown, state: FakeState): Answer {
+function upsert(json: unknown, state: FakeState): FakeAnswer {
   const inputs = (json as Json | null)?.inputs;
   if (!Array.isArray(inputs) || inputs.length < 1 || inputs.length > 100) {
     return error(400, "VALIDATION_ERROR", "inputs must be an array of 1 to 100 items");
@@ -204,10 +194,10 @@ function upsert(json: unknown, state: FakeState): Answer {
     return { id, new: existing === undefined, archived: false, properties: contact.properties };
   });
   const now = new Date().toISOString();
-  return { status: 200, body: { status: "COMPLETE", results, startedAt: now, completedAt: now } };
+  return { status: 200, json: { status: "COMPLETE", results, startedAt: now, completedAt: now } };
 }
 
-function upsertInputProblem(input: unknown, properties: readonly HubSpotFakeProperty[]): Answer | undefined {
+function upsertInputProblem(input: unknown, properties: readonly HubSpotFakeProperty[]): FakeAnswer | undefined {
   const item = input as Json | null;
   if (typeof item !== "object" || item === null || item.idProperty !== "email" || typeof item.id !== "string" || item.id === "") {
     return error(400, "VALIDATION_ERROR", "each input needs idProperty and id");
@@ -232,7 +222,7 @@ function upsertInputProblem(input: unknown, properties: readonly HubSpotFakeProp
   return undefined;
 }
 
-function changeMembership(listId: string, change: "add" | "remove", json: unknown, state: FakeState): Answer {
+function changeMembership(listId: string, change: "add" | "remove", json: unknown, state: FakeState): FakeAnswer {
   const list = state.lists.get(listId);
   if (list === undefined) return error(404, "OBJECT_NOT_FOUND", `List does not exist with id ${listId}`);
   if (list.processingType === "DYNAMIC") {
@@ -250,10 +240,10 @@ function changeMembership(listId: string, change: "add" | "remove", json: unknow
     if (change === "add") list.members.add(id);
     else list.members.delete(id);
   }
-  return { status: 200, body: { [change === "add" ? "recordIdsAdded" : "recordIdsRemoved"]: changed, recordIdsMissing: missing } };
+  return { status: 200, json: { [change === "add" ? "recordIdsAdded" : "recordIdsRemoved"]: changed, recordIdsMissing: missing } };
 }
 
-function searchLists(json: unknown, state: FakeState): Answer {
+function searchLists(json: unknown, state: FakeState): FakeAnswer {
   const request = (json ?? {}) as Json;
   const count = typeof request.count === "number" ? request.count : 20;
   const offset = typeof request.offset === "number" ? request.offset : 0;
@@ -269,11 +259,11 @@ function searchLists(json: unknown, state: FakeState): Answer {
   }));
   return {
     status: 200,
-    body: { lists: page, hasMore: offset + count < matching.length, offset: offset + page.length, total: matching.length },
+    json: { lists: page, hasMore: offset + count < matching.length, offset: offset + page.length, total: matching.length },
   };
 }
 
-function scriptedAnswer(script: Scripted): Answer {
+function scriptedAnswer(script: Scripted): FakeAnswer {
   switch (script.failure) {
     case "validation":
       return error(400, "VALIDATION_ERROR", "Property values were not valid", [{ code: "INVALID_OPTION", propertyName: "lifecyclestage" }]);
@@ -282,7 +272,7 @@ function scriptedAnswer(script: Scripted): Answer {
     case "missing_scopes":
       return {
         status: 403,
-        body: {
+        json: {
           status: "error",
           message: "This app hasn't been granted all required scopes to make this call.",
           correlationId: "00000000-0000-4000-8000-000000000403",
@@ -294,7 +284,7 @@ function scriptedAnswer(script: Scripted): Answer {
       return {
         status: 429,
         headers: { "Retry-After": String(script.retryAfterSeconds) },
-        body: {
+        json: {
           status: "error",
           message: "You have reached your secondly limit.",
           errorType: "RATE_LIMIT",
@@ -307,10 +297,10 @@ function scriptedAnswer(script: Scripted): Answer {
   }
 }
 
-function error(status: number, category: string, message: string, details: { code?: string; propertyName?: string }[] = []): Answer {
+function error(status: number, category: string, message: string, details: { code?: string; propertyName?: string }[] = []): FakeAnswer {
   return {
     status,
-    body: {
+    json: {
       status: "error",
       message,
       correlationId: `00000000-0000-4000-8000-000000000${status}`,
@@ -328,7 +318,7 @@ function error(status: number, category: string, message: string, details: { cod
   };
 }
 
-function notFound(method: string, path: string): Answer {
+function notFound(method: string, path: string): FakeAnswer {
   return error(404, "OBJECT_NOT_FOUND", `No route for ${method} ${path}`);
 }
 
@@ -339,8 +329,4 @@ function jsonBody(req: IncomingMessage, body: Buffer): unknown {
   } catch {
     return undefined;
   }
-}
-
-function send(res: ServerResponse, answer: Answer): void {
-  res.writeHead(answer.status, { "Content-Type": "application/json;charset=utf-8", ...answer.headers }).end(JSON.stringify(answer.body));
 }

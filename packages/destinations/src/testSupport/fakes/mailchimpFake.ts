@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
 import { type ReceivedRequest, startReceiver } from "../startReceiver.js";
+import { type FakeAnswer, sendAnswer } from "./fakeAnswers.js";
 
 /**
  * A local fake of Mailchimp's Marketing API (3.0), for tests: a real HTTP server on 127.0.0.1 that serves the
@@ -85,7 +86,11 @@ export async function startMailchimpFake(options: { readonly apiKey?: string } =
   const failures: FakeMailchimpFailure[] = [];
   const receiver = await startReceiver((req, res, body) => {
     const failure = failures.shift();
-    write(res, failure !== undefined ? problem(failure) : authorized(req, apiKey) ? route(lists, req, body) : unauthorized);
+    sendAnswer(
+      res,
+      failure !== undefined ? problem(failure) : authorized(req, apiKey) ? route(lists, req, body) : unauthorized,
+      "application/json; charset=utf-8",
+    );
   });
   return {
     apiUrl: `${receiver.origin}/3.0`,
@@ -100,21 +105,6 @@ export async function startMailchimpFake(options: { readonly apiKey?: string } =
   };
 }
 
-/** One answer of the fake. */
-interface Answer {
-  readonly status: number;
-  readonly json?: unknown;
-  readonly headers?: Readonly<Record<string, string>>;
-}
-
-function write(res: ServerResponse, answer: Answer): void {
-  if (answer.json === undefined) {
-    res.writeHead(answer.status, answer.headers).end();
-    return;
-  }
-  res.writeHead(answer.status, { "Content-Type": "application/json; charset=utf-8", ...answer.headers }).end(JSON.stringify(answer.json));
-}
-
 function authorized(req: IncomingMessage, apiKey: string): boolean {
   const match = /^Basic ([A-Za-z0-9+/=]+)$/.exec(req.headers.authorization ?? "");
   if (match?.[1] === undefined) return false;
@@ -123,7 +113,7 @@ function authorized(req: IncomingMessage, apiKey: string): boolean {
   return colon >= 0 && decoded.slice(colon + 1) === apiKey;
 }
 
-function route(lists: Map<string, FakeAudience>, req: IncomingMessage, body: Buffer): Answer {
+function route(lists: Map<string, FakeAudience>, req: IncomingMessage, body: Buffer): FakeAnswer {
   const url = new URL(req.url ?? "/", "http://fake");
   const parts = url.pathname.split("/").slice(1).map(decodeURIComponent);
   if (parts[0] !== "3.0" || parts[1] !== "lists") return notFound;
@@ -162,11 +152,11 @@ function mergeFieldsPage(list: FakeAudience) {
 
 const statuses = ["subscribed", "unsubscribed", "cleaned", "pending", "transactional"];
 
-const invalid = (detail: string, errors?: FakeMailchimpFailure["errors"]): Answer =>
+const invalid = (detail: string, errors?: FakeMailchimpFailure["errors"]): FakeAnswer =>
   problem({ status: 400, title: "Invalid Resource", detail, ...(errors === undefined ? {} : { errors }) });
 
 /** Add or update list member: the body must name the member the hash names, and a status for a new member. */
-function putMember(list: FakeAudience, hash: string, body: Buffer): Answer {
+function putMember(list: FakeAudience, hash: string, body: Buffer): FakeAnswer {
   const member = parseObject(body);
   if (member === undefined)
     return problem({ status: 400, title: "JSON Parse Error", detail: "We encountered an unspecified JSON parsing error." });
@@ -197,7 +187,13 @@ function putMember(list: FakeAudience, hash: string, body: Buffer): Answer {
 }
 
 /** An existing member keeps its status unless `status` is sent; a contact who unsubscribed cannot be subscribed by the API. */
-function updateMember(list: FakeAudience, hash: string, existing: FakeMember, status: unknown, fields: Record<string, unknown>): Answer {
+function updateMember(
+  list: FakeAudience,
+  hash: string,
+  existing: FakeMember,
+  status: unknown,
+  fields: Record<string, unknown>,
+): FakeAnswer {
   if (status !== undefined) {
     const previous = existing.status === "archived" ? existing.status_before_archive : existing.status;
     if (previous === "unsubscribed" && status === "subscribed") {
@@ -215,7 +211,7 @@ function updateMember(list: FakeAudience, hash: string, existing: FakeMember, st
 }
 
 /** Archive list member: 204, or 404 when the audience has no such member. */
-function deleteMember(list: FakeAudience, hash: string): Answer {
+function deleteMember(list: FakeAudience, hash: string): FakeAnswer {
   const member = list.members.get(hash);
   if (member === undefined) return notFound;
   if (member.status !== "archived") {
@@ -239,7 +235,7 @@ function parseObject(body: Buffer): Record<string, unknown> | undefined {
 }
 
 /** Mailchimp's error answer: RFC 7807 problem details, with `errors` for field validation. */
-function problem(failure: FakeMailchimpFailure): Answer {
+function problem(failure: FakeMailchimpFailure): FakeAnswer {
   return {
     status: failure.status,
     headers: {

@@ -1,5 +1,6 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
 import { type ReceivedRequest, startReceiver } from "../startReceiver.js";
+import { type FakeAnswer, sendAnswer } from "./fakeAnswers.js";
 
 /**
  * A local fake of MailerLite's API (`https://connect.mailerlite.com/api`), for tests: a real HTTP server on
@@ -79,7 +80,11 @@ export async function startMailerliteFake(options: { readonly apiKey?: string } 
   const receiver = await startReceiver((req, res, body) => {
     const failure = failures.shift();
     const bearer = req.headers.authorization === `Bearer ${apiKey}`;
-    write(res, failure !== undefined ? errorAnswer(failure) : bearer ? route(account, req, body) : errorAnswer({ status: 401 }));
+    sendAnswer(
+      res,
+      failure !== undefined ? errorAnswer(failure) : bearer ? route(account, req, body) : errorAnswer({ status: 401 }),
+      "application/json",
+    );
   });
   return {
     apiUrl: `${receiver.origin}/api`,
@@ -103,21 +108,7 @@ interface Account {
   nextId: bigint;
 }
 
-interface Answer {
-  readonly status: number;
-  readonly json?: unknown;
-  readonly headers?: Readonly<Record<string, string>>;
-}
-
-function write(res: ServerResponse, answer: Answer): void {
-  if (answer.json === undefined) {
-    res.writeHead(answer.status, answer.headers).end();
-    return;
-  }
-  res.writeHead(answer.status, { "Content-Type": "application/json", ...answer.headers }).end(JSON.stringify(answer.json));
-}
-
-function route(account: Account, req: IncomingMessage, body: Buffer): Answer {
+function route(account: Account, req: IncomingMessage, body: Buffer): FakeAnswer {
   const url = new URL(req.url ?? "/", "http://fake");
   const [prefix, resource, id, sub, groupId, ...rest] = url.pathname.split("/").slice(1).map(decodeURIComponent);
   const method = req.method ?? "";
@@ -159,7 +150,7 @@ function page(all: readonly unknown[], url: URL, resource: string) {
 const statuses = ["active", "unsubscribed", "unconfirmed", "bounced", "junk"];
 
 /** Create/upsert subscriber: non-destructive (fields and groups not sent are kept); 201 when created, 200 when updated. */
-function upsert(account: Account, req: IncomingMessage, body: Buffer): Answer {
+function upsert(account: Account, req: IncomingMessage, body: Buffer): FakeAnswer {
   if (!/^application\/json/.test(req.headers["content-type"] ?? "")) return invalid({ email: ["The email field is required."] });
   const sent = parseObject(body) ?? {};
   const { email, fields, groups, status } = sent;
@@ -204,7 +195,7 @@ function parseObject(body: Buffer): Record<string, unknown> | undefined {
   }
 }
 
-function invalid(errors: Record<string, readonly string[]>): Answer {
+function invalid(errors: Record<string, readonly string[]>): FakeAnswer {
   const first = Object.values(errors)[0]?.[0] ?? "The given data was invalid.";
   return errorAnswer({ status: 422, message: first, errors });
 }
@@ -220,7 +211,7 @@ const messages: Record<number, string> = {
 };
 
 /** MailerLite's error answer: `{"message"}`, with `errors` by field for a 422, and its rate-limit headers on a 429. */
-function errorAnswer(failure: FakeMailerliteFailure): Answer {
+function errorAnswer(failure: FakeMailerliteFailure): FakeAnswer {
   const headers: Record<string, string> = {};
   if (failure.status === 429) Object.assign(headers, { "X-RateLimit-Limit": "120", "X-RateLimit-Remaining": "0" });
   if (failure.retryAfter !== undefined) headers["Retry-After"] = failure.retryAfter;

@@ -1,5 +1,6 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
 import { type ReceivedRequest, startReceiver } from "../startReceiver.js";
+import { type FakeAnswer, ScriptedAnswers, sendAnswer } from "./fakeAnswers.js";
 
 /**
  * A local Salesforce org for tests: a real HTTP server on 127.0.0.1 serving the REST API (v60.0) requests the
@@ -98,12 +99,8 @@ export const defaultSalesforceFields: readonly SalesforceFakeField[] = [
 
 interface Scripted {
   readonly failure: SalesforceFakeFailure;
-  readonly path: string | undefined;
-  remaining: number;
   readonly message: string | undefined;
 }
-
-type Answer = { readonly status: number; readonly body?: unknown };
 
 interface OrgState {
   readonly contacts: Map<string, Record<string, unknown>>;
@@ -130,21 +127,18 @@ export async function startSalesforceFake(
     fields: options.fields ?? defaultSalesforceFields,
     nextId: 1,
   };
-  const scripted: Scripted[] = [];
+  const scripted = new ScriptedAnswers<Scripted>();
   const receiver = await startReceiver((req, res, body) => {
-    const path = req.url ?? "";
-    const script = scripted.find((s) => s.path === undefined || path.includes(s.path));
-    let answer: Answer;
+    const script = scripted.take(req.url ?? "");
+    let answer: FakeAnswer;
     if (script !== undefined) {
-      script.remaining -= 1;
-      if (script.remaining <= 0) scripted.splice(scripted.indexOf(script), 1);
       answer = scriptedAnswer(script);
     } else if (req.headers.authorization !== `Bearer ${accessToken}`) {
       answer = errors(401, "INVALID_SESSION_ID", "Session expired or invalid");
     } else {
       answer = route(req, body, state);
     }
-    send(res, answer);
+    sendAnswer(res, answer, "application/json;charset=UTF-8");
   });
   return {
     origin: receiver.origin,
@@ -159,7 +153,7 @@ export async function startSalesforceFake(
       return id;
     },
     failNext(failure, scriptOptions = {}) {
-      scripted.push({ failure, path: scriptOptions.path, remaining: scriptOptions.times ?? 1, message: scriptOptions.message });
+      scripted.add({ failure, message: scriptOptions.message }, scriptOptions);
     },
     close: () => receiver.close(),
   };
@@ -176,7 +170,7 @@ function newId(prefix: string, state: OrgState): string {
   return `${prefix}${String(state.nextId++).padStart(12, "0")}AAA`;
 }
 
-function route(req: IncomingMessage, body: Buffer, state: OrgState): Answer {
+function route(req: IncomingMessage, body: Buffer, state: OrgState): FakeAnswer {
   const url = new URL(req.url ?? "/", "http://fake");
   const method = req.method ?? "";
   if (!url.pathname.startsWith(`${apiPrefix}/`)) return errors(404, "NOT_FOUND", "The requested resource does not exist");
@@ -184,7 +178,7 @@ function route(req: IncomingMessage, body: Buffer, state: OrgState): Answer {
   const contact = /^\/sobjects\/Contact\/([A-Za-z0-9]{15,18})$/.exec(path);
   const member = /^\/sobjects\/CampaignMember\/([A-Za-z0-9]{15,18})$/.exec(path);
   if (method === "GET" && path === "/query") return query(url.searchParams.get("q") ?? "", state);
-  if (method === "GET" && path === "/sobjects/Contact/describe") return { status: 200, body: { name: "Contact", fields: state.fields } };
+  if (method === "GET" && path === "/sobjects/Contact/describe") return { status: 200, json: { name: "Contact", fields: state.fields } };
   if (method === "DELETE" && member !== null) return deleteMember(member[1] as string, state);
   if (method !== "POST" && method !== "PATCH") return errors(404, "NOT_FOUND", "The requested resource does not exist");
   const json = jsonBody(req, body);
@@ -200,10 +194,10 @@ const contactByEmail = new RegExp(`^SELECT Id FROM Contact WHERE Email = ${liter
 const memberByIds = new RegExp(`^SELECT Id FROM CampaignMember WHERE CampaignId = ${literal} AND ContactId = ${literal}(?: LIMIT \\d+)?$`);
 const activeCampaigns = /^SELECT Id, Name FROM Campaign WHERE IsActive = true ORDER BY Name(?: LIMIT \d+)?$/;
 
-function query(soql: string, state: OrgState): Answer {
+function query(soql: string, state: OrgState): FakeAnswer {
   const records = (type: string, rows: Record<string, unknown>[]) => ({
     status: 200,
-    body: {
+    json: {
       totalSize: rows.length,
       done: true,
       records: rows.map((row) => ({ attributes: { type, url: `${apiPrefix}/sobjects/${type}/${String(row.Id)}` }, ...row })),
@@ -275,7 +269,7 @@ function unescapeSoql(text: string): string | undefined {
   return out;
 }
 
-function writeProblem(json: Record<string, unknown>, state: OrgState, mode: "createable" | "updateable"): Answer | undefined {
+function writeProblem(json: Record<string, unknown>, state: OrgState, mode: "createable" | "updateable"): FakeAnswer | undefined {
   for (const [name, value] of Object.entries(json)) {
     const known = state.fields.find((f) => f.name === name);
     if (known === undefined) return errors(400, "INVALID_FIELD", `No such column '${name}' on sobject of type Contact`, [name]);
@@ -289,7 +283,7 @@ function writeProblem(json: Record<string, unknown>, state: OrgState, mode: "cre
   return undefined;
 }
 
-function createContact(json: Record<string, unknown>, state: OrgState): Answer {
+function createContact(json: Record<string, unknown>, state: OrgState): FakeAnswer {
   const problem = writeProblem(json, state, "createable");
   if (problem !== undefined) return problem;
   if (typeof json.LastName !== "string" || json.LastName.trim() === "") {
@@ -297,10 +291,10 @@ function createContact(json: Record<string, unknown>, state: OrgState): Answer {
   }
   const id = newId("003", state);
   state.contacts.set(id, { ...json, Id: id });
-  return { status: 201, body: { id, success: true, errors: [] } };
+  return { status: 201, json: { id, success: true, errors: [] } };
 }
 
-function updateContact(id: string, json: Record<string, unknown>, state: OrgState): Answer {
+function updateContact(id: string, json: Record<string, unknown>, state: OrgState): FakeAnswer {
   const existing = state.contacts.get(id);
   if (existing === undefined) return errors(404, "NOT_FOUND", "The requested resource does not exist");
   const problem = writeProblem(json, state, "updateable");
@@ -309,7 +303,7 @@ function updateContact(id: string, json: Record<string, unknown>, state: OrgStat
   return { status: 204 };
 }
 
-function createMember(json: Record<string, unknown>, state: OrgState): Answer {
+function createMember(json: Record<string, unknown>, state: OrgState): FakeAnswer {
   const { CampaignId, ContactId, ...rest } = json;
   if (Object.keys(rest).length > 0) return errors(400, "INVALID_FIELD", "Unexpected fields", Object.keys(rest));
   if (typeof CampaignId !== "string" || !state.campaigns.has(CampaignId)) {
@@ -322,15 +316,15 @@ function createMember(json: Record<string, unknown>, state: OrgState): Answer {
   if (duplicate) return errors(400, "DUPLICATE_VALUE", "Already a campaign member.");
   const id = newId("00v", state);
   state.campaignMembers.set(id, { CampaignId, ContactId });
-  return { status: 201, body: { id, success: true, errors: [] } };
+  return { status: 201, json: { id, success: true, errors: [] } };
 }
 
-function deleteMember(id: string, state: OrgState): Answer {
+function deleteMember(id: string, state: OrgState): FakeAnswer {
   if (!state.campaignMembers.delete(id)) return errors(404, "ENTITY_IS_DELETED", "entity is deleted");
   return { status: 204 };
 }
 
-function scriptedAnswer(script: Scripted): Answer {
+function scriptedAnswer(script: Scripted): FakeAnswer {
   switch (script.failure) {
     case "validation":
       return errors(400, "FIELD_CUSTOM_VALIDATION_EXCEPTION", "Phone must start with +", ["Phone"]);
@@ -349,11 +343,11 @@ function scriptedAnswer(script: Scripted): Answer {
   }
 }
 
-function errors(status: number, errorCode: string, message: string, fields: readonly string[] = []): Answer {
-  return { status, body: [{ message, errorCode, fields }] };
+function errors(status: number, errorCode: string, message: string, fields: readonly string[] = []): FakeAnswer {
+  return { status, json: [{ message, errorCode, fields }] };
 }
 
-function malformed(): Answer {
+function malformed(): FakeAnswer {
   return errors(400, "MALFORMED_QUERY", "unexpected token");
 }
 
@@ -365,12 +359,4 @@ function jsonBody(req: IncomingMessage, body: Buffer): Record<string, unknown> |
   } catch {
     return undefined;
   }
-}
-
-function send(res: ServerResponse, answer: Answer): void {
-  if (answer.body === undefined) {
-    res.writeHead(answer.status).end();
-    return;
-  }
-  res.writeHead(answer.status, { "Content-Type": "application/json;charset=UTF-8" }).end(JSON.stringify(answer.body));
 }

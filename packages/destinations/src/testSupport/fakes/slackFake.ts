@@ -1,5 +1,6 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
 import { type ReceivedRequest, startReceiver } from "../startReceiver.js";
+import { type FakeAnswer, ScriptedAnswers, sendAnswer } from "./fakeAnswers.js";
 
 /**
  * A local Slack Web API for tests: `origin` stands for `https://slack.com/api` (set it as the Slack `apiUrl`, as
@@ -67,10 +68,11 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Sl
   const accepts = options.acceptsToken ?? ((sent: string) => sent === token);
   const channels = [...(options.channels ?? defaultSlackFakeChannels)];
   const messages: { channel: string; text: string }[] = [];
-  const scripted: SlackFakeAnswer[] = [];
+  const scripted = new ScriptedAnswers<SlackFakeAnswer>();
   const receiver = await startReceiver((req, res, body) => {
-    const next = scripted.shift();
-    send(res, next !== undefined ? scriptedReply(next) : route(req, body, { accepts, channels, messages }));
+    const next = scripted.take(req.url ?? "");
+    const answer = next !== undefined ? scriptedReply(next) : route(req, body, { accepts, channels, messages });
+    sendAnswer(res, answer, "application/json; charset=utf-8");
   });
   return {
     origin: receiver.origin,
@@ -78,15 +80,11 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Sl
     requests: receiver.requests,
     messages,
     channels,
-    answerNext: (...answers) => scripted.push(...answers),
+    answerNext: (...answers) => {
+      for (const answer of answers) scripted.add(answer);
+    },
     close: () => receiver.close(),
   };
-}
-
-interface Reply {
-  readonly status: number;
-  readonly json: unknown;
-  readonly headers?: Record<string, string>;
 }
 
 interface Workspace {
@@ -95,9 +93,9 @@ interface Workspace {
   readonly messages: { channel: string; text: string }[];
 }
 
-const slackError = (error: string): Reply => ({ status: 200, json: { ok: false, error } });
+const slackError = (error: string): FakeAnswer => ({ status: 200, json: { ok: false, error } });
 
-function route(req: IncomingMessage, body: Buffer, workspace: Workspace): Reply {
+function route(req: IncomingMessage, body: Buffer, workspace: Workspace): FakeAnswer {
   const auth = req.headers.authorization;
   if (auth === undefined) return slackError("not_authed");
   if (!auth.startsWith("Bearer ") || !workspace.accepts(auth.slice("Bearer ".length))) return slackError("invalid_auth");
@@ -109,7 +107,7 @@ function route(req: IncomingMessage, body: Buffer, workspace: Workspace): Reply 
   return slackError("unknown_method");
 }
 
-function postMessage(req: IncomingMessage, body: Buffer, { channels, messages }: Workspace): Reply {
+function postMessage(req: IncomingMessage, body: Buffer, { channels, messages }: Workspace): FakeAnswer {
   if (req.method !== "POST") return slackError("invalid_arguments");
   if (!/^application\/json(;\s*charset=utf-8)?$/i.test(req.headers["content-type"] ?? "")) return slackError("invalid_post_type");
   let sent: unknown;
@@ -133,7 +131,7 @@ function postMessage(req: IncomingMessage, body: Buffer, { channels, messages }:
   };
 }
 
-function listConversations(params: URLSearchParams, channels: readonly SlackFakeChannel[]): Reply {
+function listConversations(params: URLSearchParams, channels: readonly SlackFakeChannel[]): FakeAnswer {
   const types = (params.get("types") ?? "public_channel").split(",");
   if (types.some((t) => !["public_channel", "private_channel", "mpim", "im"].includes(t))) return slackError("invalid_types");
   const limit = Number(params.get("limit") ?? "100");
@@ -164,13 +162,9 @@ function listConversations(params: URLSearchParams, channels: readonly SlackFake
   return { status: 200, json: { ok: true, channels: listed, response_metadata: { next_cursor: next } } };
 }
 
-function scriptedReply(next: SlackFakeAnswer): Reply {
+function scriptedReply(next: SlackFakeAnswer): FakeAnswer {
   if ("error" in next) return slackError(next.error);
   if (next.status === 429)
     return { status: 429, json: { ok: false, error: "ratelimited" }, headers: { "Retry-After": String(next.retryAfterSeconds) } };
   return { status: next.status, json: { ok: false, error: "internal_error" } };
-}
-
-function send(res: ServerResponse, reply: Reply): void {
-  res.writeHead(reply.status, { "Content-Type": "application/json; charset=utf-8", ...reply.headers }).end(JSON.stringify(reply.json));
 }
