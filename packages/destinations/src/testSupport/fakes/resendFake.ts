@@ -1,6 +1,8 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { startReceiver } from "../startReceiver.js";
+import { sendAnswer } from "./fakeAnswers.js";
+import { type FakeJsonRequest, fakeJsonRequest } from "./fakeJsonRequest.js";
 
 /**
  * A local Resend API for tests, with an account in memory (contacts, segments, templates, contact properties).
@@ -27,13 +29,7 @@ export interface ResendFake {
   close(): Promise<void>;
 }
 
-export interface ResendFakeRequest {
-  readonly method: string;
-  /** Path and query, as sent. */
-  readonly path: string;
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  readonly json: unknown;
-}
+export type ResendFakeRequest = FakeJsonRequest;
 
 export interface ResendFakeContact {
   readonly id: string;
@@ -122,8 +118,9 @@ export async function startResendFake(options: ResendFakeOptions = {}): Promise<
   const requests: ResendFakeRequest[] = [];
   const failures: { failure: ResendFailure; when?: { readonly method: string; readonly path: string } }[] = [];
   const receiver = await startReceiver((req, res, body) => {
-    const json = parseJson(body);
-    requests.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers, json });
+    const request = fakeJsonRequest(req, body);
+    requests.push(request);
+    const { json } = request;
     const path = new URL(req.url ?? "/", "http://fake").pathname;
     const index = failures.findIndex(({ when }) => when === undefined || (when.method === req.method && when.path === path));
     if (index >= 0) return answerFailure(res, failures.splice(index, 1)[0]?.failure as ResendFailure);
@@ -339,8 +336,8 @@ function error(res: ServerResponse, status: number, name: string, message: strin
   answer(res, status, { statusCode: status, name, message }, headers);
 }
 
-function answer(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): undefined {
-  res.writeHead(status, { "Content-Type": "application/json", ...headers }).end(JSON.stringify(body));
+function answer(res: ServerResponse, status: number, json: unknown, headers: Record<string, string> = {}): undefined {
+  sendAnswer(res, { status, json, headers }, "application/json");
 }
 
 function isAddress(value: unknown): value is string {
@@ -351,13 +348,4 @@ function isSender(value: unknown): boolean {
   if (typeof value !== "string") return false;
   const named = /^(.*)<([^<>]+)>$/.exec(value.trim());
   return named === null ? isAddress(value.trim()) : isAddress(named[2]?.trim());
-}
-
-function parseJson(body: Buffer): unknown {
-  if (body.length === 0) return undefined;
-  try {
-    return JSON.parse(body.toString("utf8")) as unknown;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { startReceiver } from "../startReceiver.js";
+import { sendAnswer } from "./fakeAnswers.js";
+import { type FakeJsonRequest, fakeJsonRequest } from "./fakeJsonRequest.js";
 
 /**
  * A local SendGrid v3 API for tests: `POST /v3/mail/send` and `GET /v3/templates`, each checked as SendGrid
@@ -20,13 +22,7 @@ export interface SendgridFake {
   close(): Promise<void>;
 }
 
-export interface SendgridFakeRequest {
-  readonly method: string;
-  /** Path and query, as sent. */
-  readonly path: string;
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  readonly json: unknown;
-}
+export type SendgridFakeRequest = FakeJsonRequest;
 
 /**
  * What the fake can be told to answer: a 400 validation error, a 401 bad key, a 403 missing scope, a 429 (with
@@ -58,8 +54,9 @@ export async function startSendgridFake(options: SendgridFakeOptions = {}): Prom
   const sent: Record<string, unknown>[] = [];
   const failures: SendgridFailure[] = [];
   const receiver = await startReceiver((req, res, body) => {
-    const json = parseJson(body);
-    requests.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers, json });
+    const request = fakeJsonRequest(req, body);
+    requests.push(request);
+    const { json } = request;
     const failure = failures.shift();
     if (failure !== undefined) return answerFailure(res, failure);
     if (req.headers.authorization !== `Bearer ${apiKey}`) {
@@ -179,19 +176,10 @@ function errors(error: FieldError): { errors: (FieldError & { help: null })[] } 
   return { errors: [{ ...error, help: null }] };
 }
 
-function answer(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): undefined {
-  res.writeHead(status, { "Content-Type": "application/json", ...headers }).end(JSON.stringify(body));
+function answer(res: ServerResponse, status: number, json: unknown, headers: Record<string, string> = {}): undefined {
+  sendAnswer(res, { status, json, headers }, "application/json");
 }
 
 function isAddress(value: unknown): boolean {
   return typeof value === "string" && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value);
-}
-
-function parseJson(body: Buffer): unknown {
-  if (body.length === 0) return undefined;
-  try {
-    return JSON.parse(body.toString("utf8")) as unknown;
-  } catch {
-    return undefined;
-  }
 }
