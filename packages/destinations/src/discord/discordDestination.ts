@@ -2,6 +2,7 @@ import type { DeliveryContext } from "../deliveryContext.js";
 import type { ActionItem, AttemptFacts, ConnectionConfig, DeliveryRequest, DestinationPlugin } from "../destinationPlugin.js";
 import { callProvider, failedBeforeSending, guardAttempt, ProviderReadError, readProvider } from "../providers/callProvider.js";
 import { renderMessageText } from "../providers/messageText.js";
+import { noSuchAction } from "../providers/noSuchAction.js";
 import type { OAuthGrantDetails, OAuthSecrets } from "../providers/oauthProvider.js";
 import { apiBase } from "../providers/providerSettings.js";
 import { ruleText } from "../providers/ruleInputs.js";
@@ -55,8 +56,7 @@ const noBotToken =
   "SWITCHYARD_DISCORD_BOT_TOKEN is not set: Discord messages are sent by the operator's bot, with the token of the Discord application's bot user";
 
 async function deliverDiscord(request: DeliveryRequest, context: DeliveryContext): Promise<AttemptFacts> {
-  if (request.action !== "send_message")
-    return failedBeforeSending("mapping", `Discord has no action "${request.action}" (it has: send_message)`);
+  if (request.action !== "send_message") return noSuchAction(discordDescription, request.action);
   const botToken = botTokenOf(context);
   if (botToken === undefined) return failedBeforeSending("internal", noBotToken);
   const channelId = ruleText(request, "id");

@@ -3,6 +3,7 @@ import type { AttemptFacts, DeliveryRequest, DestinationPlugin } from "../destin
 import { AttemptDeadline } from "../providers/attemptDeadline.js";
 import { callProvider, failedBeforeSending, guardAttempt, type ProviderAnswer } from "../providers/callProvider.js";
 import { mappedContact } from "../providers/mappedContact.js";
+import { noSuchAction } from "../providers/noSuchAction.js";
 import { ruleText } from "../providers/ruleInputs.js";
 import { type MailchimpApi, mailchimpApi, mailchimpProblem, segment, subscriberHash } from "./mailchimpApi.js";
 import { loadMailchimpFields, loadMailchimpLists } from "./mailchimpCatalog.js";
@@ -35,7 +36,7 @@ export const mailchimpDestination: DestinationPlugin<MailchimpMetadata, Mailchim
 async function deliverMailchimp(request: DeliveryRequest, context: DeliveryContext): Promise<AttemptFacts> {
   const { action } = request;
   if (action !== "add_to_list" && action !== "remove_from_list") {
-    return failedBeforeSending("mapping", `Mailchimp has no action "${action}" (it has: add_to_list, remove_from_list)`);
+    return noSuchAction(mailchimpDescription, action);
   }
   const api = mailchimpApi(request.connection, context);
   if (api === undefined) return failedBeforeSending("internal", `connection ${request.connection.id} has no valid stored Mailchimp config`);

@@ -3,6 +3,7 @@ import type { AttemptFacts, DeliveryRequest, DestinationPlugin } from "../destin
 import { AttemptDeadline } from "../providers/attemptDeadline.js";
 import { callProvider, failedBeforeSending, guardAttempt, type ProviderAnswer } from "../providers/callProvider.js";
 import { mappedContact } from "../providers/mappedContact.js";
+import { noSuchAction } from "../providers/noSuchAction.js";
 import { ruleText } from "../providers/ruleInputs.js";
 import { type MailerliteApi, mailerliteApi, mailerliteFacts } from "./mailerliteApi.js";
 import { loadMailerliteFields, loadMailerliteGroups } from "./mailerliteCatalog.js";
@@ -35,7 +36,7 @@ interface SubscriberCall {
 async function deliverMailerlite(request: DeliveryRequest, context: DeliveryContext): Promise<AttemptFacts> {
   const { action } = request;
   if (action !== "add_to_group" && action !== "remove_from_group") {
-    return failedBeforeSending("mapping", `MailerLite has no action "${action}" (it has: add_to_group, remove_from_group)`);
+    return noSuchAction(mailerliteDescription, action);
   }
   const api = mailerliteApi(request.connection, context);
   if (api === undefined)

@@ -4,6 +4,7 @@ import type { AttemptFacts, DeliveryRequest, DestinationPlugin } from "../destin
 import { type ApiKeyMetadata, type ApiKeySecrets, apiKeyOf, parseApiKeyConfig } from "../providers/apiKeySecrets.js";
 import { failedBeforeSending, guardAttempt } from "../providers/callProvider.js";
 import { contactMapping } from "../providers/contactMapping.js";
+import { noSuchAction } from "../providers/noSuchAction.js";
 import { resendCaller } from "./resendCaller.js";
 import { resendActionData, resendFields } from "./resendCatalog.js";
 import { resendDescription, resendKeyFormat } from "./resendDescription.js";
@@ -36,9 +37,6 @@ async function deliverResend(request: DeliveryRequest, context: DeliveryContext)
     case "remove_from_segment":
       return deliverSegmentAction(request, caller, request.action === "add_to_segment");
     default:
-      return failedBeforeSending(
-        "mapping",
-        `Resend has no action "${request.action}" (it has: ${resendDescription.actions.map((a) => a.key).join(", ")})`,
-      );
+      return noSuchAction(resendDescription, request.action);
   }
 }

@@ -5,6 +5,7 @@ import { emailParts, isAttemptFacts } from "../email/emailInputs.js";
 import { type ApiKeyMetadata, type ApiKeySecrets, apiKeyOf, parseApiKeyConfig } from "../providers/apiKeySecrets.js";
 import { callProvider, failedBeforeSending, guardAttempt, ProviderReadError, readProvider } from "../providers/callProvider.js";
 import { contactMapping } from "../providers/contactMapping.js";
+import { noSuchAction } from "../providers/noSuchAction.js";
 import { apiBase } from "../providers/providerSettings.js";
 import { ruleText } from "../providers/ruleInputs.js";
 import { readSendgridAnswer } from "./sendgridAnswer.js";
@@ -43,7 +44,7 @@ async function deliverSendgrid(request: DeliveryRequest, context: DeliveryContex
     if (isAttemptFacts(parts)) return parts;
     mail = plainTextMail(parts, request.mapped);
   } else {
-    return failedBeforeSending("mapping", `SendGrid has no action "${request.action}" (it has: send_email_template, send_email)`);
+    return noSuchAction(sendgridDescription, request.action);
   }
   const answer = await callProvider(
     {

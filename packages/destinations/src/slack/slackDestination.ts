@@ -2,6 +2,7 @@ import type { DeliveryContext } from "../deliveryContext.js";
 import type { ActionItem, AttemptFacts, ConnectionConfig, DeliveryRequest, DestinationPlugin } from "../destinationPlugin.js";
 import { callProvider, failedBeforeSending, guardAttempt, ProviderReadError, readProvider } from "../providers/callProvider.js";
 import { renderMessageText } from "../providers/messageText.js";
+import { noSuchAction } from "../providers/noSuchAction.js";
 import { accessTokenOf, type OAuthGrantDetails, type OAuthSecrets } from "../providers/oauthProvider.js";
 import { apiBase } from "../providers/providerSettings.js";
 import { ruleText } from "../providers/ruleInputs.js";
@@ -38,8 +39,7 @@ export const slackDestination: DestinationPlugin<SlackMetadata, OAuthSecrets> = 
 };
 
 async function deliverSlack(request: DeliveryRequest, context: DeliveryContext): Promise<AttemptFacts> {
-  if (request.action !== "send_message")
-    return failedBeforeSending("mapping", `Slack has no action "${request.action}" (it has: send_message)`);
+  if (request.action !== "send_message") return noSuchAction(slackDescription, request.action);
   const token = accessTokenOf(request.connection.secrets);
   if (token === undefined) return failedBeforeSending("internal", `connection ${request.connection.id} has no stored Slack access token`);
   const channel = ruleText(request, "id");
