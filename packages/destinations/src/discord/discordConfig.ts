@@ -2,6 +2,7 @@ import type { ParseConfigInput, ParseConfigResult } from "../destinationPlugin.j
 import { parseOAuthSecrets } from "../providers/oauthConnectionSecrets.js";
 import type { OAuthSecrets } from "../providers/oauthProvider.js";
 import { parseTextFields, type TextFieldRule } from "../providers/textFields.js";
+import { discordSecrets } from "./discordDescription.js";
 
 /** The server the bot was added to, as the OAuth grant tells it. */
 export interface DiscordMetadata {
@@ -27,7 +28,7 @@ export function parseDiscordConfig(
   input: ParseConfigInput<DiscordMetadata, OAuthSecrets>,
 ): ParseConfigResult<DiscordMetadata, OAuthSecrets> {
   const metadata = parseTextFields(input.metadata, "metadata", metadataRules);
-  const secrets = parseOAuthSecrets(input.secrets, input.previous?.secrets, { refreshable: false });
+  const secrets = parseOAuthSecrets(input.secrets, input.previous?.secrets, discordSecrets);
   if (!metadata.ok || !secrets.ok)
     return { ok: false, errors: [...(metadata.ok ? [] : metadata.errors), ...(secrets.ok ? [] : secrets.errors)] };
   const { guild_id = "", guild_name } = metadata.values;

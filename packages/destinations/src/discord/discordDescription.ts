@@ -1,8 +1,11 @@
 import type { IntegrationDescription } from "../integrationDescription.js";
-import { oauthSecretFields, oauthSecretsSchema } from "../providers/oauthConnectionSecrets.js";
+import { type OAuthSecretsOptions, oauthSecretsDescription } from "../providers/oauthConnectionSecrets.js";
 
 /** Discord's limits on an embed: longer text is a mapping error, never cut short. */
 export const discordTitleLimit = 256;
+/** The connection's secrets: the user's access token, kept as the proof of the grant and never refreshed (messages go out with the operator's bot token). */
+export const discordSecrets: OAuthSecretsOptions = { refreshable: false };
+
 export const discordDescriptionLimit = 4096;
 
 export const discordDescription: IntegrationDescription = {
@@ -61,6 +64,5 @@ export const discordDescription: IntegrationDescription = {
       guild_name: { type: "string", maxLength: 100, description: "The server's name." },
     },
   },
-  secrets_schema: oauthSecretsSchema({ refreshable: false }),
-  secret_fields: oauthSecretFields({ refreshable: false }),
+  ...oauthSecretsDescription(discordSecrets),
 };

@@ -1,7 +1,7 @@
 import type { MappingSchema } from "@switchyard/mapping";
 import type { IntegrationActionInput, IntegrationDescription } from "../integrationDescription.js";
 import { contactMapping } from "../providers/contactMapping.js";
-import { type OAuthSecretsOptions, oauthSecretFields, oauthSecretsSchema } from "../providers/oauthConnectionSecrets.js";
+import { type OAuthSecretsOptions, oauthSecretsDescription } from "../providers/oauthConnectionSecrets.js";
 import type { OAuthProvider } from "../providers/oauthProvider.js";
 
 /** HubSpot's documented API origin; `SWITCHYARD_HUBSPOT_API_URL` replaces it. */
@@ -104,8 +104,7 @@ export const hubspotDescription: IntegrationDescription = Object.freeze<Integrat
     properties: {},
     description: "Nothing to configure: the OAuth grant is the connection.",
   },
-  secrets_schema: oauthSecretsSchema(hubspotSecrets),
-  secret_fields: oauthSecretFields(hubspotSecrets),
+  ...oauthSecretsDescription(hubspotSecrets),
 });
 
 /** Meshes' payload fields onto HubSpot's default contact properties; all but email are skipped when absent. */

@@ -1,5 +1,5 @@
 import type { ConfigError } from "../destinationPlugin.js";
-import type { JsonSchema } from "../integrationDescription.js";
+import type { IntegrationDescription, JsonSchema } from "../integrationDescription.js";
 import { isPlainObject } from "./isPlainObject.js";
 import type { OAuthSecrets } from "./oauthProvider.js";
 import { parseTextFields, type TextFieldRule } from "./textFields.js";
@@ -156,6 +156,11 @@ export function oauthSecretsSchema(options: OAuthSecretsOptions): JsonSchema {
 }
 
 /** The secret paths of an OAuth connection, for `secret_fields`: every key of its secrets schema. */
-export function oauthSecretFields(options: OAuthSecretsOptions): string[] {
+function oauthSecretFields(options: OAuthSecretsOptions): string[] {
   return [...Object.keys(standardRules), ...Object.keys(options.extras ?? {})].map((key) => `secrets.${key}`);
+}
+
+/** The secrets half of an OAuth integration's description: its schema, and every key of it named in `secret_fields`. */
+export function oauthSecretsDescription(options: OAuthSecretsOptions): Pick<IntegrationDescription, "secrets_schema" | "secret_fields"> {
+  return { secrets_schema: oauthSecretsSchema(options), secret_fields: oauthSecretFields(options) };
 }

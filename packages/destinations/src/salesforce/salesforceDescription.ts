@@ -1,12 +1,7 @@
 import type { MappingSchema } from "@switchyard/mapping";
 import type { IntegrationActionInput, IntegrationDescription } from "../integrationDescription.js";
 import { contactMapping } from "../providers/contactMapping.js";
-import {
-  type OAuthSecretExtra,
-  type OAuthSecretsOptions,
-  oauthSecretFields,
-  oauthSecretsSchema,
-} from "../providers/oauthConnectionSecrets.js";
+import { type OAuthSecretExtra, type OAuthSecretsOptions, oauthSecretsDescription } from "../providers/oauthConnectionSecrets.js";
 import type { OAuthGrantDetails, OAuthProvider } from "../providers/oauthProvider.js";
 
 /** The REST API version every request uses. */
@@ -119,8 +114,7 @@ export const salesforceDescription: IntegrationDescription = Object.freeze<Integ
       user_id: { ...salesforceId, description: "The user who authorized the connection." },
     },
   },
-  secrets_schema: oauthSecretsSchema(salesforceSecrets),
-  secret_fields: oauthSecretFields(salesforceSecrets),
+  ...oauthSecretsDescription(salesforceSecrets),
 });
 
 /** Meshes' payload fields onto the standard Contact fields; all but Email are skipped when absent. */

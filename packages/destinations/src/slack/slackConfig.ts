@@ -2,6 +2,7 @@ import type { ParseConfigInput, ParseConfigResult } from "../destinationPlugin.j
 import { parseOAuthSecrets } from "../providers/oauthConnectionSecrets.js";
 import type { OAuthSecrets } from "../providers/oauthProvider.js";
 import { parseTextFields, type TextFieldRule } from "../providers/textFields.js";
+import { slackSecrets } from "./slackDescription.js";
 
 /** What the OAuth grant says about the workspace; all optional, as a caller with an access token may know none of it. */
 export interface SlackMetadata {
@@ -21,7 +22,7 @@ const metadataRules: Readonly<Record<keyof SlackMetadata, TextFieldRule>> = {
 /** A Slack connection's config: the workspace in `metadata`, the bot token (and its refresh token, with token rotation) in `secrets`. */
 export function parseSlackConfig(input: ParseConfigInput<SlackMetadata, OAuthSecrets>): ParseConfigResult<SlackMetadata, OAuthSecrets> {
   const metadata = parseTextFields(input.metadata, "metadata", metadataRules);
-  const secrets = parseOAuthSecrets(input.secrets, input.previous?.secrets, { refreshable: true });
+  const secrets = parseOAuthSecrets(input.secrets, input.previous?.secrets, slackSecrets);
   if (!metadata.ok || !secrets.ok)
     return { ok: false, errors: [...(metadata.ok ? [] : metadata.errors), ...(secrets.ok ? [] : secrets.errors)] };
   return { ok: true, metadata: metadata.values, secrets: secrets.secrets };

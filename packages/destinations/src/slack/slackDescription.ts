@@ -1,8 +1,11 @@
 import type { IntegrationDescription } from "../integrationDescription.js";
-import { oauthSecretFields, oauthSecretsSchema } from "../providers/oauthConnectionSecrets.js";
+import { type OAuthSecretsOptions, oauthSecretsDescription } from "../providers/oauthConnectionSecrets.js";
 
 /** Slack's limit on a message's `text`: longer text is a mapping error, never cut short. */
 export const slackTextLimit = 40_000;
+
+/** The connection's secrets: the bot token, and with token rotation its refresh token, refreshed by the worker. */
+export const slackSecrets: OAuthSecretsOptions = { refreshable: true };
 
 export const slackDescription: IntegrationDescription = {
   type: "slack",
@@ -55,6 +58,5 @@ export const slackDescription: IntegrationDescription = {
       },
     },
   },
-  secrets_schema: oauthSecretsSchema({ refreshable: true }),
-  secret_fields: oauthSecretFields({ refreshable: true }),
+  ...oauthSecretsDescription(slackSecrets),
 };
