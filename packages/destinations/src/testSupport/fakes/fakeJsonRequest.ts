@@ -22,3 +22,9 @@ function parseJson(body: Buffer): unknown {
     return undefined;
   }
 }
+
+/** A request body that is a JSON object, or undefined. */
+export function parseJsonObject(body: Buffer): Record<string, unknown> | undefined {
+  const value = parseJson(body);
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { type ReceivedRequest, startReceiver } from "../startReceiver.js";
 import { type FakeAnswer, sendAnswer } from "./fakeAnswers.js";
+import { parseJsonObject } from "./fakeJsonRequest.js";
 
 /**
  * A local fake of Mailchimp's Marketing API (3.0), for tests: a real HTTP server on 127.0.0.1 that serves the
@@ -157,7 +158,7 @@ const invalid = (detail: string, errors?: FakeMailchimpFailure["errors"]): FakeA
 
 /** Add or update list member: the body must name the member the hash names, and a status for a new member. */
 function putMember(list: FakeAudience, hash: string, body: Buffer): FakeAnswer {
-  const member = parseObject(body);
+  const member = parseJsonObject(body);
   if (member === undefined)
     return problem({ status: 400, title: "JSON Parse Error", detail: "We encountered an unspecified JSON parsing error." });
   const { email_address: email, status, status_if_new: statusIfNew, merge_fields: mergeFields, ...other } = member;
@@ -223,15 +224,6 @@ function deleteMember(list: FakeAudience, hash: string): FakeAnswer {
 
 function memberJson(list: FakeAudience, hash: string, member: FakeMember) {
   return { id: hash, email_address: member.email_address, status: member.status, merge_fields: member.merge_fields, list_id: list.id };
-}
-
-function parseObject(body: Buffer): Record<string, unknown> | undefined {
-  try {
-    const value = JSON.parse(body.toString("utf8")) as unknown;
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Mailchimp's error answer: RFC 7807 problem details, with `errors` for field validation. */

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { type ReceivedRequest, startReceiver } from "../startReceiver.js";
 import { type FakeAnswer, sendAnswer } from "./fakeAnswers.js";
+import { parseJsonObject } from "./fakeJsonRequest.js";
 
 /**
  * A local fake of MailerLite's API (`https://connect.mailerlite.com/api`), for tests: a real HTTP server on
@@ -152,7 +153,7 @@ const statuses = ["active", "unsubscribed", "unconfirmed", "bounced", "junk"];
 /** Create/upsert subscriber: non-destructive (fields and groups not sent are kept); 201 when created, 200 when updated. */
 function upsert(account: Account, req: IncomingMessage, body: Buffer): FakeAnswer {
   if (!/^application\/json/.test(req.headers["content-type"] ?? "")) return invalid({ email: ["The email field is required."] });
-  const sent = parseObject(body) ?? {};
+  const sent = parseJsonObject(body) ?? {};
   const { email, fields, groups, status } = sent;
   const errors: Record<string, string[]> = {};
   if (typeof email !== "string" || email === "") errors.email = ["The email field is required."];
@@ -184,15 +185,6 @@ function subscriberJson(account: Account, subscriber: FakeSubscriber) {
     fields,
     groups: [...subscriber.groups].map((id) => account.groups.get(id)).filter((group) => group !== undefined),
   };
-}
-
-function parseObject(body: Buffer): Record<string, unknown> | undefined {
-  try {
-    const value = JSON.parse(body.toString("utf8")) as unknown;
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function invalid(errors: Record<string, readonly string[]>): FakeAnswer {
