@@ -290,6 +290,25 @@ create table workspaces (
 );
 CREATE INDEX workspaces_organization_idx ON public.workspaces USING btree (organization_id, id);
 
+CREATE OR REPLACE FUNCTION public.switchyard_add_job(p_identifier text, p_payload json, p_run_at timestamp with time zone, p_job_key text, p_job_key_mode text DEFAULT 'replace'::text)
+ RETURNS TABLE(job_id bigint, job_run_at timestamp with time zone)
+ LANGUAGE plpgsql
+AS $function$
+declare
+  v_id bigint;
+  v_run_at timestamptz;
+begin
+  for attempt in 1..5 loop
+    select j.id, j.run_at into v_id, v_run_at
+    from graphile_worker.add_job(p_identifier, p_payload, run_at := p_run_at, job_key := p_job_key, job_key_mode := p_job_key_mode) j;
+    if v_id is not null then
+      return query select v_id, v_run_at;
+      return;
+    end if;
+  end loop;
+  raise exception 'graphile_worker.add_job added no job for key % in 5 calls', p_job_key;
+end $function$;
+
 CREATE OR REPLACE FUNCTION public.switchyard_claim_deliveries(ids uuid[], capacity integer, per_connection integer, lease_seconds double precision, lock_seed bigint)
  RETURNS TABLE(claimed boolean, id uuid, attempt_count integer, retry_base integer, action text, rule_id uuid, rule_metadata jsonb, mapping_version integer, mapping_schema jsonb, connection_id uuid, integration_type text, connection_metadata jsonb, secrets_ciphertext text, connection_active boolean, inactive_reason text, event_id uuid, workspace_id uuid, event text, resource text, resource_id text, payload jsonb, event_created_at timestamp with time zone)
  LANGUAGE plpgsql

@@ -3,4 +3,4 @@
 -- database crash costs a delay, never a delivery, since the worker's sweep wakes the task for any outbox row
 -- left waiting (wake_stale_routing.sql).
 select set_config('synchronous_commit', 'off', true),
-  graphile_worker.add_job($1::text, '{}'::json, job_key := $2::text);
+  (select job_id from switchyard_add_job($1::text, '{}'::json, null, $2::text));

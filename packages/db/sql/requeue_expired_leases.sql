@@ -10,5 +10,5 @@ with expired as (
   returning id
 )
 select e.id from expired e
-cross join lateral graphile_worker.add_job($2::text, json_build_object('rule_events', json_build_array(e.id)),
-  job_key := $3::text || e.id) as job;
+cross join lateral switchyard_add_job($2::text, json_build_object('rule_events', json_build_array(e.id)),
+  null, $3::text || e.id) as job;

@@ -18,5 +18,5 @@ select re.id from (
   ) waiting
   order by waiting.due limit $2
 ) re
-cross join lateral graphile_worker.add_job($3::text, json_build_object('rule_events', json_build_array(re.id)),
-  job_key := $4::text || re.id, job_key_mode := 'preserve_run_at') as job;
+cross join lateral switchyard_add_job($3::text, json_build_object('rule_events', json_build_array(re.id)),
+  null, $4::text || re.id, 'preserve_run_at') as job;

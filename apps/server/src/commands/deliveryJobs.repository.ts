@@ -2,13 +2,13 @@ import type { Db } from "@switchyard/db";
 import { deliverTask, deliveryJobKeyPrefix } from "@switchyard/db";
 import { sql } from "kysely";
 
-/** Adds a job delivering each of `deliveryIds` now. Call in the transaction that made them due. */
+/** Adds a job delivering each of `deliveryIds` now (`switchyard_add_job`, migration 0018). Call in the transaction that made them due. */
 export async function scheduleDeliveriesNow(trx: Db, deliveryIds: readonly string[]): Promise<void> {
   if (deliveryIds.length === 0) return;
   await sql`
-    select graphile_worker.add_job(${deliverTask}, json_build_object('rule_events', json_build_array(id)),
-      job_key := ${deliveryJobKeyPrefix}::text || id, run_at := now())
-    from unnest(${deliveryIds}::uuid[]) as id`.execute(trx);
+    select job.job_id from unnest(${deliveryIds}::uuid[]) as id
+    cross join lateral switchyard_add_job(${deliverTask}, json_build_object('rule_events', json_build_array(id)),
+      now(), ${deliveryJobKeyPrefix}::text || id) as job`.execute(trx);
 }
 
 /**

@@ -63,8 +63,10 @@ export async function recordAttempt(
         lease_expires_at = null
       where id = ${record.deliveryId} and status = 'processing' and attempt_count = ${record.attempt}`.execute(trx);
     if (resolution.status === "retrying" && Number(updated.numAffectedRows ?? 0n) > 0) {
-      await sql`select graphile_worker.add_job(${deliverTask}, json_build_object('rule_events', json_build_array(${record.deliveryId}::uuid)),
-        run_at := ${nextAttemptAt}, job_key := ${deliveryJobKey(record.deliveryId)})`.execute(trx);
+      // Through switchyard_add_job (migration 0018): graphile-worker's add_job can add nothing when the delivery's
+      // previous job is locked at that moment, which left the delivery retrying with no job.
+      await sql`select job_id from switchyard_add_job(${deliverTask}, json_build_object('rule_events', json_build_array(${record.deliveryId}::uuid)),
+        ${nextAttemptAt}, ${deliveryJobKey(record.deliveryId)})`.execute(trx);
     }
     if (resolution.status === "completed") {
       await sql`update connections set failing_since = null where id = ${connection.id} and failing_since is not null`.execute(trx);
