@@ -1,9 +1,6 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import {
   createEventsBulk,
   getConnection,
@@ -25,14 +22,12 @@ import { createAccessKey } from "../src/organizations/organizations.service.js";
 import { createWorkspace } from "../src/workspaces/workspaces.service.js";
 import { bearer } from "./support/fixtures.js";
 import { MeshesClientRefusal, meshesApi } from "./support/meshesApi.js";
+import { runCli } from "./support/runCli.js";
 import type { TestServer } from "./support/testServer.js";
 import { useTestServer } from "./support/useTestServer.js";
 
 // `switchyard org rekey`: an organization made before ids were UUIDv4 (its id a UUIDv7, which Meshes' API client
 // refuses) moves to a new UUIDv4 id, with everything that hangs off it.
-
-const run = promisify(execFile);
-const serverDir = fileURLToPath(new URL("..", import.meta.url));
 
 let server: TestServer;
 let databaseUrl: string;
@@ -50,17 +45,8 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-/** The built CLI on the file's database; its exit code, and its output parsed when it is JSON. */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, DATABASE_URL: databaseUrl, SWITCHYARD_DATA_DIR: dataDir, SWITCHYARD_BOOTSTRAP: "false" };
-  try {
-    const { stdout, stderr } = await run(process.execPath, ["dist/cli.js", ...args], { cwd: serverDir, env });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+/** The built CLI on the file's database. */
+const cli = (...args: string[]) => runCli({ databaseUrl, dataDir }, ...args);
 
 /** An organization as made before UUIDv4 ids: a UUIDv7 id, an access key, a workspace, a route and events. */
 async function legacyTenant(): Promise<Tenant & { ruleId: string; connectionId: string; eventId: string }> {

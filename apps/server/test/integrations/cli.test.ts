@@ -1,22 +1,18 @@
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { type MailchimpFake, mailchimpSubscriberHash, startMailchimpFake } from "@switchyard/destinations/fakes";
 import { waitFor } from "@switchyard/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTenant, type Tenant } from "../support/fixtures.js";
+import { runCli } from "../support/runCli.js";
 import type { TestServer } from "../support/testServer.js";
 import { useTestServer } from "../support/useTestServer.js";
 import { emitEvent, eventDetail } from "../support/webhookRoutes.js";
 
 // A provider connection made the way the README shows, with the CLI (an API key, a mapping, a rule with its
 // action's inputs), then an event through the running server to the provider's local fake.
-const run = promisify(execFile);
-const serverDir = fileURLToPath(new URL("../..", import.meta.url));
 const encryptionKey = randomBytes(32);
 
 let server: TestServer;
@@ -39,25 +35,20 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = {
-    ...process.env,
-    DATABASE_URL: file.databaseUrl,
-    SWITCHYARD_DATA_DIR: dataDir,
-    SWITCHYARD_BOOTSTRAP: "false",
-    SWITCHYARD_ENCRYPTION_KEY: encryptionKey.toString("base64"),
-    SWITCHYARD_SLACK_CLIENT_ID: "cli-test-client",
-    SWITCHYARD_SLACK_CLIENT_SECRET: "cli-test-secret",
-    SWITCHYARD_PUBLIC_URL: "https://switchyard.example.com",
-  };
-  try {
-    const { stdout, stderr } = await run(process.execPath, ["dist/cli.js", ...args], { cwd: serverDir, env });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const cli = (...args: string[]) =>
+  runCli(
+    {
+      databaseUrl: file.databaseUrl,
+      dataDir,
+      env: {
+        SWITCHYARD_ENCRYPTION_KEY: encryptionKey.toString("base64"),
+        SWITCHYARD_SLACK_CLIENT_ID: "cli-test-client",
+        SWITCHYARD_SLACK_CLIENT_SECRET: "cli-test-secret",
+        SWITCHYARD_PUBLIC_URL: "https://switchyard.example.com",
+      },
+    },
+    ...args,
+  );
 
 const org = () => ["--org", tenant.organizationId];
 
