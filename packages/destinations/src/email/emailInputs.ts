@@ -102,11 +102,3 @@ export function contactFields(): ConnectionFieldDefinition[] {
     { key: "last_name", label: "Last name", type: "string", description: "The family name." },
   ];
 }
-
-export function deepFreeze<T>(value: T): T {
-  if (typeof value === "object" && value !== null) {
-    for (const child of Object.values(value)) deepFreeze(child);
-    Object.freeze(value);
-  }
-  return value;
-}

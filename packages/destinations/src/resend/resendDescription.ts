@@ -1,6 +1,7 @@
-import { bodyInput, contactFields, deepFreeze, fromInput, subjectInput } from "../email/emailInputs.js";
+import { bodyInput, contactFields, fromInput, subjectInput } from "../email/emailInputs.js";
 import type { ConnectionFieldDefinition, IntegrationActionInput, IntegrationDescription } from "../integrationDescription.js";
 import { apiKeyForm, apiKeySchemas } from "../providers/apiKeySecrets.js";
+import { deepFreeze } from "../providers/deepFreeze.js";
 
 export const resendKeyFormat = { provider: "Resend", prefix: "re_" } as const;
 

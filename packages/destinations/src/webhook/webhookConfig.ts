@@ -2,6 +2,7 @@ import { isIP } from "node:net";
 import { type AddressPolicy, describeRefusal, normalizeHostname } from "../addressPolicy.js";
 import { connectPort } from "../connectPort.js";
 import type { ConfigError, ParseConfigInput, ParseConfigResult } from "../destinationPlugin.js";
+import { isPlainObject } from "../providers/isPlainObject.js";
 import { headerNameProblem, headerValueProblem } from "./headerRules.js";
 import { generateSigningSecret, signingSecretProblem } from "./signingSecret.js";
 
@@ -300,8 +301,4 @@ function credentialProblem(field: AuthField, value: unknown): string | undefined
     case "header_value":
       return headerValueProblem(value);
   }
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
